@@ -1,0 +1,43 @@
+"""searchapp: full-text search for collections of reports.
+
+>>> from searchapp import search                       # doctest: +SKIP
+>>> res = search("corruption defence", index_dir="index", source=["UK Ministry of Defence"])  # doctest: +SKIP
+>>> res.total, res.hits[0].snippet                     # doctest: +SKIP
+"""
+
+from .errors import (
+    ConfigError,
+    CorpusError,
+    IndexLockedError,
+    IndexNotFoundError,
+    QueryError,
+    ReportNotFoundError,
+    SchemaVersionError,
+    SearchAppError,
+)
+from .indexer import ReindexSummary, reindex
+from .report import Report
+from .results import FacetValue, Hit, ReportDetail, SearchResults
+from .search import SearchIndex, search
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "CorpusError",
+    "FacetValue",
+    "Hit",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "QueryError",
+    "ReindexSummary",
+    "Report",
+    "ReportDetail",
+    "ReportNotFoundError",
+    "SchemaVersionError",
+    "SearchAppError",
+    "SearchIndex",
+    "SearchResults",
+    "reindex",
+    "search",
+]

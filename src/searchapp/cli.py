@@ -1,0 +1,180 @@
+"""The ``searchapp`` command: reindex, search, serve."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .config import SETTINGS_TABLE, Settings, load_settings
+from .errors import SearchAppError
+from .indexer import ReindexSummary, reindex as run_reindex
+from .results import SearchResults
+from .search import SORTS, SearchIndex
+
+_HELP = {s.name: s.help for s in SETTINGS_TABLE}
+
+
+class _Group(click.Group):
+    """Turns every SearchAppError into a one-line error and exit code 1, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SearchAppError as e:
+            raise click.ClickException(str(e)) from e
+
+
+def _settings(**options) -> Settings:
+    return load_settings(**options)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchapp")
+def main() -> None:
+    """Full-text search for collections of reports.
+
+    Settings come from defaults, then ./searchapp.toml, then SEARCHAPP_*
+    environment variables (SEARCHAPP_CORPUS, SEARCHAPP_INDEX, ...), then options.
+    """
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(path_type=Path), help=_HELP["corpus"] + " [default: corpus]")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"] + " [default: index]")
+@click.option("--full", is_flag=True, help="rebuild from scratch instead of updating what changed")
+@click.option("--procs", type=int, help=_HELP["procs"])
+@click.option("--wait", is_flag=True, help="wait for another running reindex instead of stopping")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def reindex(corpus, index_dir, full, procs, wait, as_json) -> None:
+    """Index the report files of the corpus folder (incremental by default)."""
+    settings = _settings(corpus=corpus, index=index_dir, procs=procs)
+    progress = None if as_json else _progress_printer()
+    try:
+        summary = run_reindex(settings.corpus, settings.index, full=full, procs=settings.procs,
+                              wait=wait, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        _print_summary(summary, settings)
+
+
+class _progress_printer:
+    """A progress bar on a terminal, a plain line every few seconds elsewhere."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int, relpath: str) -> None:
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
+                                             item_show_func=lambda p: p)
+                self.bar.__enter__()
+            self.bar.update(1, relpath)
+        elif time.monotonic() - self.last >= 2 or done == total:
+            self.last = time.monotonic()
+            click.echo(f"indexed {done}/{total} files ({relpath})", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _print_summary(s: ReindexSummary, settings: Settings) -> None:
+    kind = "full rebuild" if s.full else "incremental update"
+    if s.reason:
+        kind += f" ({s.reason})"
+    click.echo(f"Indexed {settings.corpus} into {settings.index}: {kind} in {s.elapsed_s:.2f} s")
+    click.echo(f"  reports: {s.added} added, {s.updated} updated, {s.removed} removed, "
+               f"{s.unchanged} unchanged; {s.total} in the index; {s.files} files")
+    if s.rejected:
+        click.echo(f"  rejected ({len(s.rejected)}):")
+        for e in s.rejected:
+            click.echo(f"    {e}")
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
+@click.option("--source", multiple=True, help="keep reports of this source (repeat for several)")
+@click.option("--topic", multiple=True, help="keep reports with this topic (repeat for several)")
+@click.option("--from", "date_from", help="first date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
+@click.option("--to", "date_to", help="last date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--per-page", type=int, help=_HELP["per_page"] + " [default: 10]")
+@click.option("--any", "any_word", is_flag=True, help="match any word (a bag of words, no query syntax)")
+@click.option("--json", "as_json", is_flag=True, help="print the result's to_dict() as JSON")
+def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_page, any_word, as_json) -> None:
+    """Search the index. An empty QUERY lists every report (filter with the options).
+
+    Query syntax: all words are required; "exact phrase"; a OR b; NOT word or
+    -word; title:, body:, source:, topic: and date: fields
+    (date:2024-07, date:[2024-01 TO 2024-06]); prefix*.
+    """
+    settings = _settings(index=index_dir, per_page=per_page)
+    with SearchIndex.open(settings.index) as index:
+        res = index.search(query, source=source, topic=topic, date_from=date_from, date_to=date_to,
+                           sort=sort, page=page, per_page=settings.per_page,
+                           mode="any" if any_word else "all")
+    if as_json:
+        click.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_results(res)
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _emphasise(fragment: str) -> str:
+    if sys.stdout.isatty():
+        text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), fragment)
+    else:
+        text = _MARK.sub(lambda m: f"**{m.group(1)}**", fragment)
+    return html.unescape(text)
+
+
+def _print_results(res: SearchResults) -> None:
+    what = f' for "{res.query}"' if res.query else ""
+    click.echo(f"{res.total} report{'s' if res.total != 1 else ''}{what} "
+               f"(page {res.page} of {res.pages}, {res.elapsed_ms:.1f} ms)")
+    if res.fallback:
+        click.echo("No report holds all the words: showing reports with any of them.")
+    if res.suggestion:
+        click.echo(f"Did you mean: {res.suggestion}")
+    for n, hit in enumerate(res.hits, (res.page - 1) * res.per_page + 1):
+        click.echo()
+        click.echo(f"{n}. {_emphasise(hit.title_html)}")
+        topics = ", ".join(hit.topics + tuple(f"{t} (auto)" for t in hit.auto_topics))
+        click.echo(f"   {hit.date or 'undated'} | {hit.source}" + (f" | {topics}" if topics else "")
+                   + f" | id: {hit.id}")
+        click.echo(f"   {_emphasise(hit.snippet)}")
+    for name, values in res.facets.items():
+        if values:
+            shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count})" for v in values[:12])
+            more = f", ... {len(values) - 12} more" if len(values) > 12 else ""
+            click.echo(f"\n{name}: {shown}{more}")
+
+
+@main.command()
+@click.option("--host", help=_HELP["host"] + " [default: 127.0.0.1]")
+@click.option("--port", type=int, help=_HELP["port"] + " [default: 8000]")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
+@click.option("--threads", type=int, help=_HELP["threads"])
+def serve(host, port, index_dir, threads) -> None:
+    """Serve the search page and JSON API with the waitress WSGI server."""
+    from .server import serve as run_server
+
+    settings = _settings(host=host, port=port, index=index_dir, threads=threads)
+    run_server(settings)

@@ -1,0 +1,95 @@
+"""The one family of errors searchapp raises.
+
+``str(e)`` is a sentence a user can act on; ``status`` is the HTTP code the web
+app answers with.
+"""
+
+from __future__ import annotations
+
+
+class SearchAppError(Exception):
+    """Base class of every error searchapp raises on purpose."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SearchAppError):
+    """A setting or settings file is wrong."""
+
+    status = 500
+
+
+class CorpusError(SearchAppError):
+    """A corpus file (or one line of it) cannot be read as a report."""
+
+    status = 422
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexNotFoundError(SearchAppError):
+    """There is no index at the given place yet."""
+
+    status = 503
+
+    def __init__(self, index_dir: str) -> None:
+        self.index_dir = index_dir
+        super().__init__(
+            f"no search index in {index_dir!s}: run `searchapp reindex` to build one"
+        )
+
+
+class SchemaVersionError(SearchAppError):
+    """The index was built by another version of searchapp's analysis/schema."""
+
+    status = 503
+
+    def __init__(self, index_dir: str, found: object, expected: object) -> None:
+        self.index_dir = index_dir
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            f"the index in {index_dir!s} has schema version {found}, this searchapp "
+            f"needs {expected}: run `searchapp reindex --full` to rebuild it"
+        )
+
+
+class IndexLockedError(SearchAppError):
+    """Another reindex holds the index."""
+
+    status = 409
+
+    def __init__(self, index_dir: str) -> None:
+        self.index_dir = index_dir
+        super().__init__(
+            f"another reindex is already running on {index_dir!s}; "
+            "wait for it to finish (or use --wait)"
+        )
+
+
+class QueryError(SearchAppError):
+    """The query or one of the search parameters is wrong."""
+
+    status = 400
+
+
+class ReportNotFoundError(SearchAppError):
+    """No report with the given id."""
+
+    status = 404
+
+    def __init__(self, report_id: str) -> None:
+        self.report_id = report_id
+        super().__init__(f"no report with id {report_id!r}")

@@ -1,0 +1,183 @@
+"""Facet counting over per-document ordinals.
+
+A ``FacetTable`` is built once per index reader from the posting lists of the
+exact-value fields and then answers every search with NumPy: filter masks,
+and counts with Solr's tag/exclude semantics (each facet counted with every
+other filter applied but not its own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .results import FacetValue
+
+UNDATED = "undated"
+NO_DAY = 0  # date.toordinal() of a real date is >= 1
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive range of day ordinals; None ends are open."""
+
+    first: int | None = None
+    last: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.first is not None or self.last is not None
+
+    def span_days(self) -> int | None:
+        if self.first is None or self.last is None:
+            return None
+        return self.last - self.first + 1
+
+
+class MultiValued:
+    """A field with any number of values per document, as (doc, ordinal) pairs."""
+
+    def __init__(self, values: list[str], docs: np.ndarray, ords: np.ndarray) -> None:
+        self.values = values
+        self.index = {v: i for i, v in enumerate(values)}
+        self.docs = docs
+        self.ords = ords
+
+    @classmethod
+    def from_reader(cls, reader, fieldname: str) -> "MultiValued":
+        values, docs, ords = [], [], []
+        if fieldname in reader.schema:
+            for number, term in enumerate(reader.lexicon(fieldname)):
+                ids = np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int32)
+                values.append(term.decode("utf-8"))
+                docs.append(ids)
+                ords.append(np.full(len(ids), number, dtype=np.int32))
+        if not values:
+            return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32))
+        return cls(values, np.concatenate(docs), np.concatenate(ords))
+
+    def mask(self, selected: list[str], n: int) -> np.ndarray:
+        """Documents holding any of ``selected`` (OR within a facet)."""
+        wanted = [self.index[v] for v in selected if v in self.index]
+        out = np.zeros(n, dtype=bool)
+        if wanted:
+            out[self.docs[np.isin(self.ords, wanted)]] = True
+        return out
+
+    def counts(self, docmask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.ords[docmask[self.docs]], minlength=len(self.values))
+
+
+class FacetTable:
+    """Per-document facet data of one reader: source, topics, day."""
+
+    def __init__(self, reader) -> None:
+        self.n = reader.doc_count_all()
+        self.live = np.zeros(self.n, dtype=bool)
+        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.source = MultiValued.from_reader(reader, "source")
+        self.topic = MultiValued.from_reader(reader, "topic")
+        self.topic_auto = MultiValued.from_reader(reader, "topic_auto")
+        self.day = np.full(self.n, NO_DAY, dtype=np.int32)
+        for term in reader.lexicon("date"):
+            try:
+                ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
+            except ValueError:
+                continue
+            ids = np.fromiter(reader.postings("date", term).all_ids(), dtype=np.int64)
+            self.day[ids] = ordinal
+        self.dated = self.day != NO_DAY
+        years, months = _year_month(self.day)
+        self.year = np.where(self.dated, years, 0)
+        self.month_index = np.where(self.dated, years * 12 + months - 1, 0)
+
+    def topic_mask(self, selected: list[str]) -> np.ndarray:
+        return self.topic.mask(selected, self.n) | self.topic_auto.mask(selected, self.n)
+
+    def date_mask(self, rng: DateRange) -> np.ndarray:
+        mask = self.dated.copy()
+        if rng.first is not None:
+            mask &= self.day >= rng.first
+        if rng.last is not None:
+            mask &= self.day <= rng.last
+        return mask
+
+    def source_values(self, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
+        return _values(self.source.values, self.source.counts(docmask), selected)
+
+    def topic_values(self, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
+        counts: dict[str, int] = {}
+        for table in (self.topic, self.topic_auto):
+            if not table.values:
+                continue
+            # A report tagged with a topic both ways counts once.
+            for value, count in zip(table.values, table.counts(docmask)):
+                counts[value] = counts.get(value, 0) + int(count)
+        if self.topic.values and self.topic_auto.values:
+            counts = self._dedup_topic_counts(docmask, counts)
+        names = list(counts)
+        return _values(names, np.array([counts[v] for v in names], dtype=np.int64), selected)
+
+    def _dedup_topic_counts(self, docmask: np.ndarray, counts: dict[str, int]) -> dict[str, int]:
+        for value in counts:
+            both = self.topic.mask([value], self.n) & self.topic_auto.mask([value], self.n) & docmask
+            counts[value] -= int(both.sum())
+        return counts
+
+    def date_values(self, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[FacetValue, ...], str]:
+        """Years, or months when the selected range spans less than two years."""
+        span = rng.span_days()
+        if span is not None and span < 731:
+            first, last = dt.date.fromordinal(rng.first), dt.date.fromordinal(rng.last)
+            lo, hi = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+            buckets = self.month_index[docmask & self.dated]
+            inside = (buckets >= lo) & (buckets <= hi)
+            counts = np.bincount(buckets[inside] - lo, minlength=hi - lo + 1)
+            out = []
+            for i, count in enumerate(counts):
+                year, month = divmod(lo + i, 12)
+                start = dt.date(year, month + 1, 1).toordinal()
+                end = _month_end(year, month + 1).toordinal()
+                out.append(FacetValue(f"{year:04d}-{month + 1:02d}", int(count), rng.first <= start and end <= rng.last))
+            return tuple(out), "month"
+        years = self.year[docmask & self.dated]
+        out = []
+        if years.size:
+            uniq, counts = np.unique(years, return_counts=True)
+            for year, count in zip(uniq, counts):
+                start, end = dt.date(int(year), 1, 1).toordinal(), dt.date(int(year), 12, 31).toordinal()
+                selected = rng.active and (rng.first or 0) <= start and end <= (rng.last or 10**9)
+                out.append(FacetValue(f"{int(year):04d}", int(count), bool(selected)))
+        undated = int((docmask & ~self.dated).sum())
+        if undated:
+            out.append(FacetValue(UNDATED, undated, False))
+        return tuple(out), "year"
+
+
+def _values(names: list[str], counts: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
+    """Values with a count, most first, then every selected one (even at zero)."""
+    chosen = set(selected)
+    order = sorted(
+        (i for i, c in enumerate(counts) if c > 0 or names[i] in chosen),
+        key=lambda i: (-int(counts[i]), names[i].lower()),
+    )
+    out = [FacetValue(names[i], int(counts[i]), names[i] in chosen) for i in order]
+    known = set(names)
+    out += [FacetValue(v, 0, True) for v in selected if v not in known]
+    return tuple(out)
+
+
+def _year_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month arrays for day ordinals (vectorised through datetime64)."""
+    epoch = dt.date(1970, 1, 1).toordinal()
+    d64 = (days.astype(np.int64) - epoch).astype("datetime64[D]")
+    months = d64.astype("datetime64[M]").astype(np.int64)
+    return (months // 12 + 1970).astype(np.int32), (months % 12 + 1).astype(np.int32)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    if month == 12:
+        return dt.date(year, 12, 31)
+    return dt.date(year, month + 1, 1) - dt.timedelta(days=1)

@@ -1,0 +1,143 @@
+"""Snippets and highlighted text: HTML-escaped, matched words in ``<mark>``.
+
+Matches are found with one regular-expression pass over the whole text (no
+character limit), then checked against the query's stems, so a long report
+is highlighted past Whoosh's 32K-character default as cheaply as a short one.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Iterable
+
+from .analysis import STOPWORDS, stem
+
+SNIPPET_FRAGMENTS = 3
+FRAGMENT_CHARS = 200
+LEAD_CHARS = 260
+MAX_MATCHES = 5000
+ELLIPSIS = "\u2026"
+
+# Between two marks, only spaces, dashes and short stopwords: one mark ("Rostov-on-Don").
+_JOINABLE = re.compile(r"[\s\-\u2010-\u2015'\u2019]*(?:(\w{1,3})[\s\-\u2010-\u2015'\u2019]+)?")
+
+
+def _matcher(stems: Iterable[str]) -> re.Pattern | None:
+    prefixes = sorted({s[: max(1, len(s) - 1)] for s in stems if s}, key=len, reverse=True)
+    if not prefixes:
+        return None
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    return re.compile(rf"(?<![\w.,])(?:{alternatives})(?:[\w.,'\u2019]*\w)?", re.IGNORECASE)
+
+
+def find_matches(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
+    """Character spans of the words of ``text`` whose stem is in ``stems``."""
+    pattern = _matcher(stems)
+    if pattern is None:
+        return []
+    spans = []
+    for m in pattern.finditer(text):
+        word = m.group(0)
+        # The regex may run past a token's end ("5.93," or "word's"); trim to a token.
+        token = re.match(r"\d+(?:[.,]\d+)+|\w+(?:['\u2019]\w+)*", word)
+        if token and stem(token.group(0)) in stems:
+            spans.append((m.start(), m.start() + token.end()))
+            if len(spans) >= MAX_MATCHES:
+                break
+    return _join(text, spans)
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out:
+            gap = text[out[-1][1]:start]
+            m = _JOINABLE.fullmatch(gap)
+            if m and (m.group(1) is None or m.group(1).lower() in STOPWORDS) and len(gap) <= 6:
+                out[-1] = (out[-1][0], end)
+                continue
+        out.append((start, end))
+    return out
+
+
+def mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:
+    """``text`` escaped, with the spans (relative to ``offset``) wrapped in <mark>."""
+    parts, pos = [], 0
+    for start, end in spans:
+        start, end = start - offset, end - offset
+        if end <= 0 or start >= len(text):
+            continue
+        start, end = max(start, 0), min(end, len(text))
+        parts.append(escape(text[pos:start], quote=False))
+        parts.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
+        pos = end
+    parts.append(escape(text[pos:], quote=False))
+    return "".join(parts)
+
+
+def highlight_all(text: str, stems: frozenset[str]) -> str:
+    """The whole text escaped and highlighted (titles, the report page)."""
+    return mark(text, find_matches(text, stems))
+
+
+def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> str:
+    """A few fragments with context around the best matches, or the text's lead."""
+    spans = find_matches(text, stems) if stems else []
+    if not spans:
+        return _lead(text)
+    chosen: list[tuple[int, int]] = []
+    remaining = spans
+    while remaining and len(chosen) < fragments:
+        start, end = _best_window(text, remaining)
+        chosen.append((start, end))
+        remaining = [s for s in remaining if s[1] <= start or s[0] >= end]
+    chosen.sort()
+    pieces = []
+    for start, end in chosen:
+        inside = [s for s in spans if s[0] >= start and s[1] <= end]
+        piece = mark(text[start:end], inside, offset=start)
+        prefix = ELLIPSIS if start > 0 else ""
+        suffix = ELLIPSIS if end < len(text) else ""
+        pieces.append(f"{prefix}{piece}{suffix}")
+    return " ".join(pieces).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} ")
+
+
+def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The window of about FRAGMENT_CHARS holding the most distinct matched words."""
+    best_score, best_start, best_end = -1, 0, 0
+    for i, (start, first_end) in enumerate(spans):
+        words, end, count = set(), first_end, 0
+        for s, e in spans[i:]:
+            if e - start > FRAGMENT_CHARS - 40:
+                break
+            words.add(text[s:e].lower())
+            end, count = e, count + 1
+        score = len(words) * 100 + count
+        if score > best_score:
+            best_score, best_start, best_end = score, start, end
+    room = max(0, FRAGMENT_CHARS - (best_end - best_start))
+    return _snap_left(text, best_start - room // 3), _snap_right(text, best_end + room - room // 3)
+
+
+def _snap_left(text: str, pos: int) -> int:
+    if pos <= 0:
+        return 0
+    space = text.rfind(" ", max(0, pos - 20), pos)
+    newline = text.rfind("\n", max(0, pos - 20), pos)
+    cut = max(space, newline)
+    return cut + 1 if cut >= 0 else pos
+
+
+def _snap_right(text: str, pos: int) -> int:
+    if pos >= len(text):
+        return len(text)
+    cut = text.find(" ", pos, pos + 20)
+    return cut if cut >= 0 else pos
+
+
+def _lead(text: str) -> str:
+    if len(text) <= LEAD_CHARS:
+        return escape(text, quote=False)
+    end = _snap_right(text, LEAD_CHARS - 20)
+    return escape(text[:end], quote=False) + ELLIPSIS

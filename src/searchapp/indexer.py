@@ -1,0 +1,228 @@
+"""Build and update the index: full rebuilds beside the old index, incremental
+updates in one commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh import index as whoosh_index
+
+from . import store
+from .corpus import CorpusFile, discover, parse_file
+from .errors import CorpusError, IndexNotFoundError, SchemaVersionError
+from .report import Report
+from .schema import build_schema, join_topics
+
+Progress = Callable[[int, int, str], None]
+
+# Below this many bytes of text, one writer beats the cost of starting processes.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+WRITER_LIMIT_MB = 256
+
+
+@dataclass
+class ReindexSummary:
+    """What a reindex did."""
+
+    full: bool
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    files: int = 0
+    rejected: list[CorpusError] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    reason: str = ""  # why an incremental run rebuilt in full
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["rejected"] = [
+            {"path": e.path, "line": e.line, "reason": e.reason} for e in self.rejected
+        ]
+        data["total"] = self.total
+        return data
+
+
+def reindex(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    full: bool = False,
+    procs: int = 0,
+    wait: bool = False,
+    progress: Progress | None = None,
+) -> ReindexSummary:
+    """Bring the index in ``index_dir`` up to date with the reports in ``corpus_dir``.
+
+    Incremental by default: new and changed files are (re)indexed, deleted
+    ones removed, unchanged ones skipped. Files that cannot be read are
+    listed in ``summary.rejected`` and never stop the rest.
+
+    :param full: rebuild from scratch (beside the old index, swapped in at the end).
+    :param procs: indexing processes; 0 means one per core.
+    :param wait: wait for another running reindex instead of failing.
+    :raises IndexLockedError: another reindex is running and ``wait`` is false.
+    :raises CorpusError: the corpus folder itself is missing.
+    """
+    start = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    with store.reindex_lock(index_dir, wait=wait):
+        files, rejected = discover(corpus_dir)
+        summary = None
+        if not full:
+            try:
+                summary = _incremental(index_dir, files, procs, progress)
+            except (IndexNotFoundError, SchemaVersionError) as e:
+                reason = str(e).split(":")[0]
+                summary = _full(index_dir, files, procs, progress)
+                summary.reason = reason
+        if summary is None:
+            summary = _full(index_dir, files, procs, progress)
+    summary.rejected[:0] = rejected
+    summary.files = len(files)
+    summary.elapsed_s = round(time.perf_counter() - start, 3)
+    return summary
+
+
+def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None) -> ReindexSummary:
+    summary = ReindexSummary(full=True)
+    building = store.new_generation(index_dir)
+    try:
+        ix = whoosh_index.create_in(str(building), build_schema())
+        writer = _writer(ix, files, procs)
+        try:
+            summary.added = _add_files(writer, files, summary.rejected, progress, taken={})
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        ix.close()
+        store.write_meta(building, reports=summary.added, built=time.time())
+        store.publish(index_dir, building)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return summary
+
+
+def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None) -> ReindexSummary:
+    ix, gen = store.open_generation(index_dir)
+    summary = ReindexSummary(full=False)
+    with ix.searcher() as searcher:
+        indexed = _indexed_signatures(searcher)
+        seen = {cf.relpath for cf in files}
+        todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
+        gone = sorted(set(indexed) - seen)
+        replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
+        old_ids: dict[str, str] = {}  # id -> file, for the files being replaced
+        for relpath in replaced:
+            for stored in searcher.documents(file=relpath):
+                old_ids[stored["id"]] = relpath
+        summary.unchanged = searcher.doc_count() - len(old_ids)
+    if not todo and not gone:
+        ix.close()
+        return summary
+    writer = _writer(ix, todo, procs, deletions=True)
+    try:
+        for relpath in replaced:
+            writer.delete_by_term("file", relpath)
+        taken = _IndexIdLookup(ix, replaced)
+        added_ids: list[str] = []
+        _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    summary.updated = sum(1 for i in added_ids if i in old_ids)
+    summary.added = len(added_ids) - summary.updated
+    summary.removed = len(set(old_ids) - set(added_ids))
+    store.write_meta(gen, reports=summary.total, built=time.time())
+    ix.close()
+    return summary
+
+
+def _indexed_signatures(searcher) -> dict[str, str]:
+    out = {}
+    for term in searcher.lexicon("filesig"):
+        relpath, _, signature = term.decode("utf-8").rpartition("\t")
+        out[relpath] = signature
+    return out
+
+
+class _IndexIdLookup(dict):
+    """``taken`` for an incremental run: ids already in the index from files kept as they are."""
+
+    def __init__(self, ix, replaced: set[str]) -> None:
+        super().__init__()
+        self._searcher = ix.searcher()
+        self._replaced = replaced
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        stored = self._searcher.document(id=key)
+        if stored and stored.get("file") not in self._replaced:
+            return stored.get("file")
+        return default
+
+
+def _writer(ix, files: list[CorpusFile], procs: int, deletions: bool = False):
+    total = sum(cf.size for cf in files)
+    procs = procs or os.cpu_count() or 1
+    if procs > 1 and total >= PARALLEL_MIN_BYTES and not deletions:
+        # multisegment=True: with False, a sub-writer that gets only term-less
+        # documents loses them silently (Whoosh 2.7.4).
+        return ix.writer(procs=procs, multisegment=True, limitmb=WRITER_LIMIT_MB)
+    return ix.writer(limitmb=WRITER_LIMIT_MB)
+
+
+def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
+    count = 0
+    for number, cf in enumerate(files, 1):
+        for item in parse_file(cf):
+            if isinstance(item, CorpusError):
+                rejected.append(item)
+                continue
+            first = taken.get(item.id)
+            if first is not None:
+                rejected.append(CorpusError(cf.relpath, f"duplicate report id {item.id!r} (already in {first})", item.line))
+                continue
+            taken[item.id] = cf.relpath
+            writer.add_document(**document_fields(item, cf))
+            if added_ids is not None:
+                added_ids.append(item.id)
+            count += 1
+        if progress is not None:
+            progress(number, len(files), cf.relpath)
+    return count
+
+
+def document_fields(report: Report, cf: CorpusFile) -> dict:
+    """The Whoosh document for one report."""
+    meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra}
+    return {
+        "id": report.id,
+        "filesig": f"{cf.relpath}\t{cf.signature}",
+        "file": cf.relpath,
+        "title": report.title,
+        "body": report.body,
+        "source": report.source,
+        "topic": join_topics(report.topics),
+        "date": report.date.isoformat() if report.date else None,
+        "meta": {k: v for k, v in meta.items() if v},
+    }
+
+
+def iter_rejected(summary: ReindexSummary) -> Iterable[str]:
+    for e in summary.rejected:
+        yield str(e)

@@ -1,0 +1,187 @@
+"""Query parsing: the query language, field checks, date ranges.
+
+The language: all words required by default; ``"exact phrase"``, ``OR``,
+``NOT word`` / ``-word``, ``title:`` ``body:`` ``source:`` ``topic:`` ``date:``
+fields, ``date:2024-07`` and ``date:[2024-01 TO 2024-06]`` ranges, ``word*``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Callable, Iterator
+
+from whoosh import query as wq
+from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, PlusMinusPlugin
+from whoosh.qparser.plugins import SingleQuotePlugin
+
+from .analysis import ANALYZER
+from .errors import QueryError
+from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
+
+_SCHEMA = build_schema()
+# "field:" at a word start, outside quotes; "http://" is not a field.
+_FIELD_RE = re.compile(r'(?<![\w.:/-])([A-Za-z_][\w-]*):(?=[^\s/])')
+_QUOTED_RE = re.compile(r'"[^"]*"?')
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+# The "any word" grouping gives a document matching more words a higher score.
+ANY_WORD_GROUP = OrGroup.factory(0.9)
+
+
+def _parser(group) -> MultifieldParser:
+    parser = MultifieldParser(list(TEXT_FIELDS), _SCHEMA, fieldboosts=FIELD_BOOSTS, group=group)
+    # Apostrophes are words' (Russia's), not quotes.
+    parser.remove_plugin_class(SingleQuotePlugin)
+    # "-word" and "+word" at a word's start only: "Rostov-on-Don" stays a word.
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=[^\s+])", minusexpr=r"(?<![^\s(])-(?=[^\s-])"))
+    return parser
+
+
+_ALL_PARSER = _parser(AndGroup)
+_ANY_PARSER = _parser(ANY_WORD_GROUP)
+
+
+def check_fields(text: str) -> None:
+    """Whoosh turns an unknown ``field:x`` into a body word; refuse it instead."""
+    unquoted = _QUOTED_RE.sub(" ", text)
+    for match in _FIELD_RE.finditer(unquoted):
+        name = match.group(1)
+        if name.lower() not in QUERY_FIELDS:
+            raise QueryError(
+                f"unknown field {name!r} in the query; the fields are "
+                + ", ".join(f"{f}:" for f in QUERY_FIELDS)
+            )
+        if name not in QUERY_FIELDS:
+            raise QueryError(f"field names are lower case: write {name.lower()}: instead of {name}:")
+
+
+def parse(text: str, any_word: bool = False, resolve: Callable[[str, str], list[str]] | None = None) -> wq.Query:
+    """Parse a user's query into a Whoosh query.
+
+    :param any_word: OR the words instead of requiring all of them.
+    :param resolve: maps (field, value) of ``source:``/``topic:`` to the exact
+        values it means (case-insensitive match against the index's values).
+    :raises QueryError: unknown field, bad date.
+    """
+    check_fields(text)
+    try:
+        q = (_ANY_PARSER if any_word else _ALL_PARSER).parse(text)
+    except Exception as e:  # whoosh's parser raises assorted errors on odd input
+        raise QueryError(f"cannot parse the query: {e}") from e
+    return _rewrite(q, resolve)
+
+
+def bag_of_words(text: str) -> wq.Query:
+    """Every word of ``text`` as an OR'ed term, no syntax at all (for raw texts).
+
+    A word repeated in the text weighs more, as in BM25 with query-term frequency.
+    """
+    counts: dict[str, int] = {}
+    for token in ANALYZER(text):
+        counts[token.text] = counts.get(token.text, 0) + 1
+    if not counts:
+        return wq.NullQuery
+    clauses = [
+        wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f] * n) for f in TEXT_FIELDS])
+        for t, n in counts.items()
+    ]
+    return ANY_WORD_GROUP.qclass(clauses) if len(clauses) > 1 else clauses[0]
+
+
+def _rewrite(q: wq.Query, resolve) -> wq.Query:
+    if isinstance(q, (wq.Term, wq.TermRange, wq.Phrase, wq.Prefix, wq.Wildcard)):
+        field = q.fieldname
+        if field == "date":
+            return _date_query(q)
+        if field in ("source", "topic"):
+            return _exact_query(q, field, resolve)
+        return q
+    if q.is_leaf():
+        return q
+    return q.apply(lambda child: _rewrite(child, resolve))
+
+
+def _text_of(q: wq.Query) -> str:
+    if isinstance(q, wq.Phrase):
+        return " ".join(q.words)
+    return getattr(q, "text", "")
+
+
+def _exact_query(q: wq.Query, field: str, resolve) -> wq.Query:
+    text = _text_of(q)
+    values = resolve(field, text) if resolve else [text]
+    fields = ("topic", "topic_auto") if field == "topic" else (field,)
+    terms = [wq.Term(f, v) for v in values for f in fields]
+    if not terms:
+        return wq.NullQuery
+    return wq.Or(terms) if len(terms) > 1 else terms[0]
+
+
+def _date_query(q: wq.Query) -> wq.Query:
+    if isinstance(q, wq.TermRange):
+        first = date_bounds(q.start)[0] if q.start else None
+        last = date_bounds(q.end)[1] if q.end else None
+    else:
+        first, last = date_bounds(_text_of(q))
+    return wq.TermRange("date", first.isoformat() if first else None, last.isoformat() if last else None)
+
+
+def date_bounds(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day meant by ``2024``, ``2024-07`` or ``2024-07-28``.
+
+    >>> date_bounds("2024-02")
+    (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29))
+
+    :raises QueryError: not such a date.
+    """
+    m = _DATE_RE.match(str(text).strip())
+    if not m:
+        raise QueryError(f"not a date: {text!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        month = int(month)
+        if day is None:
+            return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+        day_ = dt.date(year, month, int(day))
+        return day_, day_
+    except ValueError as e:
+        raise QueryError(f"not a date: {text!r} ({e})") from e
+
+
+def positive_terms(q: wq.Query, fieldnames=TEXT_FIELDS) -> Iterator[tuple[str, str]]:
+    """The (field, text) terms a match must or may contain: not those under NOT."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_terms(q.a, fieldnames)
+        return
+    if isinstance(q, wq.Phrase):
+        for word in q.words:
+            if q.fieldname in fieldnames:
+                yield q.fieldname, word
+        return
+    if q.is_leaf():
+        for field, text in q.terms() if hasattr(q, "terms") else ():
+            if field in fieldnames:
+                yield field, text.decode("utf-8") if isinstance(text, bytes) else text
+        return
+    for child in q.children():
+        yield from positive_terms(child, fieldnames)
+
+
+def expandable(q: wq.Query) -> Iterator[wq.Query]:
+    """Prefix and wildcard leaves (not under NOT), whose terms depend on the index."""
+    if isinstance(q, (wq.Not,)):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from expandable(q.a)
+        return
+    if isinstance(q, (wq.Prefix, wq.Wildcard)):
+        yield q
+        return
+    if not q.is_leaf():
+        for child in q.children():
+            yield from expandable(child)

@@ -1,0 +1,100 @@
+"""Result types: frozen dataclasses of plain values, each with ``to_dict()``.
+
+Templates, the JSON API and the CLI get these, never Whoosh objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    date: str | None  # YYYY-MM-DD
+    source: str
+    topics: tuple[str, ...]
+    score: float | None
+    snippet: str  # HTML-escaped, matched words in <mark>
+    title_html: str  # HTML-escaped title, matched words in <mark>
+    auto_topics: tuple[str, ...] = ()
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["topics"] = list(self.topics)
+        data["auto_topics"] = list(self.auto_topics)
+        return data
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: tuple[Hit, ...]
+    facets: Mapping[str, tuple[FacetValue, ...]]
+    filters: Mapping[str, Any]
+    sort: str = "relevance"
+    suggestion: str | None = None
+    fallback: bool = False  # no report held every word: ranked by any word instead
+    date_granularity: str = "year"  # of the "date" facet: "year" or "month"
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "sort": self.sort,
+            "filters": {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in self.filters.items()},
+            "suggestion": self.suggestion,
+            "fallback": self.fallback,
+            "date_granularity": self.date_granularity,
+            "elapsed_ms": self.elapsed_ms,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """One report in full, as the report page and ``/api/reports/<id>`` show it."""
+
+    id: str
+    title: str
+    date: str | None
+    source: str
+    topics: tuple[str, ...]
+    body: str
+    body_html: str  # HTML-escaped body, the query's words in <mark>
+    title_html: str
+    file: str
+    auto_topics: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["topics"] = list(self.topics)
+        data["auto_topics"] = list(self.auto_topics)
+        data["meta"] = dict(self.meta)
+        return data

@@ -1,0 +1,43 @@
+"""The Whoosh schema and its version.
+
+Facet fields (``source``, ``topic``, ``date``) hold exact values as single
+terms: the searcher turns their posting lists into per-document ordinals
+once and counts facets from those (see ``facets``).
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ANALYZER
+
+# Bump whenever the analysis chain or the fields change: an index with
+# another version asks for `searchapp reindex --full`.
+SCHEMA_VERSION = 1
+
+TEXT_FIELDS = ("title", "body")
+FIELD_BOOSTS = {"title": 2.5, "body": 1.0}
+# Field names a query may use (``title:word``), and what they search.
+QUERY_FIELDS = ("title", "body", "source", "topic", "date")
+TOPIC_SEPARATOR = "\x1f"
+
+
+def build_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        # "<relpath>\t<size>:<mtime_ns>": lets an incremental reindex see what changed.
+        filesig=ID(),
+        file=ID(stored=True),
+        title=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="phrase"),
+        body=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="phrase"),
+        source=ID(stored=True),
+        topic=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
+        topic_auto=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
+        date=ID(stored=True),  # YYYY-MM-DD, absent when undated
+        meta=STORED(),  # url, author, line and the extra fields, as a dict
+    )
+
+
+def join_topics(topics) -> str:
+    """Topics as one KEYWORD value (commas separate values in Whoosh)."""
+    return ",".join(t.replace(",", ";").strip() for t in topics if t.strip())

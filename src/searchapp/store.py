@@ -1,0 +1,147 @@
+"""Where an index lives on disk: generations, the CURRENT pointer, the lock.
+
+``index_dir/CURRENT`` names the generation folder searches open. A full
+rebuild writes a new generation beside the old one and swaps CURRENT with an
+atomic rename, so a reader never sees a half-built index and an interrupted
+rebuild leaves the previous one in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+from whoosh import index as whoosh_index
+
+from .errors import IndexLockedError, IndexNotFoundError, SchemaVersionError, SearchAppError
+from .schema import SCHEMA_VERSION
+
+CURRENT = "CURRENT"
+META = "searchapp.json"
+LOCK = ".reindex.lock"
+GEN_PREFIX = "gen-"
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The folder of the live generation, or None when there is no index."""
+    try:
+        name = (index_dir / CURRENT).read_text("utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as e:
+        raise SearchAppError(f"cannot read {index_dir / CURRENT}: {e.strerror}") from e
+    if not name.startswith(GEN_PREFIX) or "/" in name or not (index_dir / name).is_dir():
+        return None
+    return index_dir / name
+
+
+def read_meta(gen_dir: Path) -> dict:
+    try:
+        return json.loads((gen_dir / META).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def open_generation(index_dir: Path):
+    """Open the live Whoosh index, checking its schema version.
+
+    :raises IndexNotFoundError: no index built yet.
+    :raises SchemaVersionError: built by an incompatible searchapp.
+    """
+    gen = current_generation(index_dir)
+    if gen is None or not whoosh_index.exists_in(str(gen)):
+        raise IndexNotFoundError(str(index_dir))
+    version = read_meta(gen).get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaVersionError(str(index_dir), version, SCHEMA_VERSION)
+    return whoosh_index.open_dir(str(gen)), gen
+
+
+def new_generation(index_dir: Path) -> Path:
+    """Create an empty folder for the next generation (a hidden name until published)."""
+    numbers = [
+        int(p.name[len(GEN_PREFIX):])
+        for p in index_dir.glob(GEN_PREFIX + "*")
+        if p.name[len(GEN_PREFIX):].isdigit()
+    ]
+    number = max(numbers, default=0) + 1
+    building = index_dir / f".building-{GEN_PREFIX}{number:06d}"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    return building
+
+
+def write_meta(gen_dir: Path, **meta) -> None:
+    data = {"schema_version": SCHEMA_VERSION, **meta}
+    _atomic_write(gen_dir / META, json.dumps(data, indent=2))
+
+
+def publish(index_dir: Path, building: Path) -> Path:
+    """Rename a finished generation into place and point CURRENT at it."""
+    final = index_dir / building.name.removeprefix(".building-")
+    os.replace(building, final)
+    _fsync_dir(index_dir)
+    _atomic_write(index_dir / CURRENT, final.name + "\n")
+    prune(index_dir, keep=final)
+    return final
+
+
+def prune(index_dir: Path, keep: Path) -> None:
+    """Remove old generations and abandoned builds, keeping ``keep`` and the one before it.
+
+    The one before stays because a server may still be reading it.
+    """
+    gens = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.is_dir() and p != keep)
+    for old in gens[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob(".building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def reindex_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the index's reindex lock (an OS lock: a killed process frees it).
+
+    :raises IndexLockedError: when another reindex holds it and ``wait`` is false.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise IndexLockedError(str(index_dir)) from e
+            raise
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()} {time.time():.0f}\n")
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
