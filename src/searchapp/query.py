@@ -151,6 +151,25 @@ def date_bounds(text: str) -> tuple[dt.date, dt.date]:
         raise QueryError(f"not a date: {text!r} ({e})") from e
 
 
+def relaxable(q: wq.Query) -> bool:
+    """Whether the any-word fallback may loosen ``q``: only plain words, no
+    field filters (``source:``, ``topic:``, ``date:``) or exclusions, which
+    the user meant strictly."""
+    if not isinstance(q, wq.And):
+        return False
+    for leaf in q.leaves():
+        if getattr(leaf, "fieldname", None) not in TEXT_FIELDS:
+            return False
+    return not any(isinstance(node, (wq.Not, wq.AndNot)) for node in _nodes(q))
+
+
+def _nodes(q: wq.Query) -> Iterator[wq.Query]:
+    yield q
+    if not q.is_leaf():
+        for child in q.children():
+            yield from _nodes(child)
+
+
 def positive_terms(q: wq.Query, fieldnames=TEXT_FIELDS) -> Iterator[tuple[str, str]]:
     """The (field, text) terms a match must or may contain: not those under NOT."""
     if isinstance(q, wq.Not):

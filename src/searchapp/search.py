@@ -221,7 +221,7 @@ class SearchIndex:
             q = qp.parse(req.text, resolve=resolve)
         matched = _docs_mask(searcher, table, q)
         fallback = False
-        if not req.any_word and not matched.any():
+        if not req.any_word and not matched.any() and qp.relaxable(q):
             loose = qp.parse(req.text, any_word=True, resolve=resolve)
             if loose != q:
                 loose_mask = _docs_mask(searcher, table, loose)
@@ -277,11 +277,32 @@ class SearchIndex:
         docnum = searcher.document_number(id=report_id)
         if docnum is None:
             raise ReportNotFoundError(report_id)
-        stored = searcher.stored_fields(docnum)
-        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
-        results = searcher.more_like(docnum, "body", text=text, top=limit)
+        results = searcher.more_like(docnum, "body", top=limit)
         empty = frozenset()
         return [_hit(r.fields(), r.score, {"title": empty, "body": empty}) for r in results]
+
+    # -- ranking only (relevance evaluation, issue 7) --------------------------
+
+    def rank(self, query: str, *, limit: int = 1000, mode: str = "any") -> list[tuple[str, float]]:
+        """The ids and scores of the ``limit`` best reports for ``query``, best first.
+
+        The same matching and scoring as ``search(sort="relevance")``, without
+        filters, facets, snippets or the paging window (for evaluations).
+
+        :raises QueryError: a bad query, mode or limit.
+        """
+        if not isinstance(limit, int) or limit < 1:
+            raise QueryError(f"limit must be a whole number of 1 or more, got {limit!r}")
+        req = _request(query, None, None, None, None, "relevance", 1, 1, mode)
+        gen, searcher = self._searcher()
+        table = gen.table(searcher)
+        q, _, matched = self._match(searcher, table, req)
+        if q is None:
+            return []
+        scored = _by_score(searcher, table, q, matched, limit)
+        return [(searcher.stored_fields(d)["id"], float(s)) for d, s in scored]
+
+    # -- end of ranking only ----------------------------------------------------
 
     def doc_count(self) -> int:
         _, searcher = self._searcher()

@@ -1,0 +1,58 @@
+import subprocess
+import sys
+
+import pytest
+
+from searchapp.analysis import ANALYZER, STOPWORDS, analyze, stem
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [("corrupt", "corrupt"), ("corruption", "corrupt"), ("corrupted", "corrupt"),
+     ("Treason", "treason"), ("Russia's", "russia"), ("Montréal", "montreal")],
+)
+def test_stem_folds_case_accents_and_suffixes(word, expected):
+    assert stem(word) == expected
+
+
+def test_hyphenated_names_are_indexed_by_their_parts():
+    assert analyze("a court in Rostov-on-Don") == ["court", "rostov", "don"]
+    assert analyze("Zvezda-Strela plant") == ["zvezda", "strela", "plant"]
+
+
+def test_numbers_and_years_are_terms():
+    assert analyze("In 2007, 70% of 5.93 mln") == ["2007", "70", "5.93", "mln"]
+
+
+def test_offsets_point_at_the_words_as_written():
+    text = "  The Kremlin’s purges"
+    tokens = [(t.text, text[t.startchar:t.endchar]) for t in ANALYZER(text, chars=True)]
+    assert tokens == [("kremlin", "Kremlin’s"), ("purg", "purges")]
+
+
+def test_positions_skip_stopwords_so_phrases_still_match():
+    positions = [(t.text, t.pos) for t in ANALYZER("Ministry of the Defence", positions=True)]
+    assert positions == [("ministri", 0), ("defenc", 1)]
+
+
+def test_stopwords_are_shipped_and_keep_names():
+    assert {"the", "of", "and"} <= STOPWORDS
+    assert "don" not in STOPWORDS and "won" not in STOPWORDS
+
+
+def test_analysis_needs_no_nltk_data_download(tmp_path):
+    # With NLTK_DATA pointing at an empty folder, analysis must still work.
+    code = "from searchapp.analysis import analyze; print(analyze('corrupted officials'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"NLTK_DATA": str(tmp_path), "PATH": "", "PYTHONPATH": ":".join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['corrupt', 'offici']"
+
+
+def test_core_never_imports_flask_or_click():
+    code = ("import sys, searchapp, searchapp.search, searchapp.indexer; "
+            "print(sorted(m for m in ('flask', 'click') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": ":".join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,32 @@
+from searchapp.highlight import ELLIPSIS, highlight_all, snippet
+
+
+def test_marks_words_as_written_and_escapes_html():
+    html = highlight_all("<b>Corrupted</b> officials & corruption", frozenset({"corrupt"}))
+    assert html == "&lt;b&gt;<mark>Corrupted</mark>&lt;/b&gt; officials &amp; <mark>corruption</mark>"
+
+
+def test_hyphenated_phrase_is_one_mark():
+    html = highlight_all("a court in Rostov-on-Don sentenced", frozenset({"rostov", "don"}))
+    assert "<mark>Rostov-on-Don</mark>" in html
+
+
+def test_snippet_reaches_past_32k_characters():
+    text = "filler words here. " * 3000 + "The Belkov arrest was announced."
+    assert len(text) > 50_000
+    out = snippet(text, frozenset({"belkov"}))
+    assert "<mark>Belkov</mark>" in out
+    assert out.startswith(ELLIPSIS)
+    assert len(out) < 400
+
+
+def test_snippet_without_match_is_the_lead():
+    out = snippet("Short body.", frozenset({"nothing"}))
+    assert out == "Short body."
+
+
+def test_snippet_has_several_fragments_around_matches():
+    text = ("alpha " * 100) + "treason one. " + ("beta " * 100) + "treason two. " + ("gamma " * 100)
+    out = snippet(text, frozenset({"treason"}))
+    assert out.count("<mark>treason</mark>") == 2
+    assert ELLIPSIS in out

@@ -1,0 +1,158 @@
+import importlib
+import json
+import os
+import shutil
+import time
+
+import pytest
+
+from searchapp import IndexLockedError, SchemaVersionError, SearchIndex, reindex, search
+from searchapp import indexer, store
+
+from .conftest import DATA_CORPUS
+
+REPORT = "date {date} {title}\nSource: {source}\n\n{body}\n"
+
+
+def _write(folder, name, title, body="Body text.", date="2024-01-02", source="Desk"):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(REPORT.format(date=date, title=title, source=source, body=body))
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    _write(folder, "a.txt", "Alpha report", "apples and oranges")
+    _write(folder, "b.txt", "Beta report", "bananas")
+    _write(folder, "c.txt", "Gamma report", "cherries")
+    return folder
+
+
+def test_incremental_adds_updates_removes_and_skips(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    first = reindex(corpus, index_dir)
+    assert (first.full, first.added, first.total) == (True, 3, 3)
+    again = reindex(corpus, index_dir)
+    assert (again.full, again.added, again.updated, again.removed, again.unchanged) == (False, 0, 0, 0, 3)
+
+    _write(corpus, "a.txt", "Alpha report revised", "apples and pears")
+    os.utime(corpus / "a.txt", ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    (corpus / "b.txt").unlink()
+    _write(corpus, "d.txt", "Delta report", "dates")
+    s = reindex(corpus, index_dir)
+    assert (s.full, s.added, s.updated, s.removed, s.unchanged, s.total) == (False, 1, 1, 1, 1, 3)
+    assert search("pears", index_dir=index_dir).total == 1
+    assert search("bananas", index_dir=index_dir).total == 0
+    assert search("", index_dir=index_dir).total == 3
+
+
+def test_full_rebuild_swaps_generations_and_prunes(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    gen1 = store.current_generation(index_dir)
+    reindex(corpus, index_dir, full=True)
+    gen2 = store.current_generation(index_dir)
+    reindex(corpus, index_dir, full=True)
+    gen3 = store.current_generation(index_dir)
+    assert len({gen1, gen2, gen3}) == 3
+    assert not gen1.exists() and gen2.exists()  # the one before stays for open readers
+    assert search("", index_dir=index_dir).total == 3
+
+
+def test_interrupted_rebuild_leaves_previous_index(corpus, tmp_path, monkeypatch):
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    before = store.current_generation(index_dir)
+    _write(corpus, "e.txt", "Epsilon", "elderberries")
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    real = indexer.document_fields
+    monkeypatch.setattr(indexer, "document_fields", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        reindex(corpus, index_dir, full=True)
+    monkeypatch.undo()
+    assert store.current_generation(index_dir) == before
+    assert not list(index_dir.glob(".building-*"))
+    assert search("", index_dir=index_dir).total == 3
+    assert reindex(corpus, index_dir).added == 1
+
+
+def test_second_reindex_at_once_stops_with_a_clear_message(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    with store.reindex_lock(index_dir):
+        with pytest.raises(IndexLockedError) as e:
+            reindex(corpus, index_dir)
+    assert "another reindex is already running" in str(e.value)
+    assert reindex(corpus, index_dir).added == 3  # the lock was released
+
+
+def test_incompatible_index_is_rebuilt_by_reindex_and_refused_by_search(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    gen = store.current_generation(index_dir)
+    meta = json.loads((gen / store.META).read_text())
+    (gen / store.META).write_text(json.dumps({**meta, "schema_version": -1}))
+    with pytest.raises(SchemaVersionError, match="run `searchapp reindex --full`"):
+        SearchIndex.open(index_dir)
+    s = reindex(corpus, index_dir)
+    assert s.full and s.added == 3 and "schema version" in s.reason
+
+
+def test_searcher_sees_reindexes_without_reopening(corpus, tmp_path, monkeypatch):
+    search_module = importlib.import_module("searchapp.search")  # the package's `search` is the function
+    monkeypatch.setattr(search_module, "REFRESH_EVERY_S", 0)
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    with SearchIndex.open(index_dir) as idx:
+        assert idx.search("").total == 3
+        _write(corpus, "f.txt", "Zeta", "figs")
+        reindex(corpus, index_dir)  # incremental commit
+        assert idx.search("figs").total == 1
+        (corpus / "f.txt").unlink()
+        reindex(corpus, index_dir, full=True)  # generation swap
+        assert idx.search("figs").total == 0 and idx.search("").total == 3
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(corpus, tmp_path):
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02" * 10)
+    (corpus / "latin1.txt").write_bytes("date 2024-01-01 Caf\xe9\n\nbody".encode("latin-1"))
+    (corpus / "broken.jsonl").write_text('{"id": "1", "title": "ok", "body": "fine"}\n{broken\n')
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    s = reindex(corpus, tmp_path / "index")
+    assert s.total == 4
+    reasons = sorted(str(e) for e in s.rejected)
+    assert reasons == sorted([
+        "binary.txt: binary file, not text",
+        "latin1.txt: not UTF-8 text: invalid byte 0xe9 at offset 19",
+        "broken.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes at column 2",
+        "notes.pdf: unsupported file type '.pdf' (expected .txt, .md, .markdown, .jsonl, .jsonl.gz)",
+    ])
+
+
+def test_duplicate_ids_across_files_are_rejected_not_overwritten(tmp_path):
+    corpus = tmp_path / "corpus"
+    _write(corpus, "same.txt", "From text", "one")
+    (corpus / "same.md").write_text("---\ntitle: From markdown\n---\ntwo\n")
+    s = reindex(corpus, tmp_path / "index")
+    assert s.total == 1
+    assert [str(e) for e in s.rejected] == ["same.txt: duplicate report id 'same' (already in same.md)"]
+
+
+def test_data_corpus_indexes_every_report(tmp_path):
+    s = reindex(DATA_CORPUS, tmp_path / "index")
+    assert (s.total, s.rejected, s.files) == (13, [], 9)
+
+
+def test_missing_corpus_folder_is_an_error(tmp_path):
+    from searchapp import CorpusError
+
+    with pytest.raises(CorpusError, match="corpus folder does not exist"):
+        reindex(tmp_path / "nope", tmp_path / "index")
