@@ -1,0 +1,158 @@
+"""Markdown reports (``.md``, ``.markdown``) with optional YAML front matter.
+
+::
+
+    ---
+    title: Russia shifts drone attacks to Black Sea ports
+    date: 2024-03-15
+    source: UK Ministry of Defence
+    tags: [drones, Black Sea]
+    ---
+    # Body heading
+    ...
+
+Front matter keys: ``title``, ``date``, ``source``, ``topics`` (a list or a
+comma-separated string; ``tags`` is used when there are no ``topics``),
+``url``, ``author``. Other keys go to ``Report.extra``, as JSON-able values.
+A file without front matter is read like the native format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import yaml
+
+from searchapp.corpus.dates import parse_date
+from searchapp.corpus.native import heading_text, make_report, parse_native
+from searchapp.errors import CorpusError
+from searchapp.report import Report
+
+__all__ = ["parse_markdown", "split_front_matter"]
+
+MAX_DEPTH = 64  # nesting of front matter values
+MAX_NODES = 100_000  # values in front matter (YAML aliases can multiply them)
+_DELIMITER = "---"
+_CLOSERS = ("---", "...")
+_KNOWN = frozenset({"title", "date", "source", "topics", "tags", "url", "author"})
+
+
+class _TooComplex(Exception):
+    """Front matter nested too deeply or too big once aliases are expanded."""
+
+
+def split_front_matter(text: str, relpath: str) -> tuple[str | None, str, int]:
+    """Split ``text`` into (front matter or ``None``, body, line of the front matter).
+
+    The front matter starts with a ``---`` line (blank lines before it are
+    allowed) and ends with a ``---`` or ``...`` line. The returned line number
+    is the 1-based file line where the YAML text starts.
+
+    :raises CorpusError: if the opening ``---`` has no closing line.
+    """
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if start == len(lines) or lines[start].rstrip() != _DELIMITER:
+        return None, text, 0
+    for end in range(start + 1, len(lines)):
+        if lines[end].rstrip() in _CLOSERS:
+            front = "\n".join(lines[start + 1 : end])
+            return front, "\n".join(lines[end + 1 :]), start + 2
+    raise CorpusError(
+        relpath, f"invalid YAML front matter: no closing '---' line after line {start + 1}"
+    )
+
+
+def _load_yaml(front: str, relpath: str, first_line: int) -> dict[str, Any]:
+    """``yaml.safe_load`` the front matter; errors name the file line."""
+    try:
+        data = yaml.safe_load(front)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "unreadable YAML"
+        where = f" (line {mark.line + first_line}, column {mark.column + 1})" if mark else ""
+        raise CorpusError(relpath, f"invalid YAML front matter: {problem}{where}") from e
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+        # PyYAML raises ValueError for impossible timestamps such as 2024-02-30.
+        raise CorpusError(relpath, f"invalid YAML front matter: {e}") from e
+    except RecursionError as e:
+        raise CorpusError(relpath, "invalid YAML front matter: nested too deeply") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        raise CorpusError(
+            relpath, f"invalid YAML front matter: expected 'key: value' lines, got {kind}"
+        )
+    try:
+        # Made JSON-able first and once: a bounded walk, whatever aliases there are.
+        plain = _jsonable(data)
+    except _TooComplex:
+        raise CorpusError(
+            relpath,
+            f"invalid YAML front matter: nested deeper than {MAX_DEPTH} levels or too many values",
+        ) from None
+    return {key.strip().lower(): value for key, value in plain.items()}
+
+
+def _jsonable(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """A copy of a YAML value made of JSON types (dates become ISO strings)."""
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if depth > MAX_DEPTH or budget[0] < 0:
+        raise _TooComplex
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1, budget) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v, depth + 1, budget) for v in value]
+    return str(value)  # e.g. bytes from !!binary
+
+
+def _text(value: Any) -> str | None:
+    """A (JSON-able) front matter value as display text."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(t for t in map(_text, value) if t)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _first_heading(body: str) -> str | None:
+    return next((h for h in map(heading_text, body.split("\n")) if h), None)
+
+
+def parse_markdown(text: str, relpath: str, report_id: str) -> Report:
+    """Parse one Markdown report.
+
+    :param text: the decoded file, ``\\n`` newlines.
+    :raises CorpusError: for front matter that is not valid YAML key/value pairs.
+    """
+    front, body, first_line = split_front_matter(text, relpath)
+    if front is None:
+        return parse_native(text, relpath, report_id, markdown=True)
+    data = _load_yaml(front, relpath, first_line)
+    used = _KNOWN - ({"tags"} if "topics" in data else set())  # tags: topics' alias
+    extra = {key: value for key, value in data.items() if key not in used}
+    date = parse_date(data.get("date"))
+    if date is None and data.get("date") not in (None, ""):
+        extra["date"] = data["date"]  # kept, not lost
+    return make_report(
+        report_id=report_id,
+        path=relpath,
+        title=_text(data.get("title")) or _first_heading(body),
+        body=body,
+        date=date,
+        source=_text(data.get("source")),
+        topics=data["topics"] if "topics" in data else data.get("tags"),
+        url=_text(data.get("url")),
+        author=_text(data.get("author")),
+        extra=extra,
+    )
