@@ -156,3 +156,30 @@ def test_missing_corpus_folder_is_an_error(tmp_path):
 
     with pytest.raises(CorpusError, match="corpus folder does not exist"):
         reindex(tmp_path / "nope", tmp_path / "index")
+
+
+def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    _write(corpus, "seed.txt", "Seed report", "the first one")
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    body = " ".join(f"word{i}" for i in range(400))
+    lines = "\n".join(json.dumps({"id": str(i), "title": f"t{i}", "body": body}) for i in range(1500))
+    (corpus / "big.jsonl").write_text(lines)
+    code = ("import sys; from searchapp import reindex; "
+            f"reindex({str(corpus)!r}, {str(index_dir)!r}, full=True, procs=1)")
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)})
+    deadline = time.monotonic() + 60
+    while not list(index_dir.glob(".building-*/*.seg")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # wait until it is writing segment files
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert search("", index_dir=index_dir).total == 1  # the old generation still answers
+    s = reindex(corpus, index_dir)  # recovers: lock free, abandoned build cleaned up
+    assert s.total == 1501
+    assert not list(index_dir.glob(".building-*"))

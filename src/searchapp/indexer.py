@@ -9,7 +9,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from whoosh import index as whoosh_index
 
@@ -77,6 +77,7 @@ def reindex(
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     with store.reindex_lock(index_dir, wait=wait):
+        store.remove_abandoned(index_dir)
         files, rejected = discover(corpus_dir)
         summary = None
         if not full:
@@ -136,9 +137,10 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     try:
         for relpath in replaced:
             writer.delete_by_term("file", relpath)
-        taken = _IndexIdLookup(ix, replaced)
         added_ids: list[str] = []
-        _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids)
+        with ix.searcher() as searcher:
+            taken = _IndexIdLookup(searcher, replaced)
+            _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids)
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -162,9 +164,9 @@ def _indexed_signatures(searcher) -> dict[str, str]:
 class _IndexIdLookup(dict):
     """``taken`` for an incremental run: ids already in the index from files kept as they are."""
 
-    def __init__(self, ix, replaced: set[str]) -> None:
+    def __init__(self, searcher, replaced: set[str]) -> None:
         super().__init__()
-        self._searcher = ix.searcher()
+        self._searcher = searcher
         self._replaced = replaced
 
     def get(self, key, default=None):
@@ -221,8 +223,3 @@ def document_fields(report: Report, cf: CorpusFile) -> dict:
         "date": report.date.isoformat() if report.date else None,
         "meta": {k: v for k, v in meta.items() if v},
     }
-
-
-def iter_rejected(summary: ReindexSummary) -> Iterable[str]:
-    for e in summary.rejected:
-        yield str(e)

@@ -101,6 +101,11 @@ def prune(index_dir: Path, keep: Path) -> None:
     gens = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.is_dir() and p != keep)
     for old in gens[:-1]:
         shutil.rmtree(old, ignore_errors=True)
+    remove_abandoned(index_dir)
+
+
+def remove_abandoned(index_dir: Path) -> None:
+    """Remove builds a killed reindex left behind (call with the reindex lock held)."""
     for stale in index_dir.glob(".building-*"):
         shutil.rmtree(stale, ignore_errors=True)
 
