@@ -1,0 +1,90 @@
+"""One measured step in a process of its own, so that its time and memory are its own.
+
+Run by bench.py as ``python bench_worker.py '<json spec>'``; prints one JSON
+object on its last line of standard output.
+
+Specs (``task``):
+- ``index``: full build of ``engine`` from ``corpus`` into ``index``.
+- ``update``: incremental update after ``changed`` files changed.
+- ``search``: open the index, time the first search, then ``rounds`` rounds of the query mix.
+- ``serve``: run searchapp's web server on ``index`` (port 0: it logs the one it got).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def _peak_rss_mb() -> dict:
+    # VmHWM, not RUSAGE_SELF: on Linux ru_maxrss survives exec, so it would
+    # include the benchmark process this one was forked from.
+    self_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                   if line.startswith("VmHWM:"))
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"rss_self_mb": round(self_kb / 1024, 1), "rss_children_mb": round(children_kb / 1024, 1)}
+
+
+def run(spec: dict) -> dict:
+    from bench_engines import ENGINES, BenchQuery
+
+    engine = ENGINES[spec["engine"]]
+    task = spec["task"]
+    if task == "index":
+        started = time.perf_counter()
+        kwargs = {"limit": spec["limit"]} if spec.get("limit") else {}
+        engine.build(Path(spec["corpus"]), Path(spec["index"]), procs=spec.get("procs", 0), **kwargs)
+        return {"seconds": time.perf_counter() - started, **_peak_rss_mb()}
+    if task == "update":
+        started = time.perf_counter()
+        engine.update(Path(spec["corpus"]), Path(spec["index"]), [Path(p) for p in spec["changed"]],
+                      procs=spec.get("procs", 0))
+        return {"seconds": time.perf_counter() - started, **_peak_rss_mb()}
+    if task == "search":
+        queries = [BenchQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in q.items()})
+                   for q in spec["queries"]]
+        return _search(engine, Path(spec["index"]), queries, spec["rounds"])
+    raise ValueError(f"unknown task {task!r}")
+
+
+def _search(engine, index: Path, queries, rounds: int) -> dict:
+    started = time.perf_counter()
+    searcher = engine(index)
+    opened = time.perf_counter()
+    searcher.search(queries[0])
+    first = time.perf_counter()
+    totals = {q.name: searcher.search(q).total for q in queries}  # warm-up round
+    latencies: dict[str, list[float]] = {q.name: [] for q in queries}
+    for _ in range(rounds):
+        for q in queries:
+            t0 = time.perf_counter()
+            searcher.search(q)
+            latencies[q.name].append((time.perf_counter() - t0) * 1000)
+    searcher.close()
+    return {
+        "open_s": opened - started, "first_search_s": first - started,
+        "latencies_ms": latencies, "totals": totals, **_peak_rss_mb(),
+    }
+
+
+def serve(spec: dict) -> None:
+    from searchapp.config import Settings
+    from searchapp.server import serve as run_server
+
+    run_server(Settings(index=Path(spec["index"]), host="127.0.0.1", port=0, threads=spec.get("threads", 8)))
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    if spec["task"] == "serve":
+        serve(spec)
+        return
+    out = run(spec)
+    sys.stdout.write("\n" + json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
