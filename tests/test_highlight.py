@@ -30,3 +30,15 @@ def test_snippet_has_several_fragments_around_matches():
     out = snippet(text, frozenset({"treason"}))
     assert out.count("<mark>treason</mark>") == 2
     assert ELLIPSIS in out
+
+
+def test_british_and_american_spellings_highlight_each_other():
+    from searchapp.analysis import stem
+
+    html = highlight_all("The city centre and the Defense ministry", frozenset({stem("center"), stem("defence")}))
+    assert html == "The city <mark>centre</mark> and the <mark>Defense</mark> ministry"
+
+
+def test_snippet_collapses_line_breaks():
+    out = snippet("First line\n\n  • second treason line\nthird", frozenset({"treason"}))
+    assert "\n" not in out and "<mark>treason</mark>" in out

@@ -13,7 +13,7 @@ def _values(res, facet):
     "query, mark",
     [("corruption", "corruption"), ("treason", "treason"), ("Belkov", "Belkov"),
      ("Rostov-on-Don", "Rostov-on-Don"), ('"Military Construction Company"', "Military Construction Company"),
-     ("corrupt", "corruption")],
+     ("corrupt", "corruption"), ("2007", "2007"), ("70%", "70"), ("Zvezda", "Zvezda")],
 )
 def test_seed_report_is_found_and_highlighted_as_written(seed_index, query, mark):
     res = search(query, index_dir=seed_index)

@@ -40,18 +40,64 @@ _nltk_tokenizer = RegexpTokenizer(TOKEN_PATTERN)
 _stemmer = SnowballStemmer("english")
 
 
+# British and American spellings of the same word meet in one stem, so a
+# search for "defence" finds a US source's "defense" (and back).
+SPELLING_VARIANTS = {
+    "defence": "defense", "offence": "offense", "licence": "license", "pretence": "pretense",
+    "armour": "armor", "behaviour": "behavior", "colour": "color", "favour": "favor",
+    "harbour": "harbor", "honour": "honor", "labour": "labor", "neighbour": "neighbor",
+    "rumour": "rumor", "vapour": "vapor", "endeavour": "endeavor", "humour": "humor",
+    "centre": "center", "metre": "meter", "theatre": "theater", "fibre": "fiber", "litre": "liter",
+    "analyse": "analyze", "paralyse": "paralyze", "catalyse": "catalyze",
+    "organise": "organize", "organisation": "organization", "recognise": "recognize",
+    "realise": "realize", "authorise": "authorize", "authorisation": "authorization",
+    "criticise": "criticize", "mobilise": "mobilize", "mobilisation": "mobilization",
+    "militarise": "militarize", "militarisation": "militarization", "stabilise": "stabilize",
+    "destabilise": "destabilize", "modernise": "modernize", "modernisation": "modernization",
+    "privatise": "privatize", "privatisation": "privatization", "sanitise": "sanitize",
+    "minimise": "minimize", "maximise": "maximize", "prioritise": "prioritize",
+    "utilise": "utilize", "normalise": "normalize", "legalise": "legalize", "finalise": "finalize",
+    "jewellery": "jewelry", "manoeuvre": "maneuver", "programme": "program", "catalogue": "catalog",
+    "dialogue": "dialog", "travelled": "traveled", "travelling": "traveling", "cancelled": "canceled",
+    "modelling": "modeling", "signalling": "signaling", "fuelled": "fueled", "labelled": "labeled",
+    "aluminium": "aluminum", "grey": "gray", "sceptical": "skeptical",
+    "paediatric": "pediatric", "haemorrhage": "hemorrhage", "oestrogen": "estrogen",
+    "anaemia": "anemia", "leukaemia": "leukemia", "diarrhoea": "diarrhea", "foetus": "fetus",
+    "manoeuvres": "maneuvers", "judgement": "judgment", "ageing": "aging", "enrolment": "enrollment",
+    "fulfil": "fulfill", "plough": "plow",
+}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Lowercase, fold accents and apostrophes, and Snowball-stem one word.
 
     >>> stem("Corruption"), stem("corrupted"), stem("Montréal")
     ('corrupt', 'corrupt', 'montreal')
+    >>> stem("defence") == stem("defense"), stem("armoured") == stem("armored")
+    (True, True)
     """
     word = word.lower().replace("\u2019", "'")
     if not word.isascii():
         folded = unicodedata.normalize("NFKD", word)
         word = "".join(c for c in folded if not unicodedata.combining(c))
-    return _stemmer.stem(word)
+    stemmed = _stemmer.stem(word)
+    return _VARIANT_STEMS.get(stemmed, stemmed)
+
+
+_VARIANT_STEMS = {
+    _stemmer.stem(british): _stemmer.stem(american)
+    for british, american in SPELLING_VARIANTS.items()
+    if _stemmer.stem(british) != _stemmer.stem(american)
+}
+
+
+
+
+def spellings_of(stems) -> set[str]:
+    """The stems themselves and the unmapped stems of their other spellings (for highlighting)."""
+    stems = set(stems)
+    return stems | {british for british, american in _VARIANT_STEMS.items() if american in stems}
 
 
 class NltkTokenizer(Tokenizer):
@@ -108,6 +154,6 @@ def analyze(text: str) -> list[str]:
     """The index terms of ``text``, in order (stopwords removed).
 
     >>> analyze("Corruption is rooted in the defence industry")
-    ['corrupt', 'root', 'defenc', 'industri']
+    ['corrupt', 'root', 'defens', 'industri']
     """
     return [t.text for t in ANALYZER(text)]

@@ -11,7 +11,7 @@ import re
 from html import escape
 from typing import Iterable
 
-from .analysis import STOPWORDS, stem
+from .analysis import STOPWORDS, spellings_of, stem
 
 SNIPPET_FRAGMENTS = 3
 FRAGMENT_CHARS = 200
@@ -19,12 +19,13 @@ LEAD_CHARS = 260
 MAX_MATCHES = 5000
 ELLIPSIS = "\u2026"
 
+_WHITESPACE = re.compile(r"\s+")
 # Between two marks, only spaces, dashes and short stopwords: one mark ("Rostov-on-Don").
 _JOINABLE = re.compile(r"[\s\-\u2010-\u2015'\u2019]*(?:(\w{1,3})[\s\-\u2010-\u2015'\u2019]+)?")
 
 
 def _matcher(stems: Iterable[str]) -> re.Pattern | None:
-    prefixes = sorted({s[: max(1, len(s) - 1)] for s in stems if s}, key=len, reverse=True)
+    prefixes = sorted({s[: max(1, len(s) - 1)] for s in spellings_of(stems) if s}, key=len, reverse=True)
     if not prefixes:
         return None
     alternatives = "|".join(re.escape(p) for p in prefixes)
@@ -100,7 +101,7 @@ def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS
         prefix = ELLIPSIS if start > 0 else ""
         suffix = ELLIPSIS if end < len(text) else ""
         pieces.append(f"{prefix}{piece}{suffix}")
-    return " ".join(pieces).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} ")
+    return _WHITESPACE.sub(" ", " ".join(pieces)).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} ")
 
 
 def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
@@ -138,6 +139,6 @@ def _snap_right(text: str, pos: int) -> int:
 
 def _lead(text: str) -> str:
     if len(text) <= LEAD_CHARS:
-        return escape(text, quote=False)
+        return _WHITESPACE.sub(" ", escape(text, quote=False))
     end = _snap_right(text, LEAD_CHARS - 20)
-    return escape(text[:end], quote=False) + ELLIPSIS
+    return _WHITESPACE.sub(" ", escape(text[:end], quote=False)) + ELLIPSIS

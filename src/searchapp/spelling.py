@@ -62,7 +62,7 @@ def _freq(reader, term: str) -> int:
 
 
 def _best_stem(reader, term: str, word: str) -> str | None:
-    maxdist = 1 if len(term) <= 4 else 2
+    maxdist = 1 if len(term) < 3 else 2
     candidates = set()
     for probe in {term, word}:
         candidates.update(reader.terms_within("body", probe, maxdist, prefix=1))
