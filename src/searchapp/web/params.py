@@ -1,0 +1,165 @@
+"""The search state of a request: read and checked from the query string, and
+turned back into URLs (facet toggles, chips, paging).
+
+Every state is a relative ``/search?...`` URL built from checked values, so a
+link can never point off the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from flask import url_for
+
+from ..errors import QueryError
+from ..search import SORTS
+
+MAX_FILTER_VALUES = 50  # source/topic values per request
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """The checked parameters of a search: ``q, source, topic, from, to, sort, page, per_page``.
+
+    ``per_page`` is None when the request did not ask for a page size (the
+    setting applies and URLs leave it out).
+    """
+
+    q: str = ""
+    source: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int | None = None
+
+    # -- reading ---------------------------------------------------------------
+
+    @classmethod
+    def from_args(cls, args, *, max_query_length: int, max_per_page: int) -> "SearchParams":
+        """Read and check the query string (a werkzeug ``MultiDict``).
+
+        :raises QueryError: a parameter is too long, not a number or out of bounds.
+        """
+        q = _single(args, "q")
+        if len(q) > max_query_length:
+            raise QueryError(f"the query is too long: {len(q)} characters, the limit is {max_query_length}")
+        sources = _multi(args, "source", max_query_length)
+        topics = _multi(args, "topic", max_query_length)
+        sort = _single(args, "sort") or "relevance"
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+        page = _number(args, "page", default=1)
+        if page < 1:
+            raise QueryError(f"page must be 1 or more, got {page}")
+        per_page = _number(args, "per_page", default=None)
+        if per_page is not None and not 1 <= per_page <= max_per_page:
+            raise QueryError(f"per_page must be between 1 and {max_per_page}, got {per_page}")
+        return cls(
+            q=q.strip(), source=sources, topic=topics,
+            date_from=_single(args, "from"), date_to=_single(args, "to"),
+            sort=sort, page=page, per_page=per_page,
+        )
+
+    def search_kwargs(self, default_per_page: int) -> dict[str, Any]:
+        """Keyword arguments for ``SearchIndex.search``."""
+        return {
+            "source": list(self.source), "topic": list(self.topic),
+            "date_from": self.date_from or None, "date_to": self.date_to or None,
+            "sort": self.sort, "page": self.page,
+            "per_page": self.per_page or default_per_page,
+        }
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.source or self.topic or self.date_from or self.date_to)
+
+    @property
+    def is_search(self) -> bool:
+        """Whether this is a search at all (not a bare visit to the home page)."""
+        return bool(self.q or self.has_filters)
+
+    # -- writing ---------------------------------------------------------------
+
+    def pairs(self, *, with_page: bool = True) -> list[tuple[str, str]]:
+        """The query-string pairs of this state, defaults left out."""
+        out: list[tuple[str, str]] = []
+        if self.q:
+            out.append(("q", self.q))
+        out += [("source", v) for v in self.source]
+        out += [("topic", v) for v in self.topic]
+        if self.date_from:
+            out.append(("from", self.date_from))
+        if self.date_to:
+            out.append(("to", self.date_to))
+        if self.sort != "relevance":
+            out.append(("sort", self.sort))
+        if with_page and self.page != 1:
+            out.append(("page", str(self.page)))
+        if self.per_page is not None:
+            out.append(("per_page", str(self.per_page)))
+        return out
+
+    def url(self, **changes: Any) -> str:
+        """The relative URL of this state with ``changes``; a filter change goes back to page 1."""
+        state = self.changed(**changes)
+        query = urlencode(state.pairs())
+        return url_for("ui.search") + (f"?{query}" if query else "")
+
+    def changed(self, **changes: Any) -> "SearchParams":
+        if changes and "page" not in changes:
+            changes["page"] = 1  # a new query, filter or order starts at the first page
+        return replace(self, **changes)
+
+    def toggle(self, facet: str, value: str) -> str:
+        """URL with ``value`` of ``facet`` (``source`` or ``topic``) added or removed."""
+        current: tuple[str, ...] = getattr(self, facet)
+        values = tuple(v for v in current if v != value) if value in current else current + (value,)
+        return self.url(**{facet: values})
+
+    def only(self, facet: str, value: str) -> str:
+        """URL that adds ``value`` to ``facet`` (a topic or source link in a result)."""
+        current: tuple[str, ...] = getattr(self, facet)
+        return self.url(**{facet: current if value in current else current + (value,)})
+
+    def report_url(self, report_id: str) -> str:
+        """The report page, carrying this search state so it can link back."""
+        query = urlencode(self.pairs())
+        return url_for("ui.report", report_id=report_id) + (f"?{query}" if query else "")
+
+    def api_url(self) -> str:
+        """This search in the JSON API."""
+        query = urlencode(self.pairs())
+        return url_for("api.search") + (f"?{query}" if query else "")
+
+    def page_url(self, page: int) -> str:
+        return self.url(page=page)
+
+
+def _single(args: Mapping, name: str) -> str:
+    value = args.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _multi(args, name: str, max_length: int) -> tuple[str, ...]:
+    values = [v.strip() for v in args.getlist(name) if v.strip()]
+    if len(values) > MAX_FILTER_VALUES:
+        raise QueryError(f"too many {name} filters: {len(values)}, the limit is {MAX_FILTER_VALUES}")
+    for v in values:
+        if len(v) > max_length:
+            raise QueryError(f"a {name} filter is too long: {len(v)} characters, the limit is {max_length}")
+    return tuple(dict.fromkeys(values))  # in order, without repeats
+
+
+def _number(args, name: str, default: int | None) -> int | None:
+    raw = _single(args, name).strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or raw.count("-") > 1:
+        raise QueryError(f"{name} must be a whole number, got {raw[:40]!r}")
+    if len(raw.lstrip("-")) > 9:
+        raise QueryError(f"{name} is too large: {raw[:40]}")
+    return int(raw)

@@ -1,0 +1,94 @@
+"""The HTML pages: the search page and the report page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template
+
+from ..search import SearchIndex
+from . import get_index, read_params, run_search, settings
+from .params import SearchParams
+from .present import chips, date_view, facet_view, meta_rows, pagination
+
+bp = Blueprint("ui", __name__)
+
+MORE_LIKE_THIS = 5
+MAX_RELAXATIONS = 8  # extra searches run for the no-results page
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A way out of an empty result: a filter (or the query) to drop, and what it brings."""
+
+    label: str
+    url: str
+    total: int
+
+
+@bp.app_template_filter("human_date")
+def human_date(value: str | None) -> str:
+    """``2024-03-15`` as ``15 Mar 2024``."""
+    if not value:
+        return "undated"
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
+
+
+@bp.route("/")
+@bp.route("/search")
+def search():
+    params = read_params()
+    index = get_index()
+    results = run_search(index, params)
+    relaxations = _relaxations(index, params) if results.total == 0 and params.is_search else []
+    return render_template(
+        "ui/search.html",
+        params=params, results=results, doc_count=index.doc_count(),
+        facets=[facet_view("source", "Source", results.facets.get("source", ())),
+                facet_view("topic", "Topic", results.facets.get("topic", ()))],
+        date=date_view(results, params), chips=chips(params, results),
+        pages=pagination(results, params), relaxations=relaxations,
+        first_number=(results.page - 1) * results.per_page + 1,
+        suggestion_url=params.url(q=results.suggestion) if results.suggestion else None,
+        settings=settings(),
+    )
+
+
+@bp.route("/reports/<path:report_id>")
+def report(report_id: str):
+    params = read_params()
+    index = get_index()
+    # The id is only ever looked up in the index, never used as a path.
+    detail = index.get(report_id, query=params.q)
+    similar = index.more_like_this(detail.id, limit=MORE_LIKE_THIS)
+    return render_template(
+        "ui/report.html", params=params, detail=detail, similar=similar, meta=meta_rows(detail.meta),
+        back_url=params.url() if params.is_search else None,
+        doc_count=index.doc_count(), settings=settings(),
+    )
+
+
+def _relaxations(index: SearchIndex, params: SearchParams) -> list[Relaxation]:
+    """For an empty result: the filters (or the query) whose removal finds something."""
+    options: list[tuple[str, SearchParams]] = []
+    options += [(f"source: {v}", params.changed(source=tuple(x for x in params.source if x != v)))
+                for v in params.source]
+    options += [(f"topic: {v}", params.changed(topic=tuple(x for x in params.topic if x != v)))
+                for v in params.topic]
+    if params.date_from or params.date_to:
+        options.append(("the dates", params.changed(date_from="", date_to="")))
+    if params.has_filters and len(options) > 1:
+        options.append(("any filter", params.changed(source=(), topic=(), date_from="", date_to="")))
+    if params.q and params.has_filters:
+        options.append(("the query", params.changed(q="")))
+    out = []
+    for label, relaxed in options[:MAX_RELAXATIONS]:
+        total = index.search(relaxed.q, **{**relaxed.search_kwargs(1), "per_page": 1}).total
+        if total:
+            out.append(Relaxation(label, relaxed.url(), total))
+    return out

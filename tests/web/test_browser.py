@@ -1,0 +1,323 @@
+"""What a person sees and does, in a real headless Chromium (Debian's
+/usr/bin/chromium driven by Playwright; no tool downloads a browser), against
+the app served by ``searchapp serve`` (waitress) on a free loopback port.
+
+Screenshots of the main states go to each test's tmp_path and are copied to
+``$SEARCHAPP_SHOTS`` (default /tmp/shots; empty: not copied).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("SEARCHAPP_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + " and SEARCHAPP_REQUIRE_BROWSER=1", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install playwright; never `playwright install`)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One browser context on the live server, collecting console errors, saving screenshots."""
+
+    def __init__(self, browser, server, shots: Path, js: bool, width: int = 1280) -> None:
+        self.context = browser.new_context(java_script_enabled=js, viewport={"width": width, "height": 900})
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.server = server
+        self.shots = shots
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def goto(self, path: str):
+        response = self.page.goto(self.server.url + path)
+        return response
+
+    def params(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.page.url).query)
+
+    def shot(self, name: str) -> None:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        copy_to = os.environ.get("SEARCHAPP_SHOTS", "/tmp/shots")
+        if copy_to:
+            Path(copy_to).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(copy_to) / path.name)
+
+    def facet_counts(self, name: str) -> dict[str, int]:
+        out = {}
+        for item in self.page.locator(f'section[data-facet="{name}"] li.facet-value').all():
+            label = item.locator(".facet-label").inner_text()
+            out[label] = int(item.locator(".count").inner_text().replace(",", ""))
+        return out
+
+    def hit_titles(self) -> list[str]:
+        return self.page.locator("li.hit h2").all_inner_texts()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def session(request, browser, live_server, tmp_path):
+    s = Session(browser, live_server, tmp_path, js=request.param)
+    s.js = request.param
+    yield s
+    s.close()
+    assert not s.errors, s.errors  # includes any Content-Security-Policy violation
+
+
+def name(session, what: str) -> str:
+    return f"{what}-{'js' if session.js else 'nojs'}"
+
+
+def submit_filters(session) -> None:
+    """Without JavaScript a ticked box waits for the Apply button; with it, it applies at once."""
+    if not session.js:
+        session.page.get_by_role("button", name="Apply filters").click()
+    session.page.wait_for_load_state()
+
+
+# -- the flows, with and without JavaScript -------------------------------------------
+
+def test_type_a_query_and_see_highlighted_results(session):
+    from playwright.sync_api import expect
+
+    session.goto("/")
+    page = session.page
+    page.get_by_label("Search reports").fill("grain")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?.*q=grain"))
+    expect(page.locator("p.result-count")).to_contain_text(re.compile(r"\d+ reports for grain"))
+    marks = page.locator("li.hit h2 mark")
+    expect(marks.first).to_have_text(re.compile("grain", re.I))
+    expect(page.locator("li.hit .snippet mark").first).to_be_visible()
+    # The highlight is visibly different from the text around it.
+    background = marks.first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    if session.js:
+        assert session.params() == {"q": ["grain"]}  # empty fields left out of the URL
+    session.shot(name(session, "01-results"))
+
+
+def test_tick_a_source_and_watch_the_other_counts_change(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search?q=attacks")
+    before_sources = session.facet_counts("source")
+    before_topics = session.facet_counts("topic")
+    session.page.get_by_label(re.compile(r"^CISA")).check()
+    submit_filters(session)
+    session.page.wait_for_url(re.compile(r"source=CISA"))
+    expect(session.page.get_by_label(re.compile(r"^CISA"))).to_be_checked()
+    after_sources = session.facet_counts("source")
+    after_topics = session.facet_counts("topic")
+    # The source facet keeps every source (tag/exclude) with the CISA one first;
+    # the topic counts now count CISA's reports only.
+    assert after_sources == before_sources
+    assert list(after_sources)[0] == "CISA"
+    assert after_topics != before_topics
+    assert sum(after_topics.values()) < sum(before_topics.values())
+    expect(session.page.locator("p.result-count")).to_contain_text(f"{before_sources['CISA']} reports")
+    expect(session.page.locator("a.chip")).to_have_count(1)
+    expect(session.page.locator("a.chip")).to_contain_text("Source: CISA")
+    session.shot(name(session, "02-source-ticked"))
+
+
+def test_click_a_year_in_the_histogram(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search")
+    session.page.get_by_role("link", name=re.compile(r"^2024: \d+ reports")).click()
+    session.page.wait_for_url(re.compile(r"from=2024&to=2024"))
+    expect(session.page.locator("ol.histogram")).to_have_attribute("aria-label", "Reports per month")
+    expect(session.page.locator("a.chip")).to_contain_text(["Date: 2024"])
+    dates = session.page.locator("li.hit time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+    assert dates and all(d.startswith("2024-") for d in dates)
+    session.shot(name(session, "03-year-2024"))
+    session.page.get_by_role("link", name=re.compile(r"^March 2024: 1 report$")).click()
+    session.page.wait_for_url(re.compile(r"from=2024-03&to=2024-03"))
+    assert session.hit_titles() == ["Russia shifts long-range drone attacks towards Black Sea ports"]
+
+
+def test_remove_a_chip(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search?q=attacks&source=CISA&topic=energy")
+    chips = session.page.locator("a.chip")
+    expect(chips).to_have_count(2)
+    session.shot(name(session, "04-chips"))
+    chips.filter(has_text="Topic: energy").click()
+    session.page.wait_for_load_state()
+    assert session.params() == {"q": ["attacks"], "source": ["CISA"]}
+    expect(chips).to_have_count(1)
+    session.page.get_by_role("link", name="Clear all filters").click()
+    session.page.wait_for_load_state()
+    assert session.params() == {"q": ["attacks"]}
+    expect(chips).to_have_count(0)
+
+
+def test_page_forward(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search?per_page=2")
+    first = session.hit_titles()
+    session.page.get_by_role("link", name="Next ›").click()
+    session.page.wait_for_url(re.compile(r"page=2"))
+    expect(session.page.locator("ol.hits")).to_have_attribute("start", "3")
+    second = session.hit_titles()
+    assert len(second) == 2 and not set(first) & set(second)
+    expect(session.page.locator('a[aria-current="page"]')).to_have_text("Page 2")
+    session.shot(name(session, "05-page-2"))
+
+
+def test_open_a_report_and_come_back(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search?q=grain&source=Reuters&sort=newest")
+    start = session.page.url
+    titles = session.hit_titles()
+    session.page.locator("li.hit h2 a").first.click()
+    session.page.wait_for_url(re.compile(r"/reports/"))
+    expect(session.page.locator("h1")).to_have_text(titles[0])
+    expect(session.page.locator(".report-body mark").first).to_have_text(re.compile("grain", re.I))
+    expect(session.page.get_by_role("heading", name="More like this")).to_be_visible()
+    session.shot(name(session, "06-report"))
+    session.page.get_by_role("link", name=re.compile("Back to results")).click()
+    session.page.wait_for_load_state()
+    assert parse_qs(urlsplit(session.page.url).query) == parse_qs(urlsplit(start).query)
+    assert session.hit_titles() == titles
+
+
+def test_no_results_offers_a_way_out(session):
+    session.goto("/search?q=grain&source=CISA")
+    page = session.page
+    link = page.get_by_role("link", name="Without source: CISA")
+    session.shot(name(session, "07-no-results"))
+    link.click()
+    page.wait_for_load_state()
+    assert session.params() == {"q": ["grain"]}
+    assert session.hit_titles()
+
+
+def test_bad_input_is_a_readable_error_page(session):
+    response = session.goto("/search?q=colour:red")
+    assert response.status == 400
+    from playwright.sync_api import expect
+
+    expect(session.page.locator(".error-message")).to_contain_text("unknown field 'colour'")
+    expect(session.page.get_by_label("Search reports")).to_have_value("colour:red")
+    session.errors.clear()  # the browser logs the 400 itself
+    session.shot(name(session, "08-error"))
+
+
+# -- JavaScript niceties, keyboard, phone ---------------------------------------------------
+
+@pytest.fixture
+def js_session(browser, live_server, tmp_path):
+    s = Session(browser, live_server, tmp_path, js=True)
+    s.js = True
+    yield s
+    s.close()
+    assert not s.errors, s.errors
+
+
+def test_slash_focuses_the_search_box_and_sort_applies_at_once(js_session):
+    page = js_session.page
+    js_session.goto("/search?q=attacks")
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    # The query is selected, so typing replaces it; "/" itself is not typed.
+    page.keyboard.type("pipeline")
+    assert page.get_by_label("Search reports").input_value() == "pipeline"
+    js_session.goto("/search?q=attacks")
+    page.get_by_label("Sort by").select_option("oldest")
+    page.wait_for_url(re.compile(r"sort=oldest"))
+    dates = page.locator("li.hit time").evaluate_all("ts => ts.map(t => t.getAttribute('datetime'))")
+    assert dates == sorted(dates)
+
+
+def test_filter_box_narrows_a_long_facet_list(js_session):
+    from playwright.sync_api import expect
+
+    page = js_session.page
+    js_session.goto("/search")
+    box = page.get_by_label("Filter the topic list")
+    expect(box).to_be_visible()
+    summary = page.locator('section[data-facet="topic"] details.facet-more > summary')
+    expect(summary).to_have_text("Show all 20", use_inner_text=True)
+    box.fill("sea")
+    visible = page.locator('section[data-facet="topic"] li.facet-value:visible .facet-label').all_inner_texts()
+    assert sorted(visible) == ["Black Sea", "Red Sea"]
+    expect(summary).to_be_hidden()
+    js_session.shot("09-facet-filter-js")
+    box.press("Escape")
+    expect(page.locator('section[data-facet="topic"] li.facet-value:visible')).to_have_count(10)
+    expect(summary).to_have_text("Show all 20", use_inner_text=True)
+    summary.click()
+    expect(summary).to_have_text("Show fewer", use_inner_text=True)
+    expect(page.locator('section[data-facet="topic"] li.facet-value:visible')).to_have_count(20)
+
+
+def test_keyboard_only_search_and_visible_focus(js_session):
+    page = js_session.page
+    js_session.goto("/search?q=grain")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    # Tab to the first result link and open it with Enter.
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('li.hit h2') !== null"):
+            break
+    else:
+        pytest.fail("no result link reachable with Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+    js_session.shot("10-keyboard-focus-js")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/reports/"))
+
+
+def test_readable_on_a_phone(browser, live_server, tmp_path):
+    for js in (True, False):
+        s = Session(browser, live_server, tmp_path, js=js, width=390)
+        try:
+            for path, what in [("/search?q=attacks&source=CISA", "phone-results"),
+                               ("/reports/native/reuters-grain-2023?q=grain", "phone-report")]:
+                s.goto(path)
+                overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+                font = s.page.evaluate("parseFloat(getComputedStyle(document.querySelector('main')).fontSize)")
+                assert font >= 16
+                s.shot(f"11-{what}-{'js' if js else 'nojs'}")
+            assert not s.errors, s.errors
+        finally:
+            s.close()
