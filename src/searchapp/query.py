@@ -18,6 +18,7 @@ from whoosh.qparser.plugins import SingleQuotePlugin
 
 from .analysis import ANALYZER
 from .errors import QueryError
+from .ranking import FieldsTerm
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
 
 _SCHEMA = build_schema()
@@ -25,8 +26,10 @@ _SCHEMA = build_schema()
 _FIELD_RE = re.compile(r'(?<![\w.:/-])([A-Za-z_][\w-]*):(?=[^\s/])')
 _QUOTED_RE = re.compile(r'"[^"]*"?')
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
-# The "any word" grouping gives a document matching more words a higher score.
-ANY_WORD_GROUP = OrGroup.factory(0.9)
+# The "any word" grouping: plain OR, the scores of the words matched added up,
+# exactly as bag_of_words (ranking.FieldsTerm already favours documents that
+# match more words; a coordination bonus did not help on the test collections).
+ANY_WORD_GROUP = OrGroup
 
 
 def _parser(group) -> MultifieldParser:
@@ -82,14 +85,40 @@ def bag_of_words(text: str) -> wq.Query:
         counts[token.text] = counts.get(token.text, 0) + 1
     if not counts:
         return wq.NullQuery
-    clauses = [
-        wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f] * n) for f in TEXT_FIELDS])
-        for t, n in counts.items()
-    ]
+    # Each word is scored once over title and body (BM25F, see ranking.py).
+    clauses = [FieldsTerm(t, TEXT_FIELDS, boost=n) for t, n in counts.items()]
     return ANY_WORD_GROUP.qclass(clauses) if len(clauses) > 1 else clauses[0]
 
 
+def _fields_terms(q: wq.Query) -> wq.Query | None:
+    """An OR in which the parser spread words over the text fields, each such
+    word made one BM25F word (ranking.FieldsTerm); None when there is none."""
+    if type(q) is not wq.Or:
+        return None
+    spread: dict[str, dict[str, wq.Term]] = {}
+    for sub in q.subqueries:
+        if type(sub) is wq.Term and sub.fieldname in TEXT_FIELDS:
+            spread.setdefault(sub.text, {})[sub.fieldname] = sub
+    words = {text: terms for text, terms in spread.items() if len(terms) == len(TEXT_FIELDS)}
+    if not words:
+        return None
+    body = TEXT_FIELDS[-1]
+    out: list[wq.Query] = []
+    for sub in q.subqueries:
+        terms = words.pop(sub.text, None) if type(sub) is wq.Term and sub.fieldname in TEXT_FIELDS else None
+        if terms is not None:  # the first of the word's terms stands for all of them
+            out.append(FieldsTerm(sub.text, TEXT_FIELDS, boost=terms[body].boost / FIELD_BOOSTS[body]))
+        elif not (type(sub) is wq.Term and sub.text in spread and len(spread[sub.text]) == len(TEXT_FIELDS)):
+            out.append(sub)
+    if len(out) == 1 and isinstance(out[0], FieldsTerm):  # one word, "word^2" boosting its OR
+        return FieldsTerm(out[0].text, TEXT_FIELDS, boost=out[0].boost * q.boost)
+    return wq.Or(out, boost=q.boost, scale=q.scale)
+
+
 def _rewrite(q: wq.Query, resolve) -> wq.Query:
+    merged = _fields_terms(q)
+    if merged is not None:
+        return merged if merged.is_leaf() else merged.apply(lambda child: _rewrite(child, resolve))
     if isinstance(q, (wq.Term, wq.TermRange, wq.Phrase, wq.Prefix, wq.Wildcard)):
         field = q.fieldname
         if field == "date":
@@ -158,7 +187,8 @@ def relaxable(q: wq.Query) -> bool:
     if not isinstance(q, wq.And):
         return False
     for leaf in q.leaves():
-        if getattr(leaf, "fieldname", None) not in TEXT_FIELDS:
+        fields = leaf.fields if isinstance(leaf, FieldsTerm) else (getattr(leaf, "fieldname", None),)
+        if not set(fields) <= set(TEXT_FIELDS):
             return False
     return not any(isinstance(node, (wq.Not, wq.AndNot)) for node in _nodes(q))
 

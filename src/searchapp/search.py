@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from . import query as qp
-from . import store
+from . import ranking, store
 from .errors import QueryError, ReportNotFoundError
 from .facets import DateRange, FacetTable
 from .highlight import highlight_all, snippet
@@ -153,7 +153,7 @@ class SearchIndex:
         if searcher is None or local.gen is not gen:
             if searcher is not None:
                 searcher.close()
-            searcher = gen.ix.searcher(weighting=scoring.BM25F())
+            searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))  # ranking.py (issue 7)
             local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
         elif time.monotonic() - local.checked >= REFRESH_EVERY_S:
             local.checked = time.monotonic()
