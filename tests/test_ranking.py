@@ -7,6 +7,7 @@ import math
 import pytest
 from whoosh import query as wq
 from whoosh.filedb.filestore import RamStorage
+from whoosh.query.compound import DefaultOr
 
 from searchapp import query as qp
 from searchapp import ranking
@@ -66,6 +67,25 @@ def test_boost_multiplies_and_missing_words_match_nothing(searcher):
     assert _scores(searcher, FieldsTerm("rudder")) == {}
     assert set(_scores(searcher, wq.Or([FieldsTerm("flap"), FieldsTerm("lift")]))) == {"d0", "d1", "d2"}
     assert set(FieldsTerm("lift").docs(searcher)) == {0, 1}
+
+
+@pytest.mark.parametrize("limit", [1, 3, 10])
+def test_top_hits_once_the_collector_raises_its_minimum_score(limit):
+    # Once the top hits are known, Whoosh asks the union of words (a binary
+    # tree, as Or builds for more than 5,000 documents) for the best score
+    # each side could still add, to skip documents that cannot compete.
+    vocabulary = ["rare", "flap", "wing", "lift", "drag", "aircraft"]
+    ix = RamStorage().create_index(build_schema())
+    with ix.writer() as writer:
+        for number in range(60):
+            words = [w for i, w in enumerate(vocabulary) if (number * (i + 3)) % (7 - i) == 0]
+            writer.add_document(id=f"d{number}", title=" ".join(words[:1]), body=" ".join(words * (number % 3 + 1)))
+    with ix.searcher(weighting=ranking.weighting()) as s:
+        q = DefaultOr([FieldsTerm(w) for w in vocabulary])
+        every = _scores(s, q)
+        best = sorted(every, key=lambda d: (-round(every[d], 9), int(d[1:])))[:limit]
+        top = s.search(q, limit=limit)
+        assert [hit["id"] for hit in top] == best
 
 
 def test_bag_of_words_weighs_repeated_words_and_ignores_syntax():

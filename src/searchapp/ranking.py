@@ -127,6 +127,13 @@ class _BM25FMatcher(matching.WrappingMatcher):
     def copy(self):
         return self._replacement(self.child.copy())
 
+    def replace(self, minquality=0):
+        # The field postings carry no scorer: they must not be asked for quality.
+        if not self.child.is_active():
+            return matching.NullMatcher()
+        replaced = self.child.replace(0)
+        return self if replaced is self.child else self._replacement(replaced)
+
     def supports_block_quality(self) -> bool:
         return False
 
