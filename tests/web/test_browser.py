@@ -3,7 +3,9 @@
 the app served by ``searchapp serve`` (waitress) on a free loopback port.
 
 Screenshots of the main states go to each test's tmp_path and are copied to
-``$SEARCHAPP_SHOTS`` (default /tmp/shots; empty: not copied).
+``$SEARCHAPP_SHOTS`` (default /tmp/shots; empty: not copied). Without a
+Chromium (``$SEARCHAPP_CHROMIUM``, default /usr/bin/chromium) the tests skip,
+or fail when ``SEARCHAPP_REQUIRE_BROWSER=1`` (CI).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("SEARCHAPP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -368,6 +368,27 @@ def test_missing_index_says_how_to_build_it_then_works_without_restart(tmp_path,
     assert html(r).find("li", cls="hit")
 
 
+def test_index_from_another_schema_asks_for_a_full_rebuild(tmp_path, html, index_dir):
+    import json
+    import shutil
+
+    from searchapp import store
+
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    meta = store.current_generation(copy) / store.META
+    data = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**data, "schema_version": -1}))
+    client = create_app(Settings(index=copy)).test_client()
+    r = client.get("/search")
+    assert r.status_code == 503
+    page = html(r)
+    assert page.find("h1").text == "The search index needs rebuilding"
+    assert "searchapp reindex --full" in page.find("pre", cls="command").text
+    r = client.get("/api/search")
+    assert r.status_code == 503 and "reindex --full" in r.json["error"]["message"]
+
+
 # -- hostile input ------------------------------------------------------------------
 
 def assert_inert(page) -> None:
