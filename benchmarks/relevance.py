@@ -201,7 +201,9 @@ def run_collection(collection: Collection, engines: Iterable[str], split: str = 
                    log: Callable[[str], None] = print) -> dict:
     """Index and query one collection with each engine; scores, per-query scores and timings."""
     qids = [q for q in split_queries(collection, split) if collection.qrels.get(q)]
-    out: dict = {"queries": len(qids), "docs": len(collection.docs), "engines": {}}
+    tune = set(split_queries(collection, "tune"))
+    out: dict = {"queries": len(qids), "docs": len(collection.docs), "engines": {},
+                 "tune_queries": [q for q in qids if q in tune]}
     for engine in engines:
         with tempfile.TemporaryDirectory(prefix=f"relevance-{engine}-") as tmp:
             started = time.perf_counter()
@@ -260,6 +262,29 @@ def tables(result: dict) -> str:
     return "\n".join(lines)
 
 
+def halves(result: dict) -> str:
+    """Mean nDCG@10 and MAP over the collections, on each half of the queries."""
+    engines = result["engines"]
+    lines = ["\nMeans over the collections by query half (tune: odd positions, test: even)",
+             f"{'':<18}" + "".join(f"{e:>11}" for e in engines)]
+    for half in ("tune", "test"):
+        for metric in ("ndcg@10", "map"):
+            values = []
+            for engine in engines:
+                per_collection = []
+                for c in result["collections"].values():
+                    tune = set(c["tune_queries"])
+                    scores = [v[metric] for q, v in c["engines"][engine]["per_query"].items()
+                              if (q in tune) == (half == "tune")]
+                    if scores:
+                        per_collection.append(_mean(scores))
+                values.append(_mean(per_collection))
+            best = max(values)
+            lines.append(f"{half + ' ' + METRICS[metric][0]:<18}"
+                         + "".join(f"{v:>10.3f}{'*' if v == best else ' '}" for v in values))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", type=Path, default=default_corpora(),
@@ -281,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not installed: {', '.join(missing)} (pip install tantivy bm25s PyStemmer)")
     result = run_benchmark(args.corpora, args.collection or COLLECTIONS, engines, args.split)
     print(tables(result))
+    if args.split == "all":
+        print(halves(result))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}")

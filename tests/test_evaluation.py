@@ -148,10 +148,11 @@ def test_harness_runs_on_adi(relevance, shared_corpora, tmp_path, capsys):
     printed = capsys.readouterr().out
     for label in ("nDCG@10", "MAP@1000", "P@10", "R@100"):
         assert f"{label} (all queries)" in printed
-    assert "\nmean " in printed
+    assert "\nmean " in printed and "by query half" in printed
     result = json.loads(out.read_text())
     adi = result["collections"]["adi"]
     assert adi["queries"] == 35 and adi["docs"] == 82
+    assert adi["tune_queries"] == relevance.split_queries(load_collection(shared_corpora / "adi"), "tune")
     for engine in ("searchapp", "fts5", "whoosh"):
         means = adi["engines"][engine]["means"]
         assert len(adi["engines"][engine]["per_query"]) == 35
