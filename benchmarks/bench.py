@@ -168,9 +168,13 @@ def bench_size(records: list[dict], size: int, work: Path, args) -> dict:
         out["engines"][name]["search"] = run_worker(spec)
     if "searchapp" in args.engines and args.clients:
         print(f"-- searchapp: HTTP, {args.clients} clients for {args.http_seconds:g} s", flush=True)
-        out["engines"]["searchapp"]["http"] = http_load(
-            [sys.executable, str(HERE / "bench_worker.py")], _env(), work / "searchapp",
-            QUERY_MIX, clients=args.clients, seconds=args.http_seconds)
+        try:
+            out["engines"]["searchapp"]["http"] = http_load(
+                [sys.executable, str(HERE / "bench_worker.py")], _env(), work / "searchapp",
+                QUERY_MIX, clients=args.clients, seconds=args.http_seconds)
+        except RuntimeError as e:  # the rest of the run is still worth having
+            print(f"!! the HTTP test failed: {e}", file=sys.stderr, flush=True)
+            out["engines"]["searchapp"]["http_error"] = str(e)
     changed = change_files(corpus)
     for name in args.engines:
         print(f"-- {name}: incremental reindex of {len(changed)} changed files", flush=True)
@@ -235,12 +239,15 @@ def parse_args(argv=None):
                    help="time plain Whoosh's single writer on this many reports only (0: all)")
     p.add_argument("--workdir", type=Path, help="where corpora and indexes go (default: a temporary folder)")
     p.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON and the plot")
+    p.add_argument("--keep", action="store_true", help="keep the corpora and indexes (with --workdir)")
     p.add_argument("--no-plot", action="store_true")
     args = p.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(args.engines) - set(ENGINES)
     if unknown:
         p.error(f"unknown engines {sorted(unknown)}; choose from {', '.join(ENGINES)}")
+    if args.keep and args.workdir is None:
+        p.error("--keep needs --workdir")
     if any(s < 1 for s in args.size):
         p.error("--size must be at least 1")
     return args
@@ -266,13 +273,14 @@ def main(argv=None) -> list[dict]:
             path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
             print(f"\nwrote {path}")
             runs.append(result)
-            shutil.rmtree(work, ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
         if not args.no_plot:
             png = plot(args.results)
             if png:
                 print(f"wrote {png}")
     finally:
-        if args.workdir is None:
+        if args.workdir is None and not args.keep:
             shutil.rmtree(work_root, ignore_errors=True)
     return runs
 

@@ -202,53 +202,59 @@ class Fts5Engine:
             params += [q.date_from or "0000", q.date_to or "9999"]
         return where, params
 
-    def _where(self, q: BenchQuery, skip: str | None = None) -> tuple[str, list]:
+    def _from(self, q: BenchQuery, skip: str | None = None, topics: bool = False) -> tuple[str, list]:
+        """FROM and WHERE for the matching rows, with every filter but ``skip``'s.
+
+        CROSS JOIN keeps the full-text match the outer loop: otherwise the
+        planner may start from a filter's index and run the MATCH per row.
+        """
         where, params = self._filters(q, skip)
         match = self._match_text(q)
         if match is not None:
-            where.insert(0, "d.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            sql = "fts CROSS JOIN docs d ON d.id = fts.rowid"
+            where.insert(0, "fts MATCH ?")
             params.insert(0, match)
-        return (" WHERE " + " AND ".join(where)) if where else "", params
+        else:
+            sql = "docs d"
+        if topics:
+            sql += " CROSS JOIN doc_topics t ON t.doc = d.id"
+        return f" FROM {sql}" + ((" WHERE " + " AND ".join(where)) if where else ""), params
 
     def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
-        con = self.con
-        where, params = self._where(q)
-        total = con.execute(f"SELECT count(*) FROM docs d{where}", params).fetchone()[0]
+        sql, params = self._from(q)
+        total = self.con.execute(f"SELECT count(*){sql}", params).fetchone()[0]
         rows = self._top(q, limit)
         facets = {
-            "source": self._count(f"SELECT d.source, count(*) FROM docs d{{w}} GROUP BY d.source", q, "source"),
-            "topic": self._count(
-                "SELECT t.topic, count(*) FROM doc_topics t JOIN docs d ON d.id = t.doc{w} GROUP BY t.topic", q, "topic"),
+            "source": self._count("SELECT d.source, count(*){f} GROUP BY d.source", q, "source"),
+            "topic": self._count("SELECT t.topic, count(*){f} GROUP BY t.topic", q, "topic", topics=True),
             "date": self._date_counts(q),
         }
         return Outcome(total, [r[0] for r in rows], facets, [r[1] for r in rows])
 
-    def _count(self, sql: str, q: BenchQuery, facet: str, extra: str = "", extra_params=()) -> dict[str, int]:
-        where, params = self._where(q, skip=facet)
+    def _count(self, sql: str, q: BenchQuery, facet: str, extra: str = "", extra_params=(),
+               topics: bool = False) -> dict[str, int]:
+        from_where, params = self._from(q, skip=facet, topics=topics)
         if extra:
-            where = f"{where} AND {extra}" if where else f" WHERE {extra}"
-        return _nonzero(self.con.execute(sql.format(w=where), [*params, *extra_params]))
+            from_where += f" AND {extra}" if " WHERE " in from_where else f" WHERE {extra}"
+        return _nonzero(self.con.execute(sql.format(f=from_where), [*params, *extra_params]))
 
     def _date_counts(self, q: BenchQuery) -> dict[str, int]:
         months = q.month_range()
         if months is not None:
-            sql = "SELECT substr(d.date, 1, 7), count(*) FROM docs d{w} GROUP BY 1"
+            sql = "SELECT substr(d.date, 1, 7), count(*){f} GROUP BY 1"
             return self._count(sql, q, "date", "substr(d.date, 1, 7) BETWEEN ? AND ?", months)
-        sql = f"SELECT coalesce(substr(d.date, 1, 4), '{UNDATED}'), count(*) FROM docs d{{w}} GROUP BY 1"
+        sql = f"SELECT coalesce(substr(d.date, 1, 4), '{UNDATED}'), count(*){{f}} GROUP BY 1"
         return self._count(sql, q, "date")
 
     def _top(self, q: BenchQuery, limit: int) -> list[tuple[str, str]]:
         """The shown hits: ids and snippets, the snippets made for these rows only."""
-        where, params = self._filters(q, None)
+        from_where, params = self._from(q)
         match = self._match_text(q)
         if match is not None and q.sort == "relevance":
-            cond = (" AND fts.rowid IN (SELECT d.id FROM docs d WHERE " + " AND ".join(where) + ")") if where else ""
-            sql = f"SELECT fts.rowid FROM fts WHERE fts MATCH ?{cond} ORDER BY rank LIMIT ?"
-            docs = [r[0] for r in self.con.execute(sql, [match, *params, limit])]
+            order = "rank"  # FTS5 hands the rows over best first: no sort of every match
         else:
-            w, p = self._where(q)
-            sql = f"SELECT d.id FROM docs d{w} ORDER BY d.date IS NULL, d.date DESC, d.id LIMIT ?"
-            docs = [r[0] for r in self.con.execute(sql, [*p, limit])]
+            order = "d.date IS NULL, d.date DESC, d.id"
+        docs = [r[0] for r in self.con.execute(f"SELECT d.id{from_where} ORDER BY {order} LIMIT ?", [*params, limit])]
         if not docs:
             return []
         marks = ",".join("?" * len(docs))

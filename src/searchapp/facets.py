@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .postings import PostingCache
 from .results import FacetValue
 
 UNDATED = "undated"
@@ -44,6 +45,24 @@ class MultiValued:
         self.index = {v: i for i, v in enumerate(values)}
         self.docs = docs
         self.ords = ords
+        # Each value's place in case-blind name order: ties in count are listed in it.
+        self.name_rank = np.empty(len(values), dtype=np.int64)
+        self.name_rank[sorted(range(len(values)), key=lambda i: values[i].lower())] = np.arange(len(values))
+
+    @classmethod
+    def union(cls, first: "MultiValued", second: "MultiValued") -> "MultiValued":
+        """Both fields as one: a document holding a value in both holds it once."""
+        values = sorted(set(first.values) | set(second.values))
+        if not values:
+            return cls([], np.zeros(0, np.int32), np.zeros(0, np.int32))
+        index = {v: i for i, v in enumerate(values)}
+        docs = np.concatenate([first.docs, second.docs]).astype(np.int64)
+        ords = np.concatenate([
+            np.array([index[v] for v in first.values], dtype=np.int64)[first.ords],
+            np.array([index[v] for v in second.values], dtype=np.int64)[second.ords],
+        ]) if len(docs) else np.zeros(0, np.int64)
+        pairs = np.unique(docs * len(values) + ords)
+        return cls(values, (pairs // len(values)).astype(np.int32), (pairs % len(values)).astype(np.int32))
 
     @classmethod
     def from_reader(cls, reader, fieldname: str) -> "MultiValued":
@@ -71,15 +90,21 @@ class MultiValued:
 
 
 class FacetTable:
-    """Per-document facet data of one reader: source, topics, day."""
+    """Per-document facet data of one reader: source, topics, day.
+
+    ``postings`` holds the reader's decoded posting lists, which match and
+    score queries on arrays (see ``postings``).
+    """
 
     def __init__(self, reader) -> None:
         self.n = reader.doc_count_all()
+        self.postings = PostingCache(reader)
         self.live = np.zeros(self.n, dtype=bool)
         self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self.source = MultiValued.from_reader(reader, "source")
         self.topic = MultiValued.from_reader(reader, "topic")
         self.topic_auto = MultiValued.from_reader(reader, "topic_auto")
+        self.topics = MultiValued.union(self.topic, self.topic_auto)  # what the topic facet counts
         self.day = np.full(self.n, NO_DAY, dtype=np.int32)
         for term in reader.lexicon("date"):
             try:
@@ -94,7 +119,7 @@ class FacetTable:
         self.month_index = np.where(self.dated, years * 12 + months - 1, 0)
 
     def topic_mask(self, selected: list[str]) -> np.ndarray:
-        return self.topic.mask(selected, self.n) | self.topic_auto.mask(selected, self.n)
+        return self.topics.mask(selected, self.n)
 
     def date_mask(self, rng: DateRange) -> np.ndarray:
         mask = self.dated.copy()
@@ -105,26 +130,11 @@ class FacetTable:
         return mask
 
     def source_values(self, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
-        return _values(self.source.values, self.source.counts(docmask), selected)
+        return _values(self.source, self.source.counts(docmask), selected)
 
     def topic_values(self, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
-        counts: dict[str, int] = {}
-        for table in (self.topic, self.topic_auto):
-            if not table.values:
-                continue
-            # A report tagged with a topic both ways counts once.
-            for value, count in zip(table.values, table.counts(docmask)):
-                counts[value] = counts.get(value, 0) + int(count)
-        if self.topic.values and self.topic_auto.values:
-            counts = self._dedup_topic_counts(docmask, counts)
-        names = list(counts)
-        return _values(names, np.array([counts[v] for v in names], dtype=np.int64), selected)
-
-    def _dedup_topic_counts(self, docmask: np.ndarray, counts: dict[str, int]) -> dict[str, int]:
-        for value in counts:
-            both = self.topic.mask([value], self.n) & self.topic_auto.mask([value], self.n) & docmask
-            counts[value] -= int(both.sum())
-        return counts
+        """Curated and automatic topics together; a report tagged with a topic both ways counts once."""
+        return _values(self.topics, self.topics.counts(docmask), selected)
 
     def date_values(self, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[FacetValue, ...], str]:
         """Years, or months when the selected range spans less than two years."""
@@ -156,16 +166,19 @@ class FacetTable:
         return tuple(out), "year"
 
 
-def _values(names: list[str], counts: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
-    """Values with a count, most first, then every selected one (even at zero)."""
+def _values(field: MultiValued, counts: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
+    """Values with a count, most first (then by name, case-blind), then every
+    selected one that the index does not hold (at zero)."""
     chosen = set(selected)
-    order = sorted(
-        (i for i, c in enumerate(counts) if c > 0 or names[i] in chosen),
-        key=lambda i: (-int(counts[i]), names[i].lower()),
-    )
-    out = [FacetValue(names[i], int(counts[i]), names[i] in chosen) for i in order]
-    known = set(names)
-    out += [FacetValue(v, 0, True) for v in selected if v not in known]
+    keep = counts > 0
+    for value in chosen:
+        if value in field.index:
+            keep[field.index[value]] = True
+    shown = np.nonzero(keep)[0]
+    shown = shown[np.lexsort((field.name_rank[shown], -counts[shown]))]
+    names = field.values
+    out = [FacetValue(names[i], c, names[i] in chosen) for i, c in zip(shown.tolist(), counts[shown].tolist())]
+    out += [FacetValue(v, 0, True) for v in selected if v not in field.index]
     return tuple(out)
 
 

@@ -8,6 +8,7 @@ is highlighted past Whoosh's 32K-character default as cheaply as a short one.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 from typing import Iterable
 
@@ -24,26 +25,61 @@ _WHITESPACE = re.compile(r"\s+")
 _JOINABLE = re.compile(r"[\s\-\u2010-\u2015'\u2019]*(?:(\w{1,3})[\s\-\u2010-\u2015'\u2019]+)?")
 
 
-def _matcher(stems: Iterable[str]) -> re.Pattern | None:
-    prefixes = sorted({s[: max(1, len(s) - 1)] for s in spellings_of(stems) if s}, key=len, reverse=True)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['\u2019]\w+)*")
+_WORD_TAIL = re.compile(r"(?:[\w.,'\u2019]*\w)?")
+_WORD_BEFORE = re.compile(r"[\w.,]")
+
+
+def _prefixes(stems: Iterable[str]) -> list[str]:
+    return sorted({s[: max(1, len(s) - 1)] for s in spellings_of(stems) if s}, key=len, reverse=True)
+
+
+@lru_cache(maxsize=256)
+def _matcher(stems: frozenset[str]) -> re.Pattern | None:
+    prefixes = _prefixes(stems)
     if not prefixes:
         return None
     alternatives = "|".join(re.escape(p) for p in prefixes)
     return re.compile(rf"(?<![\w.,])(?:{alternatives})(?:[\w.,'\u2019]*\w)?", re.IGNORECASE)
 
 
+@lru_cache(maxsize=256)
+def _lower_matcher(stems: frozenset[str]) -> re.Pattern | None:
+    """The word starts, as plain literals for lower-cased text: a case-blind
+    regex with a look-behind runs its machine at every character, this one
+    lets the regex engine skip ahead (about 10 times faster on long reports)."""
+    prefixes = [p.lower() for p in _prefixes(stems)]
+    return re.compile("|".join(re.escape(p) for p in prefixes)) if prefixes else None
+
+
+def _word_starts(text: str, stems: frozenset[str]):
+    """(start, end) of each word of ``text`` that starts like one of the stems."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters grow when lower-cased: offsets would shift
+        pattern = _matcher(stems)
+        if pattern is not None:
+            for m in pattern.finditer(text):
+                yield m.start(), m.end()
+        return
+    pattern = _lower_matcher(stems)
+    if pattern is None:
+        return
+    for m in pattern.finditer(lowered):
+        start = m.start()
+        if start and _WORD_BEFORE.match(text, start - 1):
+            continue  # inside a word, or after "." or "," as in 5.93
+        yield start, _WORD_TAIL.match(text, m.end()).end()
+
+
 def find_matches(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
     """Character spans of the words of ``text`` whose stem is in ``stems``."""
-    pattern = _matcher(stems)
-    if pattern is None:
-        return []
+    stems = frozenset(stems)
     spans = []
-    for m in pattern.finditer(text):
-        word = m.group(0)
-        # The regex may run past a token's end ("5.93," or "word's"); trim to a token.
-        token = re.match(r"\d+(?:[.,]\d+)+|\w+(?:['\u2019]\w+)*", word)
+    for start, end in _word_starts(text, stems):
+        # The word may run past a token's end ("5.93," or "word's"); trim to a token.
+        token = _TOKEN.match(text, start, end)
         if token and stem(token.group(0)) in stems:
-            spans.append((m.start(), m.start() + token.end()))
+            spans.append((start, token.end()))
             if len(spans) >= MAX_MATCHES:
                 break
     return _join(text, spans)

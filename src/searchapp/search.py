@@ -24,6 +24,7 @@ from . import ranking, store
 from .errors import QueryError, ReportNotFoundError
 from .facets import DateRange, FacetTable
 from .highlight import highlight_all, snippet
+from .postings import Evaluator
 from .results import Hit, ReportDetail, SearchResults
 from .schema import TEXT_FIELDS
 from .spelling import suggest
@@ -364,10 +365,7 @@ def _resolver(table: FacetTable):
 
 
 def _docs_mask(searcher, table: FacetTable, q: wq.Query) -> np.ndarray:
-    mask = np.zeros(table.n, dtype=bool)
-    ids = np.fromiter(q.docs(searcher), dtype=np.int64)
-    mask[ids] = True
-    return mask & table.live
+    return Evaluator(searcher, table.postings).mask(q) & table.live
 
 
 def _filter_masks(table: FacetTable, req: _Request) -> dict[str, np.ndarray]:
@@ -399,12 +397,31 @@ def _by_date(table: FacetTable, final: np.ndarray, newest: bool) -> np.ndarray:
 
 
 def _by_score(searcher, table: FacetTable, q, final: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best of the ``final`` documents; equal scores newest first."""
+    if not final.any():
+        return []
+    scores = Evaluator(searcher, table.postings).scores(q)
+    if scores is not None:
+        return _top(table, np.nonzero(final)[0], scores, limit)
+    # A query part only Whoosh scores (prefixes, ranges): Whoosh ranks, a few
+    # more than shown so that equal scores can be ordered newest first.
     allowed = None if final.sum() == table.live.sum() else set(np.nonzero(final)[0].tolist())
-    # Fetch a few more than shown, so equal scores can be ordered newest first.
     results = searcher.search(q, limit=limit + 20, filter=allowed, terms=False)
     scored = [(hit.docnum, hit.score) for hit in results]
     scored.sort(key=lambda p: (-round(p[1], 6), -int(table.day[p[0]])))
     return scored[:limit]
+
+
+def _top(table: FacetTable, docs: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """Best first by score (to 6 decimals), then newest, then document order."""
+    exact = scores[docs]
+    rounded = np.round(exact, 6)
+    if len(docs) > limit:
+        kth = np.partition(rounded, len(rounded) - limit)[len(rounded) - limit]
+        keep = rounded >= kth  # every document tied with the last one shown
+        docs, exact, rounded = docs[keep], exact[keep], rounded[keep]
+    order = np.lexsort((docs, -table.day[docs].astype(np.int64), -rounded))[:limit]
+    return [(int(docs[i]), float(exact[i])) for i in order]
 
 
 def _stems(searcher, q) -> dict[str, frozenset[str]]:
