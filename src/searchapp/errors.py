@@ -79,6 +79,21 @@ class IndexLockedError(SearchAppError):
         )
 
 
+class IndexWriteError(SearchAppError):
+    """The index could not be written (a full disk, no permission); the last
+    complete index stays in use."""
+
+    status = 500
+
+    def __init__(self, index_dir: str, reason: str) -> None:
+        self.index_dir = index_dir
+        self.reason = reason
+        super().__init__(
+            f"cannot write the index in {index_dir!s}: {reason}; "
+            "searches still use the last complete index"
+        )
+
+
 class QueryError(SearchAppError):
     """The query or one of the search parameters is wrong."""
 

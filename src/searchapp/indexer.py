@@ -4,6 +4,7 @@ updates in one commit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -15,7 +16,7 @@ from whoosh import index as whoosh_index
 
 from . import store
 from .corpus import CorpusFile, discover, parse_file
-from .errors import CorpusError, IndexNotFoundError, SchemaVersionError
+from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
 from .schema import build_schema, join_topics
 
@@ -73,22 +74,26 @@ def reindex(
     :param wait: wait for another running reindex instead of failing.
     :raises IndexLockedError: another reindex is running and ``wait`` is false.
     :raises CorpusError: the corpus folder itself is missing.
+    :raises IndexWriteError: the index cannot be written (e.g. the disk is full).
     """
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    with store.reindex_lock(index_dir, wait=wait):
-        store.remove_abandoned(index_dir)
-        files, rejected = discover(corpus_dir)
-        summary = None
-        if not full:
-            try:
-                summary = _incremental(index_dir, files, procs, progress)
-            except (IndexNotFoundError, SchemaVersionError) as e:
-                reason = str(e).split(":")[0]
+    try:  # issue 6: an OSError here is about the index (corpus read errors are CorpusErrors)
+        with store.reindex_lock(index_dir, wait=wait):
+            store.remove_abandoned(index_dir)
+            files, rejected = discover(corpus_dir)
+            summary = None
+            if not full:
+                try:
+                    summary = _incremental(index_dir, files, procs, progress)
+                except (IndexNotFoundError, SchemaVersionError) as e:
+                    reason = str(e).split(":")[0]
+                    summary = _full(index_dir, files, procs, progress)
+                    summary.reason = reason
+            if summary is None:
                 summary = _full(index_dir, files, procs, progress)
-                summary.reason = reason
-        if summary is None:
-            summary = _full(index_dir, files, procs, progress)
+    except OSError as e:
+        raise IndexWriteError(str(index_dir), e.strerror or str(e)) from e
     summary.rejected[:0] = rejected
     summary.files = len(files)
     summary.elapsed_s = round(time.perf_counter() - start, 3)
@@ -105,7 +110,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
             summary.added = _add_files(writer, files, summary.rejected, progress, taken={})
             writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             raise
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time())
@@ -133,6 +138,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     if not todo and not gone:
         ix.close()
         return summary
+    before = set(os.listdir(gen))
     writer = _writer(ix, todo, procs, deletions=True)
     try:
         for relpath in replaced:
@@ -143,7 +149,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
             _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids)
         writer.commit()
     except BaseException:
-        writer.cancel()
+        _abandon(writer, gen, before)
         raise
     summary.updated = sum(1 for i in added_ids if i in old_ids)
     summary.added = len(added_ids) - summary.updated
@@ -151,6 +157,31 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
     return summary
+
+
+def _abandon(writer, folder: Path | None = None, before: set[str] | None = None) -> None:
+    """Cancel a failed writer and remove the files it wrote into ``folder``.
+
+    On a full disk Whoosh's own cancel fails too (closing its files flushes
+    them), which would leave its write lock held and a partial segment behind
+    in the live generation, taking the space the next run needs.
+    """
+    try:
+        writer.cancel()
+    except Exception:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            with contextlib.suppress(Exception):
+                lock.release()
+    new = set(os.listdir(folder)) - before if folder is not None and before is not None else set()
+    if any(name.endswith(".toc") for name in new):
+        return  # the commit went through (a new TOC): its files are the index now
+    for name in new:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _indexed_signatures(searcher) -> dict[str, str]:

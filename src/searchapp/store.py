@@ -87,8 +87,12 @@ def publish(index_dir: Path, building: Path) -> Path:
     """Rename a finished generation into place and point CURRENT at it."""
     final = index_dir / building.name.removeprefix(".building-")
     os.replace(building, final)
-    _fsync_dir(index_dir)
-    _atomic_write(index_dir / CURRENT, final.name + "\n")
+    try:
+        _fsync_dir(index_dir)
+        _atomic_write(index_dir / CURRENT, final.name + "\n")
+    except BaseException:  # issue 6: e.g. a full disk; don't keep an unpublished copy
+        shutil.rmtree(final, ignore_errors=True)
+        raise
     prune(index_dir, keep=final)
     return final
 
@@ -105,9 +109,29 @@ def prune(index_dir: Path, keep: Path) -> None:
 
 
 def remove_abandoned(index_dir: Path) -> None:
-    """Remove builds a killed reindex left behind (call with the reindex lock held)."""
+    """Remove what a killed reindex left behind (call with the reindex lock held):
+    unfinished builds, a generation renamed into place but never named in
+    CURRENT, and half-written CURRENT / meta files.
+    """
     for stale in index_dir.glob(".building-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    # -- issue 6 (kill -9 tests): a kill between publish()'s rename and its
+    # write of CURRENT left a whole unpublished generation behind for good.
+    current = current_generation(index_dir)
+    number = _gen_number(current) if current is not None else None
+    if number is not None:
+        for gen in index_dir.glob(GEN_PREFIX + "*"):
+            if gen.is_dir() and (_gen_number(gen) or 0) > number:
+                shutil.rmtree(gen, ignore_errors=True)
+    for folder in (index_dir, current):
+        for tmp in folder.glob(".*.tmp") if folder is not None else ():
+            tmp.unlink(missing_ok=True)  # _atomic_write's, from a killed run
+    # -- end issue 6
+
+
+def _gen_number(gen: Path) -> int | None:
+    digits = gen.name[len(GEN_PREFIX):]
+    return int(digits) if digits.isdigit() else None
 
 
 @contextlib.contextmanager
@@ -136,11 +160,15 @@ def reindex_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: leave no half-written file behind
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(path.parent)
 
 
