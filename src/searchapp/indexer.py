@@ -226,18 +226,46 @@ def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
             if isinstance(item, CorpusError):
                 rejected.append(item)
                 continue
+            fields = document_fields(item, cf)
+            bad = _not_unicode(fields)
+            if bad is not None:  # issue 6: Whoosh would fail the whole run, a page would be a 500
+                rejected.append(CorpusError(cf.relpath, f"text that is not valid Unicode (a lone surrogate) in field {bad!r}", item.line))
+                continue
             first = taken.get(item.id)
             if first is not None:
                 rejected.append(CorpusError(cf.relpath, f"duplicate report id {item.id!r} (already in {first})", item.line))
                 continue
             taken[item.id] = cf.relpath
-            writer.add_document(**document_fields(item, cf))
+            writer.add_document(**fields)
             if added_ids is not None:
                 added_ids.append(item.id)
             count += 1
         if progress is not None:
             progress(number, len(files), cf.relpath)
     return count
+
+
+def _not_unicode(fields: dict) -> str | None:
+    """The first field holding a string that cannot be UTF-8 (JSON and YAML can
+    escape half a surrogate pair, "\\ud800"), or None."""
+    for name, value in fields.items():
+        if not _encodes(value):
+            return name
+    return None
+
+
+def _encodes(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodes(k) and _encodes(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_encodes(v) for v in value)
+    return True
 
 
 def document_fields(report: Report, cf: CorpusFile) -> dict:

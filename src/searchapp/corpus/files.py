@@ -13,7 +13,7 @@ import gzip
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,6 +22,7 @@ from searchapp.errors import CorpusError
 __all__ = [
     "CorpusFile",
     "MAX_FILE_BYTES",
+    "check_identity",
     "SUPPORTED_SUFFIXES",
     "decode_text",
     "discover",
@@ -54,6 +55,8 @@ class CorpusFile:
     relpath: str  # POSIX path relative to the corpus folder
     size: int
     mtime_ns: int
+    # (st_dev, st_ino) of what discovery checked: reading opens only that file.
+    identity: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
     @property
     def signature(self) -> str:
@@ -110,8 +113,14 @@ class _Walk:
             self.errors.append(CorpusError(relpath, os_reason(e)))
             return
         for entry in entries:
-            if not entry.name.startswith("."):
-                self.entry(entry, f"{relpath}/{entry.name}" if relpath else entry.name, ancestors)
+            if entry.name.startswith("."):
+                continue
+            path = f"{relpath}/{entry.name}" if relpath else entry.name
+            if not _is_utf8(entry.name):  # issue 6: Whoosh and the web need UTF-8 ids
+                shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                self.errors.append(CorpusError(shown, "name is not valid UTF-8: rename it"))
+                continue
+            self.entry(entry, path, ancestors)
 
     def entry(self, entry: os.DirEntry[str], relpath: str, ancestors: frozenset[str]) -> None:
         """Classify one folder entry: recurse, keep, or report why not."""
@@ -153,7 +162,8 @@ class _Walk:
         except OSError as e:
             self.errors.append(CorpusError(relpath, os_reason(e)))
             return
-        self.files.append(CorpusFile(path, relpath, info.st_size, info.st_mtime_ns))
+        self.files.append(CorpusFile(path, relpath, info.st_size, info.st_mtime_ns,
+                                     (info.st_dev, info.st_ino)))
 
 
 def discover(corpus_dir: Path) -> tuple[list[CorpusFile], list[CorpusError]]:
@@ -190,7 +200,7 @@ def read_text(cf: CorpusFile) -> str:
     """
     try:
         with open(cf.path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+            size = check_identity(cf, f.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise CorpusError(cf.relpath, _too_large(size))
             data = f.read(MAX_FILE_BYTES + 1)
@@ -202,6 +212,28 @@ def read_text(cf: CorpusFile) -> str:
     if not text.strip():
         raise CorpusError(cf.relpath, "empty file")
     return text
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # the OS gave undecodable bytes as lone surrogates
+        return False
+    return True
+
+
+def check_identity(cf: CorpusFile, fd: int) -> os.stat_result:
+    """``fstat`` of an opened corpus file, checked to be the file discovery found.
+
+    A file swapped for a symbolic link (say, to a secret outside the corpus)
+    after discovery is refused before a byte of it is read (issue 6).
+
+    :raises CorpusError: it is another file now.
+    """
+    info = os.fstat(fd)
+    if cf.identity is not None and (info.st_dev, info.st_ino) != cf.identity:
+        raise CorpusError(cf.relpath, "the file was replaced while it was being indexed: not read")
+    return info
 
 
 def _too_large(size: int) -> str:
@@ -252,10 +284,18 @@ def open_binary(cf: CorpusFile) -> BinaryIO:
     """Open a JSON Lines file for reading bytes, decompressing ``.jsonl.gz``.
 
     :raises OSError: as :func:`open` does.
+    :raises CorpusError: the file is not the one discovery found (:func:`check_identity`).
     """
     if cf.suffix == ".jsonl.gz":
-        return gzip.open(cf.path, "rb")  # type: ignore[return-value]
-    return open(cf.path, "rb")
+        stream: BinaryIO = gzip.open(cf.path, "rb")  # type: ignore[assignment]
+    else:
+        stream = open(cf.path, "rb")
+    try:
+        check_identity(cf, stream.fileno())
+    except BaseException:
+        stream.close()
+        raise
+    return stream
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:

@@ -90,7 +90,7 @@ def _load(data: bytes, first: bool) -> dict[str, Any]:
     except RecursionError as e:
         raise _BadRecord(_TOO_DEEP) from e
     except json.JSONDecodeError as e:
-        raise _BadRecord(f"invalid JSON: {e.msg} at column {e.colno}") from e
+        raise _BadRecord(f"invalid JSON: {e.msg.removesuffix(' at')} at column {e.colno}") from e
     except ValueError as e:  # e.g. an integer with more than 4300 digits
         raise _BadRecord(f"invalid JSON: {str(e).split(':')[0]}") from e
     if not isinstance(value, dict):
@@ -188,10 +188,14 @@ def _records(stream: BinaryIO, cf: CorpusFile) -> Iterator[Report | CorpusError]
         if problem:
             yield CorpusError(cf.relpath, problem)
             return
+        found = False
         for number, data in iter_lines(stream):
             item = reader.line(number, data)
             if item is not None:
+                found = True
                 yield item
+        if not found:  # issue 6: reported like an empty .txt, not silently skipped
+            yield CorpusError(cf.relpath, "empty file")
     except (OSError, EOFError, zlib.error) as e:
         yield CorpusError(cf.relpath, _read_failure(e, number))
 
@@ -215,6 +219,9 @@ def parse_jsonl(cf: CorpusFile) -> Iterator[Report | CorpusError]:
         stream = open_binary(cf)
     except OSError as e:
         yield CorpusError(cf.relpath, os_reason(e))
+        return
+    except CorpusError as e:  # replaced since discovery
+        yield e
         return
     with stream:
         yield from _records(stream, cf)
