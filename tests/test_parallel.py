@@ -1,0 +1,190 @@
+"""A full rebuild in parts (searchapp.parallel): the same index as one writer's."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from searchapp import SearchIndex, indexer, parallel, reindex
+from searchapp.errors import IndexWriteError
+from searchapp.corpus import discover
+
+DATA = Path(__file__).parent / "data" / "corpus"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """The test corpus, more JSON Lines files, a bad line and an id held by two files."""
+    root = tmp_path / "corpus"
+    shutil.copytree(DATA, root)
+    for n in range(6):
+        lines = [json.dumps({"id": i, "date": f"2021-0{n + 1}-1{i % 9}", "source": f"Wire {n % 3}",
+                             "topics": [f"topic {i % 4}"], "title": f"Report {n}-{i} on grain",
+                             "body": f"Wheat and grain prices, report {i} of batch {n}. " * (i % 5 + 1)})
+                 for i in range(40)]
+        if n == 2:
+            lines.insert(5, "{not json")
+        (root / f"batch-{n}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Longer than all the rest: with two parts, it ends the first and its twin starts the second.
+    (root / "zz-dup.md").write_text("# Same id\n\nA Markdown report about wheat.\n" + "Filler text. " * 20000,
+                                    encoding="utf-8")
+    (root / "zz-dup.txt").write_text("Same id again\n\nA native report about wheat.\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def parallel_always(monkeypatch):
+    monkeypatch.setattr(indexer, "PARALLEL_MIN_BYTES", 0)
+
+
+def _ranked(index_dir: Path) -> dict:
+    with SearchIndex.open(index_dir) as idx:
+        out = {}
+        for sort in ("relevance", "newest", "oldest"):
+            res = idx.search("wheat grain", sort=sort, per_page=100)
+            out[sort] = [h.id for h in res.hits]
+        res = idx.search("", per_page=100)
+        out["facets"] = {k: [(v.value, v.count) for v in vs] for k, vs in res.facets.items()}
+        out["count"] = idx.doc_count()
+        return out
+
+
+def test_parts_are_contiguous_and_balanced_by_size():
+    from searchapp.corpus import CorpusFile
+
+    sizes = [5, 1, 1, 1, 4, 2, 2, 1, 3, 4]
+    files = [CorpusFile(Path(f"/c/f{n}"), f"f{n}", size, 0) for n, size in enumerate(sizes)]
+    parts = parallel.split(files, 3)
+    assert [cf for part in parts for cf in part] == files
+    assert [sum(cf.size for cf in part) for part in parts] == [8, 8, 8]
+    assert parallel.split(files[:2], 3) == [[files[0]], [files[1]]]  # never an empty part
+
+
+@pytest.mark.parametrize("procs", [2, 3])
+def test_parallel_rebuild_equals_one_writer(corpus, tmp_path, parallel_always, procs):
+    one = reindex(corpus, tmp_path / "one", full=True, procs=1)
+    seen = []
+    many = reindex(corpus, tmp_path / "many", full=True, procs=procs,
+                   progress=lambda done, total, relpath: seen.append((done, total, relpath)))
+    assert (many.added, many.files) == (one.added, one.files) == (13 + 240 + 1, 17)
+    assert [(e.path, e.line, e.reason) for e in many.rejected] == [(e.path, e.line, e.reason) for e in one.rejected]
+    assert {e.path for e in many.rejected} == {"batch-2.jsonl", "zz-dup.txt"}
+    assert [d for d, _, _ in seen] == list(range(1, 18)) and {t for _, t, _ in seen} == {17}
+    assert sorted(r for _, _, r in seen) == sorted(cf.relpath for cf in discover(corpus)[0])
+    assert _ranked(tmp_path / "many") == _ranked(tmp_path / "one")
+    gen = (tmp_path / "many" / (tmp_path / "many" / "CURRENT").read_text().strip())
+    assert not list(gen.glob(".part-*"))
+
+
+def test_duplicate_id_in_a_later_part_is_rejected(corpus, tmp_path, parallel_always):
+    files, _ = discover(corpus)
+    parts = parallel.split(files, 2)
+    owner = {cf.relpath: n for n, part in enumerate(parts) for cf in part}
+    assert owner["zz-dup.md"] != owner["zz-dup.txt"], "the two files must fall in different parts"
+    summary = reindex(corpus, tmp_path / "index", full=True, procs=2)
+    dup = [e for e in summary.rejected if e.path == "zz-dup.txt"]
+    assert [e.reason for e in dup] == ["duplicate report id 'zz-dup' (already in zz-dup.md)"]
+    with SearchIndex.open(tmp_path / "index") as idx:
+        assert idx.get("zz-dup").file == "zz-dup.md"
+        assert idx.doc_count() == summary.added == 254
+
+
+def test_a_failing_worker_fails_the_rebuild_and_keeps_the_old_index(corpus, tmp_path, parallel_always, monkeypatch):
+    reindex(corpus, tmp_path / "index", full=True, procs=1)
+    before = _ranked(tmp_path / "index")
+    real = indexer._add_files
+
+    def failing(writer, files, rejected, progress, taken, added_ids=None):
+        if any(cf.relpath == "batch-4.jsonl" for cf in files):
+            raise OSError(28, "No space left on device")
+        return real(writer, files, rejected, progress, taken, added_ids)
+
+    monkeypatch.setattr(indexer, "_add_files", failing)
+    with pytest.raises(IndexWriteError, match="No space left on device"):
+        reindex(corpus, tmp_path / "index", full=True, procs=2)
+    monkeypatch.setattr(indexer, "_add_files", real)
+    assert _ranked(tmp_path / "index") == before
+    assert not list((tmp_path / "index").glob(".building-*"))
+    # No worker kept the reindex lock: the next run goes ahead at once.
+    assert reindex(corpus, tmp_path / "index", full=True, procs=2).added == 254
+
+
+def test_workers_do_not_keep_the_parents_files_open(corpus, tmp_path, parallel_always, monkeypatch):
+    marker = tmp_path / "marker"
+    held = open(marker, "w")  # stands for the reindex lock the parent holds
+    real = indexer._add_files
+    reports = tmp_path / "fds"
+    reports.mkdir()
+
+    def recording(writer, files, rejected, progress, taken, added_ids=None):
+        links = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                 if os.path.exists(f"/proc/self/fd/{fd}")}
+        (reports / f"{os.getpid()}").write_text("\n".join(sorted(links)))
+        return real(writer, files, rejected, progress, taken, added_ids)
+
+    monkeypatch.setattr(indexer, "_add_files", recording)
+    try:
+        reindex(corpus, tmp_path / "index", full=True, procs=2)
+    finally:
+        held.close()
+    seen = [p.read_text().splitlines() for p in reports.iterdir() if int(p.name) != os.getpid()]
+    assert len(seen) == 2
+    assert all(str(marker) not in links for links in seen)
+
+
+KILLED_RUN = """
+import sys, time, os
+from pathlib import Path
+from searchapp import indexer, reindex
+indexer.PARALLEL_MIN_BYTES = 0
+real = indexer._add_files
+def slow(writer, files, rejected, progress, taken, added_ids=None):
+    Path(sys.argv[3], str(os.getpid())).touch()
+    time.sleep(0.5)
+    return real(writer, files, rejected, progress, taken, added_ids)
+indexer._add_files = slow
+reindex(Path(sys.argv[1]), Path(sys.argv[2]), full=True, procs=2,
+        progress=lambda d, t, r: print(d, flush=True))
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killing_the_parent_frees_the_lock_and_stops_the_workers(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from searchapp import store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(8):  # 4 files of 0.5 s each per worker
+        (corpus / f"f{n}.jsonl").write_text(json.dumps({"id": 1, "body": "grain " * 50}) + "\n")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(corpus), str(tmp_path / "index"), str(pids)],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "1"  # the workers are under way
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with store.reindex_lock(tmp_path / "index"):  # no worker holds the dead parent's lock
+        pass
+    workers = {int(p.name) for p in pids.iterdir()}
+    assert len(workers) == 2
+    deadline = time.monotonic() + 1.0  # each would run 1.5 s more on its own
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in workers), "workers outlived their parent"
+    assert reindex(corpus, tmp_path / "index", full=True, procs=1).added == 8
