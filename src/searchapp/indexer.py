@@ -15,7 +15,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 
-from . import parallel, store
+from . import parallel, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -37,6 +37,7 @@ class ReindexSummary:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    auto_tagged: int = 0  # issue 4: reports this run gave automatic topics (a full run: all of them)
     files: int = 0
     rejected: list[CorpusError] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -63,6 +64,7 @@ def reindex(
     procs: int = 0,
     wait: bool = False,
     progress: Progress | None = None,
+    topics_file: Path | None = None,
 ) -> ReindexSummary:
     """Bring the index in ``index_dir`` up to date with the reports in ``corpus_dir``.
 
@@ -73,12 +75,15 @@ def reindex(
     :param full: rebuild from scratch (beside the old index, swapped in at the end).
     :param procs: indexing processes; 0 means one per core.
     :param wait: wait for another running reindex instead of failing.
+    :param topics_file: the topic taxonomy (TOML) for automatic topics; None: the shipped one.
+    :raises ConfigError: the topic taxonomy is unreadable or wrong.
     :raises IndexLockedError: another reindex is running and ``wait`` is false.
     :raises CorpusError: the corpus folder itself is missing.
     :raises IndexWriteError: the index cannot be written (e.g. the disk is full).
     """
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    taxonomy = topics.Taxonomy.load(topics_file)
     try:  # issue 6: an OSError here is about the index (corpus read errors are CorpusErrors)
         with store.reindex_lock(index_dir, wait=wait):
             store.remove_abandoned(index_dir)
@@ -86,13 +91,13 @@ def reindex(
             summary = None
             if not full:
                 try:
-                    summary = _incremental(index_dir, files, procs, progress)
+                    summary = _incremental(index_dir, files, procs, progress, taxonomy)
                 except (IndexNotFoundError, SchemaVersionError) as e:
                     reason = str(e).split(":")[0]
-                    summary = _full(index_dir, files, procs, progress)
+                    summary = _full(index_dir, files, procs, progress, taxonomy)
                     summary.reason = reason
             if summary is None:
-                summary = _full(index_dir, files, procs, progress)
+                summary = _full(index_dir, files, procs, progress, taxonomy)
     except OSError as e:
         raise IndexWriteError(str(index_dir), e.strerror or str(e)) from e
     summary.rejected[:0] = rejected
@@ -101,28 +106,37 @@ def reindex(
     return summary
 
 
-def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None) -> ReindexSummary:
+def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
+          taxonomy: topics.Taxonomy) -> ReindexSummary:
     summary = ReindexSummary(full=True)
     building = store.new_generation(index_dir)
     try:
         ix = whoosh_index.create_in(str(building), build_schema())
+        # issue 4: learn from the curated reports first (nothing written), so
+        # that every report is then written once, in order, with its topics.
+        auto = topics.ReindexTopics(taxonomy)
+        _add_files(auto.learning_writer(), files, [], None, taken={})
+        tagger = auto.prepare()
         parts = _parts(files, procs)
         if parts > 1:  # issue 5: a process per part of the files, each writing a segment
             taken: dict[str, str] = {}  # each worker has its own copy
 
             def add(writer, part, rejected):
-                _add_files(writer, part, rejected, None, taken)
+                _add_files(writer, part, rejected, None, taken, tagger=tagger)
 
             summary.added = parallel.add_files_in_parts(
                 ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS)
         else:
             writer = _writer(ix, files, procs)
             try:
-                summary.added = _add_files(writer, files, summary.rejected, progress, taken={})
+                summary.added = _add_files(writer, files, summary.rejected, progress, taken={}, tagger=tagger)
                 writer.commit()
             except BaseException:
                 _abandon(writer)
                 raise
+        with ix.reader() as reader:
+            summary.auto_tagged = topics.count_tagged(reader)
+        auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time())
         store.publish(index_dir, building)
@@ -132,9 +146,11 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
     return summary
 
 
-def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None) -> ReindexSummary:
+def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
+                 taxonomy: topics.Taxonomy) -> ReindexSummary:
     ix, gen = store.open_generation(index_dir)
     summary = ReindexSummary(full=False)
+    curated_removed = False
     with ix.searcher() as searcher:
         indexed = _indexed_signatures(searcher)
         seen = {cf.relpath for cf in files}
@@ -145,8 +161,11 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         for relpath in replaced:
             for stored in searcher.documents(file=relpath):
                 old_ids[stored["id"]] = relpath
+                curated_removed = curated_removed or bool(stored.get("topic"))
         summary.unchanged = searcher.doc_count() - len(old_ids)
-    if not todo and not gone:
+    auto = topics.ReindexTopics(taxonomy, topics.load_saved(gen))
+    generation = ix.latest_generation()
+    if not todo and not gone and auto.up_to_date(generation):
         ix.close()
         return summary
     before = set(os.listdir(gen))
@@ -156,8 +175,13 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
             writer.delete_by_term("file", relpath)
         added_ids: list[str] = []
         with ix.searcher() as searcher:
+            # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
+            _add_files(auto.learning_writer(), todo, [], None, taken=_IndexIdLookup(searcher, replaced))
+            tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
             taken = _IndexIdLookup(searcher, replaced)
-            _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids)
+            _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids, tagger=tagger)
+            for stored, auto_topics in auto.retag(searcher.reader(), replaced):
+                writer.update_document(**_retagged_fields(stored, indexed, auto_topics))
         writer.commit()
     except BaseException:
         _abandon(writer, gen, before)
@@ -165,9 +189,20 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary.updated = sum(1 for i in added_ids if i in old_ids)
     summary.added = len(added_ids) - summary.updated
     summary.removed = len(set(old_ids) - set(added_ids))
+    summary.auto_tagged = tagger.tagged
+    auto.save(gen, ix.latest_generation())
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
     return summary
+
+
+def _retagged_fields(stored: dict, indexed: dict[str, str], auto_topics: tuple[str, ...]) -> dict:
+    """The document of an indexed report again, with new automatic topics (issue 4)."""
+    fields = {k: v for k, v in stored.items() if k != "topic_auto"}
+    fields["filesig"] = f"{stored['file']}\t{indexed[stored['file']]}"
+    if auto_topics:
+        fields["topic_auto"] = join_topics(auto_topics)
+    return fields
 
 
 def _abandon(writer, folder: Path | None = None, before: set[str] | None = None) -> None:
@@ -223,8 +258,10 @@ class _IndexIdLookup(dict):
 # -- writers and parallelism (issue 5) ------------------------------------------
 
 # Blocks written uncompressed: about 12% faster to write and faster to read
-# back, for an index about 30% larger.
-_WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": W3Codec(compression=0)}
+# back, for an index about 30% larger. Segments as separate files, not one
+# compound file: Whoosh reads a compound segment's postings into memory, once
+# per searcher (per server thread): 40 MB each for 10,000 reports.
+_WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": W3Codec(compression=0), "compound": False}
 
 
 def _parts(files: list[CorpusFile], procs: int) -> int:
@@ -248,14 +285,14 @@ def _writer(ix, files: list[CorpusFile], procs: int, deletions: bool = False):
 # -- end of writers and parallelism ------------------------------------------------
 
 
-def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
+def _add_files(writer, files, rejected, progress, taken, added_ids=None, tagger=None) -> int:
     count = 0
     for number, cf in enumerate(files, 1):
         for item in parse_file(cf):
             if isinstance(item, CorpusError):
                 rejected.append(item)
                 continue
-            fields = document_fields(item, cf)
+            fields = document_fields(item, cf, tagger)
             bad = _not_unicode(fields)
             if bad is not None:  # issue 6: Whoosh would fail the whole run, a page would be a 500
                 rejected.append(CorpusError(cf.relpath, f"text that is not valid Unicode (a lone surrogate) in field {bad!r}", item.line))
@@ -297,10 +334,10 @@ def _encodes(value) -> bool:
     return True
 
 
-def document_fields(report: Report, cf: CorpusFile) -> dict:
-    """The Whoosh document for one report."""
+def document_fields(report: Report, cf: CorpusFile, tagger: topics.TopicTagger | None = None) -> dict:
+    """The Whoosh document for one report; ``tagger`` gives automatic topics to one without any."""
     meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra}
-    return {
+    fields = {
         "id": report.id,
         "filesig": f"{cf.relpath}\t{cf.signature}",
         "file": cf.relpath,
@@ -311,3 +348,8 @@ def document_fields(report: Report, cf: CorpusFile) -> dict:
         "date": report.date.isoformat() if report.date else None,
         "meta": {k: v for k, v in meta.items() if v},
     }
+    if tagger is not None and not fields["topic"]:  # issue 4: curated topics win
+        auto = tagger.tag(report.title, report.body)
+        if auto:
+            fields["topic_auto"] = join_topics(auto)
+    return fields
