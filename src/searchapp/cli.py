@@ -1,4 +1,4 @@
-"""The ``searchapp`` command: reindex, search, serve."""
+"""The ``searchapp`` command: reindex, search, topics, serve."""
 
 from __future__ import annotations
 
@@ -50,14 +50,19 @@ def main() -> None:
 @click.option("--full", is_flag=True, help="rebuild from scratch instead of updating what changed")
 @click.option("--procs", type=int, help=_HELP["procs"])
 @click.option("--wait", is_flag=True, help="wait for another running reindex instead of stopping")
+@click.option("--topics", "topics_file", type=click.Path(path_type=Path, dir_okay=False), help=_HELP["topics"])
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-def reindex(corpus, index_dir, full, procs, wait, as_json) -> None:
-    """Index the report files of the corpus folder (incremental by default)."""
-    settings = _settings(corpus=corpus, index=index_dir, procs=procs)
+def reindex(corpus, index_dir, full, procs, wait, topics_file, as_json) -> None:
+    """Index the report files of the corpus folder (incremental by default).
+
+    Reports without topics of their own get automatic ones, from the topic
+    taxonomy and from a model learned on the reports that have topics.
+    """
+    settings = _settings(corpus=corpus, index=index_dir, procs=procs, topics=topics_file)
     progress = None if as_json else _progress_printer()
     try:
         summary = run_reindex(settings.corpus, settings.index, full=full, procs=settings.procs,
-                              wait=wait, progress=progress)
+                              wait=wait, progress=progress, topics_file=settings.topics)
     finally:
         if progress is not None:
             progress.close()
@@ -98,6 +103,7 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
     click.echo(f"Indexed {settings.corpus} into {settings.index}: {kind} in {s.elapsed_s:.2f} s")
     click.echo(f"  reports: {s.added} added, {s.updated} updated, {s.removed} removed, "
                f"{s.unchanged} unchanged; {s.total} in the index; {s.files} files")
+    click.echo(f"  automatic topics: {s.auto_tagged} report{'s' if s.auto_tagged != 1 else ''} tagged")
     if s.rejected:
         click.echo(f"  rejected ({len(s.rejected)}):")
         for e in s.rejected:
@@ -165,6 +171,28 @@ def _print_results(res: SearchResults) -> None:
             shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count})" for v in values[:12])
             more = f", ... {len(values) - 12} more" if len(values) > 12 else ""
             click.echo(f"\n{name}: {shown}{more}")
+
+
+@main.command()
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
+@click.option("--json", "as_json", is_flag=True, help="print the topics as JSON")
+def topics(index_dir, as_json) -> None:
+    """List the topic vocabulary: how many reports carry each topic, curated and automatic."""
+    settings = _settings(index=index_dir)
+    with SearchIndex.open(settings.index) as index:
+        counts = index.topic_counts()
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in counts], indent=2, ensure_ascii=False))
+        return
+    if not counts:
+        click.echo("No report has a topic.")
+        return
+    width = max(len("topic"), *(len(c.name) for c in counts))
+    click.echo(f"{'topic':<{width}}  {'curated':>7}  {'auto':>7}  {'total':>7}")
+    for c in counts:
+        click.echo(f"{c.name:<{width}}  {c.curated:>7}  {c.auto:>7}  {c.total:>7}")
+    click.echo(f"{len(counts)} topics; {sum(c.curated for c in counts)} curated and "
+               f"{sum(c.auto for c in counts)} automatic assignments")
 
 
 @main.command()

@@ -40,6 +40,7 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting("max_per_page", 100, "largest page size a request may ask for"),
     Setting("max_query_length", 1000, "longest query accepted, in characters"),
     Setting("procs", 0, "indexing processes (0: one per core)"),
+    Setting("topics", "", "topic taxonomy (TOML) for automatic topics (default: the one shipped with searchapp)"),
 )
 
 
@@ -54,6 +55,7 @@ class Settings:
     max_per_page: int = 100
     max_query_length: int = 1000
     procs: int = 0
+    topics: Path | None = None  # issue 4: None means the taxonomy shipped with searchapp
 
     def updated(self, **changes: Any) -> "Settings":
         """A copy with the given non-None values applied (and coerced)."""
@@ -71,6 +73,8 @@ def _coerce(base: Settings, values: Mapping[str, Any], origin: str) -> Settings:
         try:
             if kind == "Path":
                 out[name] = Path(value)
+            elif kind == "Path | None":
+                out[name] = Path(value) if str(value) else None
             elif kind == "int":
                 out[name] = int(value)
             else:
@@ -112,4 +116,5 @@ def load_settings(
         settings,
         corpus=(cwd / settings.corpus) if not settings.corpus.is_absolute() else settings.corpus,
         index=(cwd / settings.index) if not settings.index.is_absolute() else settings.index,
+        topics=(cwd / settings.topics) if settings.topics and not settings.topics.is_absolute() else settings.topics,
     )

@@ -115,21 +115,22 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics.
         auto = topics.ReindexTopics(taxonomy)
-        _add_files(auto.learning_writer(), files, [], None, taken={})
+        _learn_files(auto, files, taken={})
         tagger = auto.prepare()
         parts = _parts(files, procs)
         if parts > 1:  # issue 5: a process per part of the files, each writing a segment
             taken: dict[str, str] = {}  # each worker has its own copy
 
             def add(writer, part, rejected):
-                _add_files(writer, part, rejected, None, taken, tagger=tagger)
+                _add_files(topics.TaggingWriter(writer, tagger), part, rejected, None, taken)
 
             summary.added = parallel.add_files_in_parts(
                 ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS)
         else:
             writer = _writer(ix, files, procs)
             try:
-                summary.added = _add_files(writer, files, summary.rejected, progress, taken={}, tagger=tagger)
+                summary.added = _add_files(topics.TaggingWriter(writer, tagger), files, summary.rejected,
+                                           progress, taken={})
                 writer.commit()
             except BaseException:
                 _abandon(writer)
@@ -176,10 +177,11 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            _add_files(auto.learning_writer(), todo, [], None, taken=_IndexIdLookup(searcher, replaced))
+            _learn_files(auto, todo, taken=_IndexIdLookup(searcher, replaced))
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
             taken = _IndexIdLookup(searcher, replaced)
-            _add_files(writer, todo, summary.rejected, progress, taken=taken, added_ids=added_ids, tagger=tagger)
+            _add_files(topics.TaggingWriter(writer, tagger), todo, summary.rejected, progress, taken=taken,
+                       added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**_retagged_fields(stored, indexed, auto_topics))
         writer.commit()
@@ -194,6 +196,18 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
     return summary
+
+
+def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> None:
+    """Issue 4: the curated reports the add loop will index (same rules, nothing written), learned from."""
+    for cf in files:
+        for item in parse_file(cf):
+            if isinstance(item, CorpusError):
+                continue
+            fields = document_fields(item, cf)
+            if _not_unicode(fields) is None and taken.get(item.id) is None:
+                taken[item.id] = cf.relpath
+                auto.learn_fields(fields)
 
 
 def _retagged_fields(stored: dict, indexed: dict[str, str], auto_topics: tuple[str, ...]) -> dict:
@@ -285,14 +299,14 @@ def _writer(ix, files: list[CorpusFile], procs: int, deletions: bool = False):
 # -- end of writers and parallelism ------------------------------------------------
 
 
-def _add_files(writer, files, rejected, progress, taken, added_ids=None, tagger=None) -> int:
+def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
     count = 0
     for number, cf in enumerate(files, 1):
         for item in parse_file(cf):
             if isinstance(item, CorpusError):
                 rejected.append(item)
                 continue
-            fields = document_fields(item, cf, tagger)
+            fields = document_fields(item, cf)
             bad = _not_unicode(fields)
             if bad is not None:  # issue 6: Whoosh would fail the whole run, a page would be a 500
                 rejected.append(CorpusError(cf.relpath, f"text that is not valid Unicode (a lone surrogate) in field {bad!r}", item.line))
@@ -334,10 +348,10 @@ def _encodes(value) -> bool:
     return True
 
 
-def document_fields(report: Report, cf: CorpusFile, tagger: topics.TopicTagger | None = None) -> dict:
-    """The Whoosh document for one report; ``tagger`` gives automatic topics to one without any."""
+def document_fields(report: Report, cf: CorpusFile) -> dict:
+    """The Whoosh document for one report."""
     meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra}
-    fields = {
+    return {
         "id": report.id,
         "filesig": f"{cf.relpath}\t{cf.signature}",
         "file": cf.relpath,
@@ -348,8 +362,3 @@ def document_fields(report: Report, cf: CorpusFile, tagger: topics.TopicTagger |
         "date": report.date.isoformat() if report.date else None,
         "meta": {k: v for k, v in meta.items() if v},
     }
-    if tagger is not None and not fields["topic"]:  # issue 4: curated topics win
-        auto = tagger.tag(report.title, report.body)
-        if auto:
-            fields["topic_auto"] = join_topics(auto)
-    return fields

@@ -28,6 +28,7 @@ from .postings import Evaluator
 from .results import Hit, ReportDetail, SearchResults
 from .schema import TEXT_FIELDS
 from .spelling import suggest
+from .topics import TopicCount, count_topics
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
@@ -308,6 +309,11 @@ class SearchIndex:
     def doc_count(self) -> int:
         _, searcher = self._searcher()
         return searcher.doc_count()
+
+    def topic_counts(self) -> tuple[TopicCount, ...]:
+        """Issue 4: every topic of the index, with its curated and automatic report counts."""
+        gen, searcher = self._searcher()
+        return count_topics(gen.table(searcher))
 
 
 def search(query: str = "", *, index_dir: str | os.PathLike = "index", **kwargs) -> SearchResults:

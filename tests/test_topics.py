@@ -1,0 +1,383 @@
+"""Automatic topics: the taxonomy, the learned tagger, reindex integration, `searchapp topics`."""
+
+import importlib.util
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from searchapp import SearchIndex, reindex, store, topics
+from searchapp.analysis import analyze
+from searchapp.cli import main
+from searchapp.config import load_settings
+from searchapp.corpus import discover, parse_file
+from searchapp.errors import ConfigError
+from searchapp.report import Report
+
+from .conftest import DATA_CORPUS, SEED_CORPUS
+
+SEED_ID = "000_f5f54ec963f47618"
+REPO = Path(__file__).resolve().parents[1]
+
+# -- synthetic reports for the learned tagger -------------------------------------------
+
+WORDS = {
+    "volcanology": ["lava", "magma", "crater", "caldera", "vent", "tephra", "pyroclastic", "fissure"],
+    "football": ["striker", "midfielder", "referee", "goalkeeper", "league", "penalty", "stadium", "fixture"],
+    "banking": ["lender", "mortgage", "deposit", "overdraft", "borrower", "branch", "savings", "loan"],
+}
+FILLER = ["report", "week", "local", "people", "year", "region", "morning", "update", "group", "plan"]
+
+
+def _text(rng: random.Random, topic: str, n: int = 40) -> str:
+    return " ".join(rng.choice(WORDS[topic]) if rng.random() < 0.5 else rng.choice(FILLER) for _ in range(n))
+
+
+def _synthetic(count_per_topic: int, seed: int = 0, curated: bool = True, prefix: str = "s") -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for topic in sorted(WORDS):
+        for i in range(count_per_topic):
+            out.append({"id": f"{prefix}-{topic}-{i}", "date": "2024-01-02", "source": "Synthetic",
+                        "title": f"{topic} note {i}", "body": _text(rng, topic),
+                        "topics": [topic] if curated else []})
+    return out
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+@pytest.fixture
+def mixed_corpus(tmp_path) -> Path:
+    """The seed report, 30 curated synthetic reports and 3 untagged ones (one per topic)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_CORPUS / f"{SEED_ID}.txt", corpus)
+    _write_jsonl(corpus / "curated.jsonl", _synthetic(10))
+    _write_jsonl(corpus / "untagged.jsonl", _synthetic(1, seed=7, curated=False, prefix="u"))
+    return corpus
+
+
+def _all_topics(index_dir: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    with SearchIndex.open(index_dir) as index:
+        res = index.search("", per_page=100)
+        assert res.total <= 100
+        return {h.id: (h.topics, h.auto_topics) for h in res.hits}
+
+
+def _seed_report() -> Report:
+    files, _ = discover(SEED_CORPUS)
+    return next(r for r in parse_file(files[0]) if isinstance(r, Report))
+
+
+# -- analysis --------------------------------------------------------------------------
+
+def test_terms_are_the_index_analysis():
+    files, _ = discover(DATA_CORPUS)
+    texts = [r.title + "\n" + r.body for cf in files for r in parse_file(cf) if isinstance(r, Report)]
+    texts += [_seed_report().body, "İstanbul Montréal Russia’s 155,221 bags; the DEFENCE of it", ""]
+    for text in texts:
+        assert topics.terms(text) == analyze(text)
+
+
+# -- the taxonomy ------------------------------------------------------------------------
+
+def test_seed_report_gets_corruption_defence_and_espionage():
+    report = _seed_report()
+    found = topics.Taxonomy.load().match(report.title, report.body)
+    assert {"crime and corruption", "conflict and defence", "espionage and security"} <= set(found)
+    assert len(found) <= 4
+    assert "cyber security" not in found and "health" not in found
+
+
+@pytest.mark.parametrize("title, body, expected", [
+    ("Ransomware hits pipeline", "Hackers used phishing and a known vulnerability; the malware encrypted servers.",
+     ("cyber security",)),
+    ("Flooding after cyclone", "The cyclone brought floods and a landslide; evacuation of the coast began.",
+     ("disasters",)),
+    ("Quarterly note", "The committee met on Tuesday and agreed the minutes.", ()),
+])
+def test_taxonomy_matches_on_stems_and_needs_several_words(title, body, expected):
+    assert topics.Taxonomy.load().match(title, body) == expected
+
+
+def test_phrases_match_words_in_a_row_only():
+    tax = topics.Taxonomy([("rights", ["human rights", "repression"])], min_score=2)
+    assert tax.match("", "Human rights groups decry repression") == ("rights",)
+    assert tax.match("", "Rights of humans, and repression") == ()  # "human rights" not in a row
+    assert tax.scores("", "human rights, human rights")["rights"] == (2.0, 1)
+
+
+def test_title_matches_weigh_more_and_long_reports_need_density():
+    tax = topics.Taxonomy([("energy", ["oil", "pipeline"])], min_score=3, per_1000=2)
+    assert tax.match("Oil pipeline", "") == ("energy",)  # 2 words x title weight 2
+    assert tax.match("", "oil pipeline") == ()
+    long_body = "oil pipeline oil " + "word " * 3000
+    assert tax.match("", long_body) == ()  # 3 matches in 3,003 terms: under 2 per 1,000
+
+
+def test_shipped_taxonomy_has_the_expected_topics():
+    tax = topics.Taxonomy.load()
+    for name in ("politics and government", "conflict and defence", "crime and corruption",
+                 "espionage and security", "economy and business", "energy", "health",
+                 "science and technology", "cyber security", "law and justice", "disasters",
+                 "human rights"):
+        assert name in tax.names
+
+
+BAD_TAXONOMIES = [
+    ('[[topic]]\nname = "energy"\nwords = ["oil" "gas"]\n',
+     r"^bad\.toml: not valid TOML: Unclosed array \(at line 3, column 16\)$"),
+    ('[[topic]]\nname = "energy"\nwords = ["oil"]\n\n[[topic]]\nname = "sport"\nword = ["goal"]\n',
+     r"^bad\.toml, line 5: topic 'sport': unknown key 'word' \(a topic has 'name' and 'words'\)$"),
+    ('[[topic]]\nname = "energy"\nwords = []\n',
+     r"^bad\.toml, line 1: topic 'energy': needs 'words': a non-empty list of words and phrases \(text\)$"),
+    ('[[topic]]\nname = "energy"\nwords = [\n  "oil",\n  "the",\n]\n',
+     r"^bad\.toml, line 5: topic 'energy': the word 'the' has no index terms \(only stopwords or punctuation\)$"),
+    ('[[topic]]\nname = "energy"\nwords = ["oil"]\n[[topic]]\nname = "Energy"\nwords = ["gas"]\n',
+     r"^bad\.toml, line 4: topic 'Energy': the name is used twice \(first at topic number 1\)$"),
+    ('[[topic]]\nname = "oil, gas"\nwords = ["oil"]\n',
+     r"^bad\.toml, line 1: topic 'oil, gas': a topic name cannot contain a comma$"),
+    ('[[topic]]\nwords = ["oil"]\n',
+     r"^bad\.toml, line 1: topic number 1: needs a 'name' \(text\)$"),
+    ('[settings]\nmax_topics = 0\n',
+     r"^bad\.toml: setting 'max_topics' must be a whole number of at least 1, got 0$"),
+    ('[settings]\nmin_scor = 2\n', r"^bad\.toml: unknown setting 'min_scor' in \[settings\]"),
+    ('[topics]\nenergy = ["oil"]\n', r"^bad\.toml: unknown key 'topics' \(expected \[settings\] and \[\[topic\]\] tables\)$"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_TAXONOMIES)
+def test_a_bad_taxonomy_is_a_clear_error_naming_the_line_or_topic(tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    Path("bad.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        topics.Taxonomy.load("bad.toml")
+
+
+def test_a_missing_taxonomy_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"^cannot read the topic taxonomy .*nope\.toml: "):
+        topics.Taxonomy.load(tmp_path / "nope.toml")
+
+
+def test_an_empty_taxonomy_tags_nothing():
+    assert topics.Taxonomy.from_toml("").match("Oil pipeline", "oil gas pipeline") == ()
+
+
+# -- the learned tagger -------------------------------------------------------------------
+
+def _learner(records: list[dict]) -> topics.TopicLearner:
+    learner = topics.TopicLearner()
+    for r in records:
+        learner.add(r["id"], r["title"], r["body"], r["topics"])
+    return learner
+
+
+def test_learned_tagger_predicts_the_topics_it_was_taught():
+    model = _learner(_synthetic(10)).fit()
+    assert model is not None and model.labels == ("banking", "football", "volcanology")
+    rng = random.Random(99)
+    for topic in WORDS:
+        for _ in range(5):
+            assert model.predict("", _text(rng, topic)) == (topic,)
+    assert model.predict("", "report week local people year region") == ()  # filler only
+    assert model.predict("", "") == ()
+
+
+def test_learned_tagger_needs_enough_curated_reports():
+    assert _learner(_synthetic(6)[: topics.MIN_TRAINING_REPORTS - 1]).fit() is None
+    # A topic on fewer than MIN_LABEL_REPORTS reports is not learned; the others are.
+    records = _synthetic(10)
+    records[0]["topics"] = ["rare"]
+    records[1]["topics"] = ["banking", "rare"]
+    model = _learner(records).fit()
+    assert "rare" not in model.labels and "banking" in model.labels
+
+
+def test_learned_model_is_deterministic_and_order_free():
+    records = _synthetic(10)
+    first = _learner(records).fit()
+    again = _learner(list(reversed(records))).fit()
+    assert first.fingerprint() == again.fingerprint()
+    assert np.array_equal(first.coef, again.coef) and np.array_equal(first.threshold, again.threshold)
+
+
+def test_tagger_puts_taxonomy_topics_first_without_repeats():
+    model = _learner(_synthetic(10)).fit()
+    tax = topics.Taxonomy([("volcanology", ["lava", "magma"]), ("geology", ["crater", "caldera"])], min_score=2)
+    tagger = topics.TopicTagger(tax, model)
+    found = tagger.tag("", _text(random.Random(3), "volcanology"))
+    assert found[0] in ("volcanology", "geology") and found.count("volcanology") == 1
+    assert set(found) == {"volcanology", "geology"} and tagger.tagged == 1
+
+
+# -- reindex integration -------------------------------------------------------------------
+
+def test_curated_topics_are_kept_and_untagged_reports_get_automatic_ones(tmp_path):
+    index_dir = tmp_path / "index"
+    summary = reindex(DATA_CORPUS, index_dir, procs=1)
+    found = _all_topics(index_dir)
+    files, _ = discover(DATA_CORPUS)
+    reports = {r.id: r for cf in files for r in parse_file(cf) if isinstance(r, Report)}
+    untagged = {i for i, r in reports.items() if not r.topics}
+    assert len(untagged) == 3
+    for report_id, (curated, auto) in found.items():
+        if report_id in untagged:
+            assert curated == () and auto, report_id
+        else:  # curated topics exactly as written, and no automatic ones next to them
+            assert curated == topics.labels_of(reports[report_id].topics) and auto == (), report_id
+    assert found["native/undated-armour-assessment"][1] == ("conflict and defence",)
+    assert found["feeds/wire-2024:3"][1] == ("cyber security",)
+    assert summary.auto_tagged == 3
+
+
+def test_reindex_tags_learns_and_facets_and_filters_on_auto_topics(mixed_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    summary = reindex(mixed_corpus, index_dir, procs=1)
+    assert (summary.total, summary.auto_tagged) == (34, 4)
+    found = _all_topics(index_dir)
+    assert {"crime and corruption", "conflict and defence", "espionage and security"} <= set(found[SEED_ID][1])
+    for topic in WORDS:  # the learned model tags each untagged synthetic report with its topic
+        assert topic in found[f"untagged:u-{topic}-0"][1]
+        assert found[f"curated:s-{topic}-3"] == ((topic,), ())
+    with SearchIndex.open(index_dir) as index:
+        facet = {v.value: v.count for v in index.search("").facets["topic"]}
+        assert facet["espionage and security"] == 1 and facet["volcanology"] == 11
+        hits = index.search("", topic="espionage and security").hits
+        assert [h.id for h in hits] == [SEED_ID]
+        assert index.search("topic:espionage").total == 1
+        assert "espionage and security" in index.get(SEED_ID).auto_topics
+        volcanic = index.search("", topic="volcanology", per_page=20)
+        assert volcanic.total == 11
+        assert {h.id for h in volcanic.hits if h.auto_topics} == {"untagged:u-volcanology-0"}
+        counts = {c.name: c for c in index.topic_counts()}
+    assert (counts["volcanology"].curated, counts["volcanology"].auto) == (10, 1)
+    assert (counts["espionage and security"].curated, counts["espionage and security"].auto) == (0, 1)
+
+
+def test_tagging_is_deterministic_full_parallel_and_incremental(mixed_corpus, tmp_path, monkeypatch):
+    from searchapp import indexer
+
+    monkeypatch.setattr(indexer, "PARALLEL_MIN_BYTES", 0)  # the parts workers inherit the tagger
+    reindex(mixed_corpus, tmp_path / "a", full=True, procs=1)
+    reindex(mixed_corpus, tmp_path / "b", full=True, procs=2)
+    assert _all_topics(tmp_path / "a") == _all_topics(tmp_path / "b")
+    # Incremental: new curated reports retrain the model and re-tag what is indexed.
+    _write_jsonl(mixed_corpus / "more.jsonl", _synthetic(4, seed=5, prefix="m"))
+    summary = reindex(mixed_corpus, tmp_path / "a", procs=1)
+    assert (summary.full, summary.added) == (False, 12)
+    reindex(mixed_corpus, tmp_path / "c", full=True, procs=1)
+    assert _all_topics(tmp_path / "a") == _all_topics(tmp_path / "c")
+    saved = [topics.load_saved(store.current_generation(tmp_path / d)) for d in "ac"]
+    assert saved[0].fingerprint == saved[1].fingerprint and saved[0].model is not None
+    # Nothing changed: nothing re-tagged.
+    again = reindex(mixed_corpus, tmp_path / "a", procs=1)
+    assert (again.added, again.auto_tagged) == (0, 0)
+
+
+def test_removing_curated_reports_retrains(mixed_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(mixed_corpus, index_dir, procs=1)
+    (mixed_corpus / "curated.jsonl").unlink()
+    summary = reindex(mixed_corpus, index_dir, procs=1)
+    assert summary.removed == 30
+    assert topics.load_saved(store.current_generation(index_dir)).model is None
+    found = _all_topics(index_dir)
+    assert found["untagged:u-volcanology-0"][1] == ()  # the learned topic went with the model
+
+
+def test_another_taxonomy_retags_on_an_incremental_run(mixed_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(mixed_corpus, index_dir, procs=1)
+    custom = tmp_path / "mine.toml"
+    custom.write_text('[[topic]]\nname = "treason"\nwords = ["treason", "traitor", "espionage"]\n')
+    summary = reindex(mixed_corpus, index_dir, procs=1, topics_file=custom)
+    assert (summary.added, summary.updated, summary.auto_tagged) == (0, 0, 1)
+    found = _all_topics(index_dir)
+    assert found[SEED_ID][1] == ("treason",)
+    assert found["untagged:u-football-0"][1] == ("football",)  # the learned topics stay
+    assert _all_topics(index_dir) == _reindexed_in_full(mixed_corpus, tmp_path / "full", custom)
+
+
+def _reindexed_in_full(corpus: Path, index_dir: Path, topics_file: Path):
+    reindex(corpus, index_dir, full=True, procs=1, topics_file=topics_file)
+    return _all_topics(index_dir)
+
+
+def test_a_bad_taxonomy_stops_reindex_before_touching_the_index(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[topic]]\nname = "x"\nwords = "oil"\n')
+    with pytest.raises(ConfigError, match="line 1: topic 'x': needs 'words'"):
+        reindex(SEED_CORPUS, tmp_path / "index", topics_file=bad)
+    assert not (tmp_path / "index").exists()
+
+
+# -- settings and the command line ----------------------------------------------------------
+
+def test_topics_setting_defaults_to_the_shipped_taxonomy(tmp_path):
+    assert load_settings(cwd=tmp_path, environ={}).topics is None
+    settings = load_settings(cwd=tmp_path, environ={"SEARCHAPP_TOPICS": "mine.toml"})
+    assert settings.topics == tmp_path / "mine.toml"
+    (tmp_path / "searchapp.toml").write_text('topics = "/etc/tax.toml"\n')
+    assert load_settings(cwd=tmp_path, environ={}).topics == Path("/etc/tax.toml")
+
+
+def test_cli_reindex_with_topics_file_and_the_topics_command(mixed_corpus, tmp_path):
+    runner = CliRunner()
+    index_dir = tmp_path / "index"
+    result = runner.invoke(main, ["reindex", "--corpus", str(mixed_corpus), "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "  automatic topics: 4 reports tagged\n" in result.output
+
+    result = runner.invoke(main, ["topics", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["topic", "curated", "auto", "total"]
+    assert lines[1].split()[-3:] == ["10", "1", "11"]  # a synthetic topic: 10 curated + 1 learned
+    assert any(line.split()[-3:] == ["0", "1", "1"] and line.startswith("espionage and security")
+               for line in lines)
+
+    result = runner.invoke(main, ["topics", "--index", str(index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    with SearchIndex.open(index_dir) as index:
+        assert rows == [c.to_dict() for c in index.topic_counts()]
+    assert {"name": "football", "curated": 10, "auto": 1, "total": 11} in rows
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[topic]]\nname = x\nwords = ["oil"]\n')
+    result = runner.invoke(main, ["reindex", "--corpus", str(mixed_corpus), "--index", str(index_dir),
+                                  "--topics", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}: not valid TOML: ")
+    assert result.output.endswith("(at line 2, column 8)\n")
+
+
+def test_cli_topics_without_an_index_says_what_to_do(tmp_path):
+    result = CliRunner().invoke(main, ["topics", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "run `searchapp reindex` to build one" in result.output
+
+
+# -- the benchmark (smoke test on a subset) -----------------------------------------------------
+
+def test_reuters_benchmark_runs_on_a_subset(shared_corpora, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("topics_bench", REPO / "benchmarks" / "topics_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "bench.json"
+    assert bench.main(["--corpora", str(shared_corpora), "--limit", "600", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    for name in ("modapte", "curated"):
+        res = report["results"][name]
+        assert res["test_stories"] == 600 and res["learned_categories"] > 0
+        assert res["top10"]["categories"] == 10
+        for cats in ("top10", "all"):
+            assert 30 < res[cats]["micro_f1"] <= 100 and 0 <= res[cats]["macro_f1"] <= 100
+    printed = capsys.readouterr().out
+    assert "Dumais et al. 1998, linear SVM" in printed and "searchapp, modapte" in printed
