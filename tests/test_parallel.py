@@ -98,10 +98,10 @@ def test_a_failing_worker_fails_the_rebuild_and_keeps_the_old_index(corpus, tmp_
     before = _ranked(tmp_path / "index")
     real = indexer._add_files
 
-    def failing(writer, files, rejected, progress, taken, added_ids=None):
+    def failing(writer, files, *args, **kwargs):
         if any(cf.relpath == "batch-4.jsonl" for cf in files):
             raise OSError(28, "No space left on device")
-        return real(writer, files, rejected, progress, taken, added_ids)
+        return real(writer, files, *args, **kwargs)
 
     monkeypatch.setattr(indexer, "_add_files", failing)
     with pytest.raises(IndexWriteError, match="No space left on device"):
@@ -120,11 +120,11 @@ def test_workers_do_not_keep_the_parents_files_open(corpus, tmp_path, parallel_a
     reports = tmp_path / "fds"
     reports.mkdir()
 
-    def recording(writer, files, rejected, progress, taken, added_ids=None):
+    def recording(writer, files, *args, **kwargs):
         links = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                  if os.path.exists(f"/proc/self/fd/{fd}")}
         (reports / f"{os.getpid()}").write_text("\n".join(sorted(links)))
-        return real(writer, files, rejected, progress, taken, added_ids)
+        return real(writer, files, *args, **kwargs)
 
     monkeypatch.setattr(indexer, "_add_files", recording)
     try:
@@ -142,10 +142,10 @@ from pathlib import Path
 from searchapp import indexer, reindex
 indexer.PARALLEL_MIN_BYTES = 0
 real = indexer._add_files
-def slow(writer, files, rejected, progress, taken, added_ids=None):
+def slow(writer, files, *args, **kwargs):
     Path(sys.argv[3], str(os.getpid())).touch()
     time.sleep(0.5)
-    return real(writer, files, rejected, progress, taken, added_ids)
+    return real(writer, files, *args, **kwargs)
 indexer._add_files = slow
 reindex(Path(sys.argv[1]), Path(sys.argv[2]), full=True, procs=2,
         progress=lambda d, t, r: print(d, flush=True))

@@ -272,10 +272,8 @@ class _IndexIdLookup(dict):
 # -- writers and parallelism (issue 5) ------------------------------------------
 
 # Blocks written uncompressed: about 12% faster to write and faster to read
-# back, for an index about 30% larger. Segments as separate files, not one
-# compound file: Whoosh reads a compound segment's postings into memory, once
-# per searcher (per server thread): 40 MB each for 10,000 reports.
-_WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": W3Codec(compression=0), "compound": False}
+# back, for an index about 30% larger.
+_WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": W3Codec(compression=0)}
 
 
 def _parts(files: list[CorpusFile], procs: int) -> int:

@@ -17,6 +17,7 @@ from typing import Iterable
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
 from whoosh import scoring
 
 from . import query as qp
@@ -76,7 +77,12 @@ class _Generation:
     """One opened index generation and the facet tables of its readers."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.ix, self.path = store.open_generation(index_dir)
+        ix, self.path = store.open_generation(index_dir)
+        # Without memory maps: Whoosh copies a memory-mapped compound segment's
+        # postings into memory once per searcher (one per server thread); read
+        # from the file, they are shared through the page cache.
+        self.ix = FileStorage(str(self.path), supports_mmap=False).open_index(schema=ix.schema)
+        ix.close()
         self.tables: dict[int, FacetTable] = {}
         self.lock = threading.Lock()
 
