@@ -141,18 +141,28 @@ def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS
 
 
 def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """The window of about FRAGMENT_CHARS holding the most distinct matched words."""
+    """The window of about FRAGMENT_CHARS holding the most distinct matched words.
+
+    One pass with two pointers: the window starting at each span is the one
+    before it minus its first span plus the spans that now fit.
+    """
+    words = [text[s:e].lower() for s, e in spans]
+    inside: dict[str, int] = {}  # word -> how often in the window
     best_score, best_start, best_end = -1, 0, 0
+    j = 0
     for i, (start, first_end) in enumerate(spans):
-        words, end, count = set(), first_end, 0
-        for s, e in spans[i:]:
-            if e - start > FRAGMENT_CHARS - 40:
-                break
-            words.add(text[s:e].lower())
-            end, count = e, count + 1
-        score = len(words) * 100 + count
+        if i > 0 and i <= j:  # the previous window's first span leaves it
+            gone = words[i - 1]
+            inside[gone] -= 1
+            if not inside[gone]:
+                del inside[gone]
+        j = max(j, i)
+        while j < len(spans) and spans[j][1] - start <= FRAGMENT_CHARS - 40:
+            inside[words[j]] = inside.get(words[j], 0) + 1
+            j += 1
+        score = len(inside) * 100 + (j - i)
         if score > best_score:
-            best_score, best_start, best_end = score, start, end
+            best_score, best_start, best_end = score, start, spans[j - 1][1] if j > i else first_end
     room = max(0, FRAGMENT_CHARS - (best_end - best_start))
     return _snap_left(text, best_start - room // 3), _snap_right(text, best_end + room - room // 3)
 

@@ -87,7 +87,18 @@ class PostingCache:
         self._lru: OrderedDict[tuple[str, bytes], Postings] = OrderedDict()
         self._bytes = 0
         self._lengths: dict[str, np.ndarray] = {}
+        self._frequencies: dict[tuple[str, object], int] = {}
         self._lock = threading.Lock()
+
+    def doc_frequency(self, parent, field: str, text) -> int:
+        """The parent searcher's document frequency, remembered (Whoosh adds it up per segment)."""
+        key = (field, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = self._frequencies[key] = parent.doc_frequency(field, text)
+            if len(self._frequencies) > 100_000:
+                self._frequencies.clear()
+        return found
 
     def get(self, reader, field: str, btext: bytes) -> Postings:
         key = (field, btext)
@@ -398,7 +409,7 @@ class Evaluator:
         dfs = []
         for field in q.fields:
             postings = self._postings(field, q.text)
-            dfs.append(self.parent.doc_frequency(field, q.text))
+            dfs.append(self.cache.doc_frequency(self.parent, field, q.text))
             if postings is None or not len(postings.docs):
                 continue
             avg = self.parent.avg_field_length(field) or 1.0

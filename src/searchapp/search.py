@@ -11,6 +11,8 @@ import datetime as dt
 import os
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -226,11 +228,11 @@ class SearchIndex:
         if req.any_word:
             q = qp.bag_of_words(req.text)
         else:
-            q = qp.parse(req.text, resolve=resolve)
+            q = _parsed(table, req.text, False, resolve)
         matched = _docs_mask(searcher, table, q)
         fallback = False
         if not req.any_word and not matched.any() and qp.relaxable(q):
-            loose = qp.parse(req.text, any_word=True, resolve=resolve)
+            loose = _parsed(table, req.text, True, resolve)
             if loose != q:
                 loose_mask = _docs_mask(searcher, table, loose)
                 if loose_mask.any():
@@ -374,6 +376,29 @@ def _resolver(table: FacetTable):
             return exact
         return [v for v in values if f" {wanted} " in f" {v.lower()} "]
     return resolve
+
+
+# Parsed queries per index reader (issue 5): a facet click or the next page
+# parses the same words again, and Whoosh's parser takes about a millisecond.
+_PARSED: "weakref.WeakKeyDictionary[FacetTable, OrderedDict]" = weakref.WeakKeyDictionary()
+_PARSED_LOCK = threading.Lock()
+PARSED_PER_READER = 256
+
+
+def _parsed(table: FacetTable, text: str, any_word: bool, resolve) -> wq.Query:
+    key = (text, any_word)
+    with _PARSED_LOCK:
+        memo = _PARSED.setdefault(table, OrderedDict())
+        q = memo.get(key)
+        if q is not None:
+            memo.move_to_end(key)
+            return q
+    q = qp.parse(text, any_word=any_word, resolve=resolve)
+    with _PARSED_LOCK:
+        memo[key] = q
+        if len(memo) > PARSED_PER_READER:
+            memo.popitem(last=False)
+    return q
 
 
 def _docs_mask(searcher, table: FacetTable, q: wq.Query) -> np.ndarray:
