@@ -30,6 +30,79 @@ _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 # exactly as bag_of_words (ranking.FieldsTerm already favours documents that
 # match more words; a coordination bonus did not help on the test collections).
 ANY_WORD_GROUP = OrGroup
+# issue 6: Whoosh's parser takes time quadratic in the length of a word (a
+# 100,000-letter one took a minute); the web's own limit is lower (a setting).
+MAX_QUERY_CHARS = 10_000
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is too long: {len(text)} characters, the limit is {MAX_QUERY_CHARS}")
+
+
+# issue 6: "*a*" stood for every word of a 60,000-word index and took 40 s;
+# like Lucene's clause limit, a pattern may stand for so many words, no more.
+MAX_EXPANSIONS = 1000  # words one prefix or wildcard may stand for, per field
+MAX_PATTERNS = 10  # prefix and wildcard words in one query
+
+
+class _Bounded:
+    """A prefix or wildcard that stands for at most MAX_EXPANSIONS words, found
+    once per reader (Whoosh looks them up again at each use, each time walking
+    the whole vocabulary for a leading wildcard, at ~20 us a word)."""
+
+    def _btexts(self, ixreader):
+        memo = self.__dict__.setdefault("_memo", {})
+        words = memo.get(id(ixreader))
+        if words is None:
+            words = memo[id(ixreader)] = self._expand(ixreader)
+        return iter(words)
+
+    def _expand(self, ixreader) -> list[bytes]:
+        if isinstance(self, wq.Wildcard) and not self._find_prefix(self.text):
+            pattern = re.compile(self._get_pattern())
+            found = (w.encode("utf-8") for w in _vocabulary(ixreader, self.fieldname) if pattern.match(w))
+        else:
+            found = super()._btexts(ixreader)
+        out: list[bytes] = []
+        for btext in found:
+            if len(out) >= MAX_EXPANSIONS:
+                shown = self.text + ("*" if isinstance(self, wq.Prefix) else "")
+                raise QueryError(f"{shown!r} matches more than {MAX_EXPANSIONS} words: make it longer")
+            out.append(btext)
+        return out
+
+
+def _vocabulary(ixreader, field: str) -> list[str]:
+    """Every word of a text field, kept with the reader (for leading wildcards)."""
+    cache = getattr(ixreader, "_searchapp_vocabulary", None)
+    if cache is None:
+        cache = ixreader._searchapp_vocabulary = {}
+    words = cache.get(field)
+    if words is None:
+        words = cache[field] = [btext.decode("utf-8") for btext in ixreader.lexicon(field)]
+    return words
+
+
+class BoundedPrefix(_Bounded, wq.Prefix):
+    pass
+
+
+class BoundedWildcard(_Bounded, wq.Wildcard):
+    pass
+
+
+def _bounded(q: wq.Query) -> wq.Query:
+    if type(q) in (wq.Prefix, wq.Wildcard):
+        kind = BoundedPrefix if type(q) is wq.Prefix else BoundedWildcard
+        return kind(q.fieldname, q.text, boost=q.boost, constantscore=q.constantscore)
+    return q
+
+
+def _check_patterns(q: wq.Query) -> None:
+    words = {leaf.text for leaf in q.leaves() if isinstance(leaf, (wq.Prefix, wq.Wildcard))}
+    if len(words) > MAX_PATTERNS:
+        raise QueryError(f"too many words with * or ?: {len(words)}, the limit is {MAX_PATTERNS}")
 
 
 def _parser(group) -> MultifieldParser:
@@ -65,21 +138,27 @@ def parse(text: str, any_word: bool = False, resolve: Callable[[str, str], list[
     :param any_word: OR the words instead of requiring all of them.
     :param resolve: maps (field, value) of ``source:``/``topic:`` to the exact
         values it means (case-insensitive match against the index's values).
-    :raises QueryError: unknown field, bad date.
+    :raises QueryError: unknown field, bad date, too long.
     """
+    _check_length(text)
     check_fields(text)
     try:
         q = (_ANY_PARSER if any_word else _ALL_PARSER).parse(text)
     except Exception as e:  # whoosh's parser raises assorted errors on odd input
         raise QueryError(f"cannot parse the query: {e}") from e
-    return _rewrite(q, resolve)
+    q = _rewrite(q, resolve)
+    _check_patterns(q)
+    return q
 
 
 def bag_of_words(text: str) -> wq.Query:
     """Every word of ``text`` as an OR'ed term, no syntax at all (for raw texts).
 
     A word repeated in the text weighs more, as in BM25 with query-term frequency.
+
+    :raises QueryError: too long.
     """
+    _check_length(text)
     counts: dict[str, int] = {}
     for token in ANALYZER(text):
         counts[token.text] = counts.get(token.text, 0) + 1
@@ -116,6 +195,9 @@ def _fields_terms(q: wq.Query) -> wq.Query | None:
 
 
 def _rewrite(q: wq.Query, resolve) -> wq.Query:
+    if isinstance(q, wq.Every) and q.fieldname in TEXT_FIELDS:
+        # issue 6: "*" is every report; Whoosh's field:* joins every word's postings (90 s)
+        return wq.Every()
     merged = _fields_terms(q)
     if merged is not None:
         return merged if merged.is_leaf() else merged.apply(lambda child: _rewrite(child, resolve))
@@ -125,7 +207,7 @@ def _rewrite(q: wq.Query, resolve) -> wq.Query:
             return _date_query(q)
         if field in ("source", "topic"):
             return _exact_query(q, field, resolve)
-        return q
+        return _bounded(q)
     if q.is_leaf():
         return q
     return q.apply(lambda child: _rewrite(child, resolve))

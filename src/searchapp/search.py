@@ -258,8 +258,9 @@ class SearchIndex:
 
         :raises ReportNotFoundError: no report has that id.
         """
+        _check_text("the query", query)
         _, searcher = self._searcher()
-        docnum = searcher.document_number(id=report_id)
+        docnum = searcher.document_number(id=report_id) if _is_text(report_id) else None
         if docnum is None:
             raise ReportNotFoundError(report_id)
         stored = searcher.stored_fields(docnum)
@@ -284,7 +285,7 @@ class SearchIndex:
         :raises ReportNotFoundError: no report has that id.
         """
         _, searcher = self._searcher()
-        docnum = searcher.document_number(id=report_id)
+        docnum = searcher.document_number(id=report_id) if _is_text(report_id) else None
         if docnum is None:
             raise ReportNotFoundError(report_id)
         results = searcher.more_like(docnum, "body", top=limit)
@@ -338,13 +339,17 @@ def search(query: str = "", *, index_dir: str | os.PathLike = "index", **kwargs)
 def _request(query, source, topic, date_from, date_to, sort, page, per_page, mode) -> _Request:
     if not isinstance(query, str):
         raise QueryError("the query must be text")
+    _check_text("the query", query)
+    for name, values in (("source", source), ("topic", topic), ("date_from", date_from), ("date_to", date_to)):
+        for value in [values] if isinstance(values, str) else values if isinstance(values, (list, tuple)) else ():
+            _check_text(f"a {name} filter" if name in ("source", "topic") else name, value)
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     if mode not in ("all", "any"):
         raise QueryError(f"unknown mode {mode!r}; use 'all' or 'any'")
     try:
         page, per_page = int(page), int(per_page)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:  # OverflowError: inf (issue 6)
         raise QueryError("page and per_page must be whole numbers") from e
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
@@ -358,6 +363,24 @@ def _request(query, source, topic, date_from, date_to, sort, page, per_page, mod
         raise QueryError(f"date_from ({_iso(first)}) is after date_to ({_iso(last)})")
     return _Request(query.strip(), _as_list(source), _as_list(topic), DateRange(first, last),
                     sort, page, per_page, mode == "any")
+
+
+# -- issue 6: a command line's undecodable bytes arrive as lone surrogates, which
+# no index term, page or terminal can hold: refused here, with a clear message.
+def _is_text(value) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except AttributeError:
+        return True  # not a string: checked elsewhere
+    return True
+
+
+def _check_text(name: str, value) -> None:
+    if not _is_text(value):
+        raise QueryError(f"{name} is not valid text: it holds bytes that are not UTF-8")
+# -- end issue 6
 
 
 def _iso(day: int | None) -> str | None:

@@ -17,12 +17,18 @@ from .schema import QUERY_FIELDS
 
 _WORD = re.compile(TOKEN_PATTERN)
 _OPERATORS = {"AND", "OR", "NOT", "TO"}
+# issue 6: the edit-distance automaton grows with the word (a 100,000-letter
+# "word" took 80 s and 600 MB); no real word is this long.
+MAX_WORD_CHARS = 40
+# ... and each unknown word costs a walk of the vocabulary (half a second on a
+# 20,000-word index): a query of 150 unknown words took over a minute.
+MAX_LOOKUPS = 5
 
 
 def suggest(searcher, text: str) -> str | None:
     """``text`` with each unknown word replaced by the likeliest corpus word, or None."""
     reader = searcher.reader()
-    out, pos, changed = [], 0, False
+    out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
         word = m.group(0)
         if _skip(text, m, word):
@@ -30,6 +36,9 @@ def suggest(searcher, text: str) -> str | None:
         term = stem(word)
         if _freq(reader, term):
             continue
+        lookups += 1
+        if lookups > MAX_LOOKUPS:
+            break
         better = _best_stem(reader, term, word.lower())
         if better is None:
             continue
@@ -53,6 +62,7 @@ def _skip(text: str, m: re.Match, word: str) -> bool:
         or (after == ":" and word.lower() in QUERY_FIELDS)
         or any(c.isdigit() for c in word)
         or len(word) < 3
+        or len(word) > MAX_WORD_CHARS
         or text[max(0, m.start() - 1):m.start()] == ":"  # a field's value
     )
 
