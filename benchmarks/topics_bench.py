@@ -117,6 +117,9 @@ def run(train: list[dict], test: list[dict], negatives: bool) -> dict:
         "top10": evaluate(predicted, truth, top10),
         "all": evaluate(predicted, truth, every),
         "top10_categories": top10,
+        # Test stories without any category that the tagger gave one anyway.
+        "uncategorised_test_stories": sum(1 for t in truth if not t),
+        "uncategorised_tagged": sum(1 for t, p in zip(truth, predicted) if not t and p),
         "train_s": round(trained - started, 1),
         "tag_ms_per_story": round(1000 * (tagged - trained) / max(len(test), 1), 3),
     }
@@ -134,7 +137,8 @@ def print_table(results: dict) -> None:
                   f"{r['macro_f1']:>9.2f} {r['micro_precision']:>8.2f} {r['micro_recall']:>8.2f}")
     for name, res in results.items():
         print(f"{name}: {res['learned_categories']} categories learned, trained in {res['train_s']} s, "
-              f"{res['tag_ms_per_story']} ms per story to tag")
+              f"{res['tag_ms_per_story']} ms per story to tag; {res['uncategorised_tagged']} of the "
+              f"{res['uncategorised_test_stories']} uncategorised test stories tagged")
 
 
 def main(argv: list[str] | None = None) -> int:

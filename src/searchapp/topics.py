@@ -27,7 +27,15 @@ entropy trainer iterates in pure Python. scikit-learn is used for fitting
 only: a fitted model is kept as plain NumPy arrays (:class:`LearnedModel`),
 so tagging needs NumPy alone and the model cached in an index generation does
 not depend on scikit-learn's pickles. ``benchmarks/topics_bench.py`` measures
-the learner on Reuters-21578 ModApte.
+the learner on Reuters-21578 ModApte (micro-F1 92.5 on the ten most frequent
+categories and 87.9 on all 90, against 92.0 and 87.0 breakeven for Dumais et
+al.'s linear SVM).
+
+Reports without topics are untagged, not off-topic, so they are never used
+as negative examples. The price: the model knows no "none of these", and on a
+corpus whose untagged reports differ in kind from the curated ones it tags
+them with the nearest curated topic (on ModApte trained this way, 91.3 and
+86.8 micro-F1, and 132 of the 280 uncategorised test stories get a topic).
 
 Everything is deterministic: training reports are sorted by id, the
 vocabulary by term, and liblinear and the folds are seeded, so the same
@@ -44,6 +52,7 @@ import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -132,8 +141,7 @@ class Taxonomy:
             a bad topic (named, with its line).
         """
         if path is None:
-            text = resources.files("searchapp").joinpath(DEFAULT_TAXONOMY).read_text("utf-8")
-            return cls.from_toml(text, source=DEFAULT_TAXONOMY)
+            return _shipped_taxonomy()
         try:
             text = Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as e:
@@ -190,6 +198,13 @@ class Taxonomy:
                          if score >= floor and words >= s["min_words"]),
                         key=lambda name: (-found[name][0], name))
         return tuple(chosen[: s["max_topics"]])
+
+
+@lru_cache(maxsize=1)
+def _shipped_taxonomy() -> Taxonomy:
+    """The package's own taxonomy, read and checked once per process (it is never changed)."""
+    text = resources.files("searchapp").joinpath(DEFAULT_TAXONOMY).read_text("utf-8")
+    return Taxonomy.from_toml(text, source=DEFAULT_TAXONOMY)
 
 
 def _check_settings(raw: Any, source: str) -> dict[str, Any]:
