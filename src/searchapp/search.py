@@ -21,6 +21,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh import scoring
+from whoosh.index import EmptyIndexError
 
 from . import query as qp
 from . import ranking, store
@@ -156,6 +157,12 @@ class SearchIndex:
                         self._current_mtime = mtime
         return self._gen
 
+    def _reload(self) -> _Generation:
+        with self._lock:
+            mtime = self._pointer_mtime()
+            self._gen, self._current_mtime, self._checked = _Generation(self.index_dir), mtime, time.monotonic()
+            return self._gen
+
     def _searcher(self):
         gen = self._generation()
         local = self._local
@@ -163,7 +170,13 @@ class SearchIndex:
         if searcher is None or local.gen is not gen:
             if searcher is not None:
                 searcher.close()
-            searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))  # ranking.py (issue 7)
+            try:
+                searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))  # ranking.py (issue 7)
+            except (EmptyIndexError, OSError):
+                # issue 6: the generation last seen (CURRENT is looked at every
+                # REFRESH_EVERY_S) was swapped out and deleted since: look now.
+                gen = self._reload()
+                searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))
             local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
         elif time.monotonic() - local.checked >= REFRESH_EVERY_S:
             local.checked = time.monotonic()

@@ -45,6 +45,9 @@ def serve(settings: Settings) -> None:
         index = app.extensions["searchapp"].get()
         index.search("", per_page=1)  # builds the facet tables before the first visitor
         log.info("serving %d reports from %s", index.doc_count(), settings.index)
+        # issue 6: this thread serves no request; its searcher would keep the first
+        # generation's files open (and their disk space held) after reindexes delete them.
+        index.close()
     except (IndexNotFoundError, SchemaVersionError) as e:
         log.warning("%s; the page says so until then, and picks the index up without a restart", e)
     server = create_server(settings, app)
