@@ -267,26 +267,30 @@ def test_slash_focuses_the_search_box_and_sort_applies_at_once(js_session):
     assert dates == sorted(dates)
 
 
-def test_filter_box_narrows_a_long_facet_list(js_session):
+def test_filter_box_narrows_a_long_facet_list(js_session, index_dir):
     from playwright.sync_api import expect
 
+    from searchapp import search
+
+    topics = [v.value for v in search("", index_dir=index_dir).facets["topic"]]  # curated and automatic
+    assert len(topics) > 10
     page = js_session.page
     js_session.goto("/search")
     box = page.get_by_label("Filter the topic list")
     expect(box).to_be_visible()
     summary = page.locator('section[data-facet="topic"] details.facet-more > summary')
-    expect(summary).to_have_text("Show all 20", use_inner_text=True)
+    expect(summary).to_have_text(f"Show all {len(topics)}", use_inner_text=True)
     box.fill("sea")
     visible = page.locator('section[data-facet="topic"] li.facet-value:visible .facet-label').all_inner_texts()
-    assert sorted(visible) == ["Black Sea", "Red Sea"]
+    assert sorted(visible) == sorted(t for t in topics if "sea" in t.lower()) and "Black Sea" in visible
     expect(summary).to_be_hidden()
     js_session.shot("09-facet-filter-js")
     box.press("Escape")
     expect(page.locator('section[data-facet="topic"] li.facet-value:visible')).to_have_count(10)
-    expect(summary).to_have_text("Show all 20", use_inner_text=True)
+    expect(summary).to_have_text(f"Show all {len(topics)}", use_inner_text=True)
     summary.click()
     expect(summary).to_have_text("Show fewer", use_inner_text=True)
-    expect(page.locator('section[data-facet="topic"] li.facet-value:visible')).to_have_count(20)
+    expect(page.locator('section[data-facet="topic"] li.facet-value:visible')).to_have_count(len(topics))
 
 
 def test_keyboard_only_search_and_visible_focus(js_session):
