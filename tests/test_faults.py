@@ -501,6 +501,7 @@ class FullDisk:
         self.budget: int | None = None
         self.written = 0
         self.failed_on: str | None = None
+        self.full_for: str | None = None  # or: fail the first write to a file with this in its name
 
     def opener(self, real_open):
         def fake_open(file, mode="r", *args, **kwargs):
@@ -515,6 +516,9 @@ class _Limited:
 
     def write(self, data):
         disk = self._disk
+        if disk.full_for is not None and disk.full_for in os.path.basename(self._name):
+            disk.failed_on = disk.failed_on or self._name
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._name)
         if disk.budget is not None and disk.written + len(data) > disk.budget:
             room = max(0, disk.budget - disk.written)
             if room:
@@ -558,17 +562,19 @@ def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(version
     shutil.copytree(versions["pristine"], measure)
     reindex(versions["new"], measure, full=full, procs=1)
     total = full_disk.written
-    # The last budget fails the last write (CURRENT or the meta file: a few bytes vary with the time).
-    budgets = sorted({0, 1, total - 6} | {total * k // 10 for k in range(1, 10)})
+    # Byte budgets over the run, then the small files written last (whose sizes vary
+    # by a few bytes from run to run), by name.
+    points = [(b, None) for b in sorted({0, 1} | {total * k // 10 for k in range(1, 10)})]
+    points += [(None, store.META)] + ([(None, store.CURRENT)] if full else [])
     outcomes = Counter()
-    for budget in budgets:
-        index_dir = tmp_path / f"b{budget}"
+    for number, (budget, name) in enumerate(points):
+        index_dir = tmp_path / f"b{number}"
         shutil.copytree(versions["pristine"], index_dir)
         listing = gen_listing(index_dir)
-        full_disk.budget, full_disk.written, full_disk.failed_on = budget, 0, None
+        full_disk.budget, full_disk.full_for, full_disk.written, full_disk.failed_on = budget, name, 0, None
         with pytest.raises(SearchAppError) as failure:
             reindex(versions["new"], index_dir, full=full, procs=1)
-        full_disk.budget = None
+        full_disk.budget = full_disk.full_for = None
         message = str(failure.value)
         assert message.startswith(f"cannot write the index in {index_dir}: No space left on device"), message
         assert "searches still use the last complete index" in message
@@ -587,8 +593,8 @@ def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(version
         summary = reindex(versions["new"], index_dir, procs=1)
         assert summary.total == versions["after"][0] and answers(index_dir) == versions["after"]
         shutil.rmtree(index_dir)
-    print(f"\ndisk full during a {'full' if full else 'incremental'} reindex at {len(budgets)} points "
-          f"(budgets 0..{total} bytes): {dict(outcomes)}")
+    print(f"\ndisk full during a {'full' if full else 'incremental'} reindex at {len(points)} points "
+          f"(budgets 0..{total} bytes, then the small files written last): {dict(outcomes)}")
 
 
 def test_disk_full_in_the_cli_is_one_line_and_exit_1(versions, tmp_path, full_disk):
