@@ -684,3 +684,77 @@ def test_an_interrupt_right_after_the_commit_point_keeps_the_committed_index(ver
     assert answers(index_dir) == versions["after"]
     assert reindex(versions["new"], index_dir, procs=1).total == versions["after"][0]
     assert answers(index_dir) == versions["after"] and leftovers(index_dir) == []
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists() or (os.cpu_count() or 1) < 2,
+                    reason="needs Linux /proc and two cores")
+def test_kill_9_of_a_parallel_full_reindex_leaves_no_worker_behind(versions, tmp_path):
+    """The parallel rebuild forks a worker per part; when its parent is killed the
+    workers must stop (not keep writing into the next run's build) and the next
+    reindex, parallel too, must finish with the right answers."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(versions["new"], corpus)
+    body = " ".join(f"term{i % 997} bulk" for i in range(400))
+    for part in range(2):  # two big files: each worker stays on one file for a while
+        (corpus / "feeds" / f"bulk{part}.jsonl").write_text("\n".join(
+            json.dumps({"id": f"b{part}-{i}", "title": f"Bulk {i}", "body": body}) for i in range(260)) + "\n")
+    expected_dir = tmp_path / "expected"
+    reindex(corpus, expected_dir, full=True, procs=1)
+    expected = answers(expected_dir)
+    index_dir = tmp_path / "index"
+    shutil.copytree(versions["pristine"], index_dir)
+    proc = spawn_cli(["reindex", "--corpus", str(corpus), "--index", str(index_dir), "--full", "--procs", "2"],
+                     tmp_path / "run")
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 120
+        workers: set[int] = set()
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the parallel rebuild did not start its workers"
+        time.sleep(0.5)  # the workers are writing
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert answers(index_dir) == versions["before"]
+        # The next reindex at once, while the orphaned workers may still run.
+        code, out, err, _ = run_cli(["reindex", "--corpus", str(corpus), "--index", str(index_dir),
+                                     "--full", "--procs", "2", "--json"], tmp_path / "again")
+        assert code == 0, err
+        assert answers(index_dir) == expected
+        deadline = time.monotonic() + 60
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)], "workers of the killed reindex still run"
+        assert answers(index_dir) == expected and leftovers(index_dir) == []
+        current = store.current_generation(index_dir)
+        assert not [p.name for p in current.iterdir() if p.name.startswith(".part-") or p.name.endswith(".tmp")]
+        print(f"\nparallel rebuild killed with {len(workers)} workers running: workers gone, next reindex complete")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
