@@ -271,8 +271,6 @@ def test_4xx_pages_leak_no_server_paths(hostile, url):
     assert "Traceback" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="web (reported in issue 6): the no-index page and its JSON tell "
-                                        "every visitor the server's index folder")
 def test_the_no_index_page_does_not_tell_visitors_the_servers_folders(tmp_path):
     folder = tmp_path / "private" / "index"
     client = create_app(Settings(index=folder)).test_client()

@@ -136,6 +136,11 @@ def handle_error(e: Exception):
     """The one error handler: JSON under /api, an HTML page elsewhere."""
     if isinstance(e, HTTPException):
         status, message = e.code or 500, e.description or e.name
+    elif isinstance(e, SchemaVersionError):
+        # Visitors are not told the server's folders (the log has them).
+        status, message = e.status, "the search index was built by another version: run `searchapp reindex --full`"
+    elif isinstance(e, IndexNotFoundError):
+        status, message = e.status, "there is no search index yet: run `searchapp reindex` to build one"
     elif isinstance(e, SearchAppError):
         status, message = e.status, str(e)
     else:
