@@ -30,7 +30,7 @@ from searchapp import SearchIndex, reindex
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 CLIENTS = 6
-SWAPS = 3
+SWAPS = 2
 QUERIES = [
     {"q": ""}, {"q": "alpha"}, {"q": "beta cargo"}, {"q": "revised"}, {"q": "epsilon OR gamma"},
     {"q": "", "source": "Desk A"}, {"q": "alpha", "sort": "newest"}, {"q": "", "from": "2024"},
