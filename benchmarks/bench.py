@@ -38,7 +38,7 @@ except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(REPO / "src"))
 
 from bench_corpus import BenchCorpus, change_files, load_sources, write_corpus  # noqa: E402
-from bench_engines import ENGINES, BenchQuery  # noqa: E402
+from bench_engines import ENGINES, BenchQuery, auto_topics  # noqa: E402
 from bench_http import http_load  # noqa: E402
 from bench_report import percentiles, plot, print_table, summarize  # noqa: E402
 
@@ -159,11 +159,16 @@ def bench_size(records: list[dict], size: int, work: Path, args) -> dict:
     out: dict = {"size": size, "corpus": {"reports": corpus.reports, "files": corpus.files,
                                           "text_mb": round(corpus.text_bytes / 2**20, 1)},
                  "engines": {}, "query_mix": [asdict(q) for q in QUERY_MIX]}
+    topics = None
     for name in args.engines:
-        out["engines"][name] = {"index": index_engine(name, corpus, work / name, args)}
+        out["engines"][name] = {"index": index_engine(name, corpus, work / name, args, topics)}
+        if name == "searchapp":  # the references index searchapp's automatic topics too
+            topics = work / "auto-topics.json"
+            topics.write_text(json.dumps(auto_topics(work / name)), encoding="utf-8")
     for name in args.engines:
-        print(f"-- {name}: searching ({args.rounds} rounds of {len(QUERY_MIX)} queries)", flush=True)
-        spec = {"task": "search", "engine": name, "index": str(work / name), "rounds": args.rounds,
+        rounds = args.whoosh_rounds if name == "whoosh" and args.whoosh_rounds else args.rounds
+        print(f"-- {name}: searching ({rounds} rounds of {len(QUERY_MIX)} queries)", flush=True)
+        spec = {"task": "search", "engine": name, "index": str(work / name), "rounds": rounds,
                 "queries": [asdict(q) for q in QUERY_MIX]}
         out["engines"][name]["search"] = run_worker(spec)
     if "searchapp" in args.engines and args.clients:
@@ -179,17 +184,20 @@ def bench_size(records: list[dict], size: int, work: Path, args) -> dict:
     for name in args.engines:
         print(f"-- {name}: incremental reindex of {len(changed)} changed files", flush=True)
         spec = {"task": "update", "engine": name, "corpus": str(corpus.path), "index": str(work / name),
-                "changed": [str(p) for p in changed], "procs": args.procs}
+                "changed": [str(p) for p in changed], "procs": args.procs,
+                "learned_topics": not args.no_learned_topics,
+                "topics": str(topics) if topics and name != "searchapp" else None}
         out["engines"][name]["update"] = run_worker(spec)
     out["changed_files"] = len(changed)
     return out
 
 
-def index_engine(name: str, corpus: BenchCorpus, index: Path, args) -> dict:
+def index_engine(name: str, corpus: BenchCorpus, index: Path, args, topics: Path | None) -> dict:
     shutil.rmtree(index, ignore_errors=True)
     limit = args.whoosh_index_limit if name == "whoosh" and args.whoosh_index_limit else None
     spec = {"task": "index", "engine": name, "corpus": str(corpus.path), "index": str(index),
-            "procs": args.procs if name == "searchapp" else 0}
+            "procs": args.procs if name == "searchapp" else 0, "learned_topics": not args.no_learned_topics,
+            "topics": str(topics) if topics and name != "searchapp" else None}
     if limit and limit < corpus.reports:
         # The single-writer rate on the first `limit` reports; the full index
         # for searching is then built with several writers into one segment.
@@ -235,6 +243,9 @@ def parse_args(argv=None):
     p.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (0: no HTTP test)")
     p.add_argument("--http-seconds", type=float, default=15.0, help="length of the HTTP test")
     p.add_argument("--procs", type=int, default=0, help="searchapp indexing processes (0: one per core)")
+    p.add_argument("--whoosh-rounds", type=int, help="timed rounds for plain Whoosh (default: --rounds)")
+    p.add_argument("--no-learned-topics", action="store_true",
+                   help="index without searchapp's topic tagger learned from curated reports (issue 4)")
     p.add_argument("--whoosh-index-limit", type=int, default=0,
                    help="time plain Whoosh's single writer on this many reports only (0: all)")
     p.add_argument("--workdir", type=Path, help="where corpora and indexes go (default: a temporary folder)")
@@ -265,7 +276,11 @@ def main(argv=None) -> list[dict]:
             shutil.rmtree(work, ignore_errors=True)
             raw = bench_size(records, size, work, args)
             raw["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                              "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+                              "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+                              "load_average": os.getloadavg()}
+            raw["options"] = {"learned_topics": not args.no_learned_topics, "rounds": args.rounds,
+                              "whoosh_rounds": args.whoosh_rounds or args.rounds,
+                              "whoosh_index_limit": args.whoosh_index_limit or None}
             result = summarize(raw)
             print_table(result)
             args.results.mkdir(parents=True, exist_ok=True)

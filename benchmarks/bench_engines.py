@@ -8,6 +8,10 @@
   (``StemmingAnalyzer``, one writer, ``groupedby`` with ``FieldFacet`` and
   ``DateRangeFacet``, ``hit.highlights``).
 
+searchapp tags reports without topics automatically (issue 4); the references
+get those automatic topics from searchapp's index (:func:`auto_topics`, not
+timed) beside each report's own, so that all three facet the same data.
+
 Every engine answers a :class:`BenchQuery` with the same multi-select facet
 semantics as searchapp (each facet counted with every filter but its own;
 years, or months when the date filter spans less than two years; an
@@ -82,6 +86,29 @@ def report_id(path: Path, rec: dict) -> str:
     return f"{path.name.removesuffix('.jsonl.gz')}:{rec['id']}"
 
 
+Topics = dict[str, list[str]]  # report id -> automatic topics
+
+
+def auto_topics(index: Path) -> Topics:
+    """The automatic topics searchapp gave each report (from its stored fields)."""
+    from searchapp import store
+
+    ix, _ = store.open_generation(index)
+    out: Topics = {}
+    with ix.searcher() as searcher:
+        for _, stored in searcher.reader().iter_docs():
+            auto = [t for t in (stored.get("topic_auto") or "").split(",") if t]
+            if auto:
+                out[stored["id"]] = auto
+    ix.close()
+    return out
+
+
+def _topics(rid: str, rec: dict, extra: Topics | None) -> list[str]:
+    """A report's own topics and its automatic ones, each once."""
+    return list(dict.fromkeys(rec["topics"] + (extra or {}).get(rid, [])))
+
+
 # -- searchapp ------------------------------------------------------------------
 
 class SearchappEngine:
@@ -143,31 +170,34 @@ class Fts5Engine:
     """
 
     @classmethod
-    def build(cls, corpus: Path, index: Path, procs: int = 0) -> None:
+    def build(cls, corpus: Path, index: Path, procs: int = 0, topics: Topics | None = None) -> None:
         index.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(index / "fts.db")
         con.executescript(cls.SCHEMA)
         with con:
             for path in sorted(corpus.glob("part-*.jsonl.gz")):
-                cls._insert_file(con, path)
+                cls._insert_file(con, path, topics)
         con.executescript(cls.INDEXES)
         with con:
             con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
         con.close()
 
     @staticmethod
-    def _insert_file(con: sqlite3.Connection, path: Path) -> None:
+    def _insert_file(con: sqlite3.Connection, path: Path, topics: Topics | None) -> None:
         for rec in read_part(path):
+            rid = report_id(path, rec)
             cur = con.execute(
                 "INSERT INTO docs(rid, file, source, date) VALUES (?, ?, ?, ?)",
-                (report_id(path, rec), path.name, rec["source"], rec["date"]),
+                (rid, path.name, rec["source"], rec["date"]),
             )
             doc = cur.lastrowid
             con.execute("INSERT INTO fts(rowid, title, body) VALUES (?, ?, ?)", (doc, rec["title"], rec["body"]))
-            con.executemany("INSERT INTO doc_topics(doc, topic) VALUES (?, ?)", [(doc, t) for t in rec["topics"]])
+            con.executemany("INSERT INTO doc_topics(doc, topic) VALUES (?, ?)",
+                            [(doc, t) for t in _topics(rid, rec, topics)])
 
     @classmethod
-    def update(cls, corpus: Path, index: Path, changed: list[Path], procs: int = 0) -> None:
+    def update(cls, corpus: Path, index: Path, changed: list[Path], procs: int = 0,
+               topics: Topics | None = None) -> None:
         con = sqlite3.connect(index / "fts.db")
         with con:
             for path in changed:
@@ -175,7 +205,7 @@ class Fts5Engine:
                 con.executemany("DELETE FROM fts WHERE rowid = ?", [(d,) for d in old])
                 con.executemany("DELETE FROM doc_topics WHERE doc = ?", [(d,) for d in old])
                 con.execute("DELETE FROM docs WHERE file = ?", (path.name,))
-                cls._insert_file(con, path)
+                cls._insert_file(con, path, topics)
         con.close()
 
     def __init__(self, index: Path) -> None:
@@ -294,17 +324,19 @@ class WhooshEngine:
         )
 
     @staticmethod
-    def _fields(path: Path, rec: dict) -> dict:
+    def _fields(path: Path, rec: dict, topics: Topics | None) -> dict:
+        rid = report_id(path, rec)
         fields = {
-            "id": report_id(path, rec), "file": path.name, "title": rec["title"], "body": rec["body"],
-            "source": rec["source"], "topic": ",".join(rec["topics"]),
+            "id": rid, "file": path.name, "title": rec["title"], "body": rec["body"],
+            "source": rec["source"], "topic": ",".join(_topics(rid, rec, topics)),
         }
         if rec["date"]:
             fields["date"] = dt.datetime.fromisoformat(rec["date"])
         return fields
 
     @classmethod
-    def build(cls, corpus: Path, index: Path, procs: int = 1, limit: int | None = None) -> None:
+    def build(cls, corpus: Path, index: Path, procs: int = 1, limit: int | None = None,
+              topics: Topics | None = None) -> None:
         """One writer, as the Whoosh docs show; ``limit`` stops after that many reports.
 
         ``procs`` > 1 (only to build a large reference index faster when its
@@ -322,14 +354,15 @@ class WhooshEngine:
         count = 0
         for path in sorted(corpus.glob("part-*.jsonl.gz")):
             for rec in read_part(path):
-                writer.add_document(**cls._fields(path, rec))
+                writer.add_document(**cls._fields(path, rec, topics))
                 count += 1
             if limit is not None and count >= limit:
                 break
         writer.commit()
 
     @classmethod
-    def update(cls, corpus: Path, index: Path, changed: list[Path], procs: int = 0) -> None:
+    def update(cls, corpus: Path, index: Path, changed: list[Path], procs: int = 0,
+               topics: Topics | None = None) -> None:
         from whoosh import index as whoosh_index
 
         ix = whoosh_index.open_dir(str(index))
@@ -337,7 +370,7 @@ class WhooshEngine:
         for path in changed:
             writer.delete_by_term("file", path.name)
             for rec in read_part(path):
-                writer.add_document(**cls._fields(path, rec))
+                writer.add_document(**cls._fields(path, rec, topics))
         writer.commit()
 
     def __init__(self, index: Path) -> None:

@@ -93,7 +93,7 @@ def summarize(raw: dict) -> dict:
                        for key, _, _ in ROWS if _number(mine.get(key)) and _number(theirs.get(key))}
     return {
         "size": raw["size"], "corpus": raw["corpus"], "machine": raw.get("machine", {}),
-        "changed_files": raw.get("changed_files"), "figures": figures,
+        "changed_files": raw.get("changed_files"), "options": raw.get("options", {}), "figures": figures,
         "ratios": ratios, "targets": targets(figures, ratios),
         "query_mix": raw["query_mix"],
     }
@@ -140,8 +140,13 @@ def _fmt(value) -> str:
 def print_table(result: dict) -> None:
     fig, ratios = result["figures"], result["ratios"]
     c = result["corpus"]
+    machine = result["machine"]
+    load = machine.get("load_average")
     print(f"\nsearchapp benchmark, {c['reports']:,} reports ({c['text_mb']} MB of text in {c['files']} files), "
-          f"{result['machine'].get('cpus')} CPUs, {result['machine'].get('when', '')}")
+          f"{machine.get('cpus')} CPUs, {machine.get('when', '')}"
+          + (f", load average at the end {load[0]:.1f}" if load else ""))
+    if not result.get("options", {}).get("learned_topics", True):
+        print("searchapp indexed WITHOUT its learned topic tagger (--no-learned-topics)")
     engines = [e for e in ENGINES if e in fig]
     refs = [r for r in REFERENCES if r in ratios]
     head = f"{'':34}" + "".join(f"{e:>11}" for e in engines) + "".join(f"{'÷' + r:>10}" for r in refs)

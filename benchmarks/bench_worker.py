@@ -4,7 +4,8 @@ Run by bench.py as ``python bench_worker.py '<json spec>'``; prints one JSON
 object on its last line of standard output.
 
 Specs (``task``):
-- ``index``: full build of ``engine`` from ``corpus`` into ``index``.
+- ``index``: full build of ``engine`` from ``corpus`` into ``index``
+  (``learned_topics``: false leaves out searchapp's learned topic tagger).
 - ``update``: incremental update after ``changed`` files changed.
 - ``search``: open the index, time the first search, then ``rounds`` rounds of the query mix.
 - ``serve``: run searchapp's web server on ``index`` (port 0: it logs the one it got).
@@ -28,20 +29,35 @@ def _peak_rss_mb() -> dict:
     return {"rss_self_mb": round(self_kb / 1024, 1), "rss_children_mb": round(children_kb / 1024, 1)}
 
 
+def _without_learned_topics() -> None:
+    """searchapp's reindex without the topic tagger learned from curated reports
+    (issue 4): no learning pass, no model; the taxonomy still tags."""
+    from searchapp import topics
+
+    topics.ReindexTopics.learn_fields = lambda self, fields: None
+    topics.TopicLearner.fit = lambda self: None
+
+
 def run(spec: dict) -> dict:
     from bench_engines import ENGINES, BenchQuery
 
+    if spec["engine"] == "searchapp" and not spec.get("learned_topics", True):
+        _without_learned_topics()
     engine = ENGINES[spec["engine"]]
     task = spec["task"]
+    kwargs = {}
+    if spec.get("topics"):  # a reference's copy of searchapp's automatic topics (read before timing)
+        kwargs["topics"] = json.loads(Path(spec["topics"]).read_text("utf-8"))
     if task == "index":
         started = time.perf_counter()
-        kwargs = {"limit": spec["limit"]} if spec.get("limit") else {}
+        if spec.get("limit"):
+            kwargs["limit"] = spec["limit"]
         engine.build(Path(spec["corpus"]), Path(spec["index"]), procs=spec.get("procs", 0), **kwargs)
         return {"seconds": time.perf_counter() - started, **_peak_rss_mb()}
     if task == "update":
         started = time.perf_counter()
         engine.update(Path(spec["corpus"]), Path(spec["index"]), [Path(p) for p in spec["changed"]],
-                      procs=spec.get("procs", 0))
+                      procs=spec.get("procs", 0), **kwargs)
         return {"seconds": time.perf_counter() - started, **_peak_rss_mb()}
     if task == "search":
         queries = [BenchQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in q.items()})

@@ -17,7 +17,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import bench  # noqa: E402
 from bench_corpus import CHANGED_MARK, PER_FILE, change_files, load_sources, read_part, write_corpus  # noqa: E402
-from bench_engines import ENGINES, BenchQuery  # noqa: E402
+from bench_engines import ENGINES, BenchQuery, auto_topics  # noqa: E402
 
 pytestmark = [pytest.mark.corpora, pytest.mark.slow]
 
@@ -43,8 +43,11 @@ def records(shared_corpora):
 def built(records, tmp_path_factory):
     work = tmp_path_factory.mktemp("bench-engines")
     corpus = write_corpus(records, SIZE, work / "corpus")
-    for name, engine in ENGINES.items():
-        engine.build(corpus.path, work / name)
+    ENGINES["searchapp"].build(corpus.path, work / "searchapp")
+    topics = auto_topics(work / "searchapp")
+    assert topics, "searchapp tags some reports automatically"
+    for name in ("fts5", "whoosh"):
+        ENGINES[name].build(corpus.path, work / name, topics=topics)
     opened = {name: engine(work / name) for name, engine in ENGINES.items()}
     yield corpus, work, opened
     for searcher in opened.values():
@@ -85,6 +88,16 @@ def test_references_return_the_same_hits_and_counts_as_searchapp(built, query):
         assert sorted(theirs.ids) == sorted(mine.ids), name
         assert theirs.facets == mine.facets, name
     assert any(len(values) > 1 for values in mine.facets.values())
+
+
+def test_filters_that_leave_nothing_give_no_hits_in_any_engine(built):
+    _, _, engines = built
+    words = BenchQuery("words", ("information",))
+    assert engines["searchapp"].search(words).total > 0
+    nothing = BenchQuery("nothing", ("information",), date_from="1970-01-01", date_to="1985-12-31")
+    for name, engine in engines.items():
+        out = engine.search(nothing)
+        assert (out.total, out.ids) == (0, []), name
 
 
 def test_incremental_update_replaces_the_changed_reports_in_every_engine(records, tmp_path):

@@ -117,6 +117,12 @@ class FacetTable:
         years, months = _year_month(self.day)
         self.year = np.where(self.dated, years, 0)
         self.month_index = np.where(self.dated, years * 12 + months - 1, 0)
+        # Each document's year as a bucket from the first year on, undated ones
+        # in one more bucket after the last: the year facet is one bincount.
+        dated_years = self.year[self.dated]
+        self.first_year = int(dated_years.min()) if dated_years.size else 0
+        self.years = int(dated_years.max()) - self.first_year + 1 if dated_years.size else 0
+        self.year_bucket = np.where(self.dated, self.year - self.first_year, self.years).astype(np.int64)
 
     def topic_mask(self, selected: list[str]) -> np.ndarray:
         return self.topics.mask(selected, self.n)
@@ -152,15 +158,14 @@ class FacetTable:
                 end = _month_end(year, month + 1).toordinal()
                 out.append(FacetValue(f"{year:04d}-{month + 1:02d}", int(count), rng.first <= start and end <= rng.last))
             return tuple(out), "month"
-        years = self.year[docmask & self.dated]
+        counts = np.bincount(self.year_bucket[docmask], minlength=self.years + 1)
         out = []
-        if years.size:
-            uniq, counts = np.unique(years, return_counts=True)
-            for year, count in zip(uniq, counts):
-                start, end = dt.date(int(year), 1, 1).toordinal(), dt.date(int(year), 12, 31).toordinal()
-                selected = rng.active and (rng.first or 0) <= start and end <= (rng.last or 10**9)
-                out.append(FacetValue(f"{int(year):04d}", int(count), bool(selected)))
-        undated = int((docmask & ~self.dated).sum())
+        for offset in np.nonzero(counts[:-1])[0].tolist():
+            year = self.first_year + offset
+            start, end = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
+            selected = rng.active and (rng.first or 0) <= start and end <= (rng.last or 10**9)
+            out.append(FacetValue(f"{year:04d}", int(counts[offset]), bool(selected)))
+        undated = int(counts[-1])
         if undated:
             out.append(FacetValue(UNDATED, undated, False))
         return tuple(out), "year"

@@ -255,7 +255,7 @@ class SearchIndex:
     def _page(self, searcher, table: FacetTable, q, final: np.ndarray, req: _Request) -> list[Hit]:
         offset = (req.page - 1) * req.per_page
         if q is None or req.sort != "relevance":
-            docnums = _by_date(table, final, newest=req.sort != "oldest")[offset: offset + req.per_page]
+            docnums = _by_date(table, final, newest=req.sort != "oldest", limit=offset + req.per_page)[offset:]
             scored = [(int(d), None) for d in docnums]
         else:
             scored = _by_score(searcher, table, q, final, offset + req.per_page)[offset:]
@@ -461,12 +461,17 @@ def _facets(table: FacetTable, matched: np.ndarray, masks: dict, req: _Request):
     }, granularity
 
 
-def _by_date(table: FacetTable, final: np.ndarray, newest: bool) -> np.ndarray:
+def _by_date(table: FacetTable, final: np.ndarray, newest: bool, limit: int | None = None) -> np.ndarray:
+    """The ``final`` documents newest (or oldest) first, the first ``limit`` of them."""
     docnums = np.nonzero(final)[0]
     days = table.day[docnums].astype(np.int64)
     # Undated reports last either way; ties by document order.
     key = np.where(days == 0, np.iinfo(np.int64).max, -days if newest else days)
-    return docnums[np.argsort(key, kind="stable")]
+    if limit is not None and len(key) > 4 * limit:
+        kth = np.partition(key, limit - 1)[limit - 1]
+        keep = key <= kth  # every document tied with the last one shown
+        docnums, key = docnums[keep], key[keep]
+    return docnums[np.argsort(key, kind="stable")][:limit]
 
 
 def _by_score(searcher, table: FacetTable, q, final: np.ndarray, limit: int) -> list[tuple[int, float]]:
