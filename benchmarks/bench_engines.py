@@ -135,13 +135,20 @@ class SearchappEngine:
 
         self.index = SearchIndex.open(index)
 
-    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
-        res = self.index.search(
+    def run(self, q: BenchQuery, limit: int = 10):
+        """The timed part: what a user waits for (``SearchResults``)."""
+        return self.index.search(
             q.text, source=list(q.source), topic=list(q.topic), date_from=q.date_from,
             date_to=q.date_to, sort=q.sort, per_page=limit,
         )
+
+    @staticmethod
+    def outcome(res, q: BenchQuery) -> Outcome:
         facets = {name: _nonzero((v.value, v.count) for v in values) for name, values in res.facets.items()}
         return Outcome(res.total, [h.id for h in res.hits], facets, [h.snippet for h in res.hits])
+
+    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
+        return self.outcome(self.run(q, limit), q)
 
     def close(self) -> None:
         self.index.close()
@@ -250,7 +257,8 @@ class Fts5Engine:
             sql += " CROSS JOIN doc_topics t ON t.doc = d.id"
         return f" FROM {sql}" + ((" WHERE " + " AND ".join(where)) if where else ""), params
 
-    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
+    def run(self, q: BenchQuery, limit: int = 10):
+        """The timed part: the total, the shown hits with snippets, each facet's (value, count) rows."""
         sql, params = self._from(q)
         total = self.con.execute(f"SELECT count(*){sql}", params).fetchone()[0]
         rows = self._top(q, limit)
@@ -259,16 +267,25 @@ class Fts5Engine:
             "topic": self._count("SELECT t.topic, count(*){f} GROUP BY t.topic", q, "topic", topics=True),
             "date": self._date_counts(q),
         }
-        return Outcome(total, [r[0] for r in rows], facets, [r[1] for r in rows])
+        return total, rows, facets
+
+    @staticmethod
+    def outcome(raw, q: BenchQuery) -> Outcome:
+        total, rows, facets = raw
+        return Outcome(total, [r[0] for r in rows], {k: _nonzero(v) for k, v in facets.items()},
+                       [r[1] for r in rows])
+
+    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
+        return self.outcome(self.run(q, limit), q)
 
     def _count(self, sql: str, q: BenchQuery, facet: str, extra: str = "", extra_params=(),
-               topics: bool = False) -> dict[str, int]:
+               topics: bool = False) -> list[tuple[str, int]]:
         from_where, params = self._from(q, skip=facet, topics=topics)
         if extra:
             from_where += f" AND {extra}" if " WHERE " in from_where else f" WHERE {extra}"
-        return _nonzero(self.con.execute(sql.format(f=from_where), [*params, *extra_params]))
+        return self.con.execute(sql.format(f=from_where), [*params, *extra_params]).fetchall()
 
-    def _date_counts(self, q: BenchQuery) -> dict[str, int]:
+    def _date_counts(self, q: BenchQuery) -> list[tuple[str, int]]:
         months = q.month_range()
         if months is not None:
             sql = "SELECT substr(d.date, 1, 7), count(*){f} GROUP BY 1"
@@ -426,7 +443,8 @@ class WhooshEngine:
         facet.other = None  # documents without a date
         return facet
 
-    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
+    def run(self, q: BenchQuery, limit: int = 10):
+        """The timed part: the total, the shown hits with highlights, each facet's groups."""
         from whoosh import query as wq
 
         query = self.parser.parse(q.text) if q.words else wq.Every()
@@ -442,9 +460,15 @@ class WhooshEngine:
             extra = self.searcher.search(query, limit=1, filter=self._filter(q, f),
                                          groupedby={f: self._facet(f, q)})
             groups[f] = extra.groups(f)
-        facets = {f: self._keys(f, groups[f], q) for f in FACETS}
         snippets = [hit.highlights("body") for hit in results]
-        return Outcome(len(results), [hit["id"] for hit in results], facets, snippets)
+        return len(results), [hit["id"] for hit in results], groups, snippets
+
+    def outcome(self, raw, q: BenchQuery) -> Outcome:
+        total, ids, groups, snippets = raw
+        return Outcome(total, ids, {f: self._keys(f, groups[f], q) for f in FACETS}, snippets)
+
+    def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
+        return self.outcome(self.run(q, limit), q)
 
     @staticmethod
     def _active(q: BenchQuery, facet: str) -> bool:

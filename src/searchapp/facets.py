@@ -48,6 +48,18 @@ class MultiValued:
         # Each value's place in case-blind name order: ties in count are listed in it.
         self.name_rank = np.empty(len(values), dtype=np.int64)
         self.name_rank[sorted(range(len(values)), key=lambda i: values[i].lower())] = np.arange(len(values))
+        # FacetValues are immutable: made once per (value, count, selected), most
+        # are seen again (a facet's long tail of ones and twos, every browse).
+        self.made: dict[tuple[int, int, bool], FacetValue] = {}
+
+    def facet_value(self, i: int, count: int, selected: bool) -> FacetValue:
+        key = (i, count, selected)
+        made = self.made.get(key)
+        if made is None:
+            if len(self.made) > 200_000:
+                self.made.clear()
+            made = self.made[key] = FacetValue(self.values[i], count, selected)
+        return made
 
     @classmethod
     def union(cls, first: "MultiValued", second: "MultiValued") -> "MultiValued":
@@ -182,7 +194,7 @@ def _values(field: MultiValued, counts: np.ndarray, selected: list[str]) -> tupl
     shown = np.nonzero(keep)[0]
     shown = shown[np.lexsort((field.name_rank[shown], -counts[shown]))]
     names = field.values
-    out = [FacetValue(names[i], c, names[i] in chosen) for i, c in zip(shown.tolist(), counts[shown].tolist())]
+    out = [field.facet_value(i, c, names[i] in chosen) for i, c in zip(shown.tolist(), counts[shown].tolist())]
     out += [FacetValue(v, 0, True) for v in selected if v not in field.index]
     return tuple(out)
 

@@ -57,21 +57,18 @@ class Postings:
         return self.docs.nbytes + self.weights.nbytes
 
 
+SPAN = np.int64(1 << 32)  # a position key: document * SPAN + position
+
+
 @dataclass(frozen=True)
 class Positions:
-    """One term's positions: ``positions[offsets[i]:offsets[i + 1]]`` are in document ``docs[i]``."""
+    """One term's positions as sorted keys ``document * SPAN + position``."""
 
-    docs: np.ndarray  # int64
-    offsets: np.ndarray  # int64, len(docs) + 1
-    positions: np.ndarray  # int64
+    keys: np.ndarray  # int64, ascending
 
     @property
     def nbytes(self) -> int:
-        return self.docs.nbytes + self.offsets.nbytes + self.positions.nbytes
-
-    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(document, position) for every position."""
-        return np.repeat(self.docs, np.diff(self.offsets)), self.positions
+        return self.keys.nbytes
 
 
 class PostingCache:
@@ -122,6 +119,17 @@ class PostingCache:
         positions = _decode_positions(reader, field, btext)
         self._store(key, positions)
         return positions
+
+    def remembered(self, key):
+        """A derived array stored with ``remember`` (phrase matches), or None."""
+        with self._lock:
+            found = self._lru.get(key)
+            if found is not None:
+                self._lru.move_to_end(key)
+            return found
+
+    def remember(self, key, value: np.ndarray) -> None:
+        self._store(key, value)
 
     def _store(self, key, value) -> None:
         if value.nbytes > self.max_bytes:
@@ -204,13 +212,14 @@ def _decode_positions(reader, field: str, btext: bytes) -> Positions:
                 counts.append(len(deltas))
             matcher._next_block()
     if not docs:
-        return Positions(np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+        return Positions(np.zeros(0, np.int64))
     counts_a = np.asarray(counts, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts_a)])
     running = np.cumsum(np.asarray(gaps, dtype=np.int64))
     # Gaps restart at every document: subtract the running sum before each one's first.
     before = np.concatenate([[0], running])[offsets[:-1]]
-    return Positions(np.concatenate(docs), offsets, running - np.repeat(before, counts_a))
+    positions = running - np.repeat(before, counts_a)
+    return Positions(np.repeat(np.concatenate(docs), counts_a) * SPAN + positions)
 
 
 def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
@@ -305,6 +314,16 @@ class Evaluator:
             return np.zeros(0, np.int64)
         if not btexts:
             return None
+        key = ("phrase", field, tuple(btexts), q.slop)
+        found = self.cache.remembered(key)
+        if found is None:
+            found = self._match_phrase(field, btexts, q.slop)
+            if found is None:
+                return None
+            self.cache.remember(key, found)
+        return found
+
+    def _match_phrase(self, field: str, btexts: list[bytes], slop: int) -> np.ndarray | None:
         postings = [self.cache.get(self.reader, field, b) for b in btexts]
         candidates = postings[0].docs
         for p in postings[1:]:
@@ -312,25 +331,18 @@ class Evaluator:
         if not len(candidates):
             return candidates
         try:
-            pairs = [self.cache.positions(self.reader, field, b).pairs() for b in btexts]
+            keys = [self.cache.positions(self.reader, field, b).keys for b in btexts]
         except _Unsupported:
             return None
-        span = np.int64(1 << 32)  # document * span + position: one sortable key
-        doc, pos = pairs[0]
-        keep = np.isin(doc, candidates)
-        doc, start, end = doc[keep], pos[keep], pos[keep]
-        for next_doc, next_pos in pairs[1:]:
-            keys = np.unique(next_doc * span + next_pos)
-            grown = []
-            for gap in range(1, q.slop + 1):
-                hit = np.isin(doc * span + end + gap, keys, assume_unique=False)
-                grown.append((doc[hit], start[hit], end[hit] + gap))
-            doc = np.concatenate([g[0] for g in grown])
-            start = np.concatenate([g[1] for g in grown])
-            end = np.concatenate([g[2] for g in grown])
-            if not len(doc):
+        # The span so far is known by its last position: the next word must
+        # follow it within ``slop`` (Whoosh's ordered SpanNear2 with mindist 1).
+        ends = keys[0][np.isin(keys[0] // SPAN, candidates)]
+        for following in keys[1:]:
+            grown = [_members(ends + gap, following) for gap in range(1, slop + 1)]
+            ends = grown[0] if slop == 1 else np.unique(np.concatenate(grown))
+            if not len(ends):
                 break
-        return np.unique(doc)
+        return np.unique(ends // SPAN)
 
     def _term_mask(self, field: str, text) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
@@ -417,10 +429,13 @@ class Evaluator:
             length = np.where(length > 0, length, 1.0)
             norm = 1 - ranking.B + ranking.B * length / avg
             tf[postings.docs] += FIELD_BOOSTS.get(field, 1.0) * postings.weights / norm
-        if not dfs or not tf.any():
+        held = np.flatnonzero(tf)  # saturate only where the word is, not over every document
+        if not len(held):
             return tf
         weight = q.boost * ranking.idf(self.parent.doc_count_all(), max(dfs))
-        return np.where(tf > 0, weight * tf * (ranking.K1 + 1) / (tf + ranking.K1), 0.0)
+        t = tf[held]
+        tf[held] = weight * t * (ranking.K1 + 1) / (t + ranking.K1)
+        return tf
 
 
 class _Unsupported(Exception):
@@ -428,6 +443,14 @@ class _Unsupported(Exception):
 
 
 _COMPOUND_MATCHER = wq.compound.CompoundQuery.matcher
+
+
+def _members(wanted: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """The values of ``wanted`` found in ``sorted_keys``."""
+    if not len(sorted_keys) or not len(wanted):
+        return wanted[:0]
+    at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+    return wanted[sorted_keys[at] == wanted]
 
 
 def _reduce(op, arrays: list[np.ndarray], n: int, empty: bool) -> np.ndarray:
