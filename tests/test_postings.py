@@ -139,3 +139,20 @@ def test_not_excludes_the_first_matching_document_too():
         assert crude & set(q.docs(searcher)), "Whoosh's own matching shows the flaw here"
         mask = Evaluator(searcher, PostingCache(searcher.reader())).mask(q)
         assert mask.any() and not crude & set(np.nonzero(mask)[0].tolist())
+
+
+def test_facet_table_reads_the_same_as_whooshs_own_postings():
+    from searchapp.facets import FacetTable
+
+    ix = _index(3, True)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        table = FacetTable(reader)
+        live = set(reader.all_doc_ids())
+        assert set(np.nonzero(table.live)[0].tolist()) == live and len(live) < reader.doc_count_all()
+        for field, values in (("source", table.source), ("topic", table.topic)):
+            expected = {term.decode(): sorted(reader.postings(field, term).all_ids()) for term in reader.lexicon(field)}
+            got = {v: sorted(values.docs[values.ords == i].tolist()) for i, v in enumerate(values.values)}
+            assert got == expected, field
+        days = {d: stored["date"] for d, stored in reader.iter_docs()}
+        assert all(table.day[d] == np.datetime64(days[d]).astype("datetime64[D]").astype(int) + 719163 for d in live)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .postings import PostingCache
+from .postings import PostingCache, field_terms
 from .results import FacetValue
 
 UNDATED = "undated"
@@ -77,11 +77,11 @@ class MultiValued:
         return cls(values, (pairs // len(values)).astype(np.int32), (pairs % len(values)).astype(np.int32))
 
     @classmethod
-    def from_reader(cls, reader, fieldname: str) -> "MultiValued":
+    def from_reader(cls, reader, fieldname: str, live: np.ndarray) -> "MultiValued":
         values, docs, ords = [], [], []
         if fieldname in reader.schema:
-            for number, term in enumerate(reader.lexicon(fieldname)):
-                ids = np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int32)
+            for number, (term, ids) in enumerate(field_terms(reader, fieldname).items()):
+                ids = ids[live[ids]].astype(np.int32)
                 values.append(term.decode("utf-8"))
                 docs.append(ids)
                 ords.append(np.full(len(ids), number, dtype=np.int32))
@@ -111,20 +111,26 @@ class FacetTable:
     def __init__(self, reader) -> None:
         self.n = reader.doc_count_all()
         self.postings = PostingCache(reader)
-        self.live = np.zeros(self.n, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        self.source = MultiValued.from_reader(reader, "source")
-        self.topic = MultiValued.from_reader(reader, "topic")
-        self.topic_auto = MultiValued.from_reader(reader, "topic_auto")
+        self.live = np.ones(self.n, dtype=bool)
+        for seg, offset in reader.leaf_readers():
+            if seg.has_deletions():
+                segment = seg.segment() if hasattr(seg, "segment") else None
+                if segment is not None and hasattr(segment, "deleted_docs"):
+                    deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
+                else:  # another reader: ask document by document
+                    deleted = np.array([d for d in range(seg.doc_count_all()) if seg.is_deleted(d)], np.int64)
+                self.live[deleted + offset] = False
+        self.source = MultiValued.from_reader(reader, "source", self.live)
+        self.topic = MultiValued.from_reader(reader, "topic", self.live)
+        self.topic_auto = MultiValued.from_reader(reader, "topic_auto", self.live)
         self.topics = MultiValued.union(self.topic, self.topic_auto)  # what the topic facet counts
         self.day = np.full(self.n, NO_DAY, dtype=np.int32)
-        for term in reader.lexicon("date"):
+        for term, ids in (field_terms(reader, "date") if "date" in reader.schema else {}).items():
             try:
                 ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
             except ValueError:
                 continue
-            ids = np.fromiter(reader.postings("date", term).all_ids(), dtype=np.int64)
-            self.day[ids] = ordinal
+            self.day[ids[self.live[ids]]] = ordinal
         self.dated = self.day != NO_DAY
         years, months = _year_month(self.day)
         self.year = np.where(self.dated, years, 0)

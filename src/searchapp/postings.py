@@ -222,6 +222,38 @@ def _decode_positions(reader, field: str, btext: bytes) -> Positions:
     return Positions(np.repeat(np.concatenate(docs), counts_a) * SPAN + positions)
 
 
+def field_terms(reader, field: str):
+    """Every term of ``field`` with the (global) numbers of the documents holding
+    it, deleted ones included: ``{term bytes: int64 array}``, in term order.
+
+    Reads each segment's term table in order instead of asking for every
+    term's postings through the whole reader (Whoosh's way costs about 0.2 ms
+    a term: 1.5 s for the dates and sources of 100,000 reports).
+    """
+    found: dict[bytes, list[np.ndarray]] = {}
+    for seg, offset in reader.leaf_readers():
+        if field not in seg.schema:
+            continue
+        terms = getattr(seg, "_terms", None)
+        if terms is None or not hasattr(terms, "items_from") or not hasattr(terms, "_postfile"):
+            for btext in seg.lexicon(field):  # another codec: the plain way
+                ids = np.fromiter(seg.postings(field, btext).all_ids(), dtype=np.int64)
+                found.setdefault(btext, []).append(ids + offset)
+            continue
+        from whoosh.codec.whoosh3 import W3LeafMatcher
+
+        fmt = seg.schema[field].format
+        for (name, btext), info in terms.items_from(field, b""):
+            if name != field:
+                break
+            if info.is_inlined():
+                ids = np.asarray(info.inlined_postings()[0], dtype=np.int64)
+            else:
+                ids = _blocks(W3LeafMatcher(terms._postfile, *info.extent(), fmt))[0]
+            found.setdefault(btext, []).append(ids + offset)
+    return {t: (v[0] if len(v) == 1 else np.concatenate(v)) for t, v in sorted(found.items())}
+
+
 def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
     ids, weights = [], []
     while m.is_active():
