@@ -156,3 +156,42 @@ def test_facet_table_reads_the_same_as_whooshs_own_postings():
             assert got == expected, field
         days = {d: stored["date"] for d, stored in reader.iter_docs()}
         assert all(table.day[d] == np.datetime64(days[d]).astype("datetime64[D]").astype(int) + 719163 for d in live)
+
+
+def test_facet_tables_are_kept_beside_the_index_and_follow_its_changes(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from searchapp import reindex, store
+    from searchapp.facets import FacetTable
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "data" / "corpus", corpus)
+    (corpus / "odd.jsonl").write_text('{"id": 1, "source": "Wire\\u0000", "topics": ["x\\u0000"], "body": "Wheat."}\n')
+    index = tmp_path / "index"
+    reindex(corpus, index, procs=1)
+
+    def tables():
+        ix, gen = store.open_generation(index)
+        with ix.searcher() as searcher:
+            return FacetTable(searcher.reader()), FacetTable.open(searcher.reader(), gen), gen
+
+    fresh, kept, gen = tables()
+    assert len(list(gen.glob("facets-*.npz"))) == 1
+    again, loaded, _ = tables()  # now read from the kept file
+    for a, b in ((fresh, kept), (fresh, loaded)):
+        assert np.array_equal(a.live, b.live) and np.array_equal(a.day, b.day)
+        for field in ("source", "topic", "topic_auto", "topics"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert x.values == y.values and np.array_equal(x.docs, y.docs) and np.array_equal(x.ords, y.ords)
+    assert any("\x00" in v for v in loaded.source.values)
+    (corpus / "native" / "reuters-grain-2023.txt").unlink()
+    reindex(corpus, index, procs=1)  # a new commit: the kept table no longer fits
+    fresh, kept, gen = tables()
+    assert kept.live.sum() == fresh.live.sum() == 13
+    assert [p.name for p in gen.glob("facets-*.npz")] == ["facets-2.npz"]
+    ix, _ = store.open_generation(index)
+    with ix.searcher() as searcher:  # a folder it cannot write to: the table still comes
+        unwritable = tmp_path / "gone"
+        table = FacetTable.open(searcher.reader(), unwritable)
+        assert table.live.sum() == 13 and not unwritable.exists()

@@ -9,7 +9,10 @@ other filter applied but not its own).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,36 +104,32 @@ class MultiValued:
         return np.bincount(self.ords[docmask[self.docs]], minlength=len(self.values))
 
 
+FIELDS = ("source", "topic", "topic_auto")
+
+
 class FacetTable:
     """Per-document facet data of one reader: source, topics, day.
 
     ``postings`` holds the reader's decoded posting lists, which match and
-    score queries on arrays (see ``postings``).
+    score queries on arrays (see ``postings``). :meth:`open` keeps the arrays
+    in the index folder, so that a server starting on a built index does
+    not read them from the postings again.
     """
 
-    def __init__(self, reader) -> None:
+    def __init__(self, reader, saved: dict | None = None) -> None:
         self.n = reader.doc_count_all()
         self.postings = PostingCache(reader)
-        self.live = np.ones(self.n, dtype=bool)
-        for seg, offset in reader.leaf_readers():
-            if seg.has_deletions():
-                segment = seg.segment() if hasattr(seg, "segment") else None
-                if segment is not None and hasattr(segment, "deleted_docs"):
-                    deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
-                else:  # another reader: ask document by document
-                    deleted = np.array([d for d in range(seg.doc_count_all()) if seg.is_deleted(d)], np.int64)
-                self.live[deleted + offset] = False
-        self.source = MultiValued.from_reader(reader, "source", self.live)
-        self.topic = MultiValued.from_reader(reader, "topic", self.live)
-        self.topic_auto = MultiValued.from_reader(reader, "topic_auto", self.live)
+        if saved is None:
+            self.live = _live(reader, self.n)
+            for field in FIELDS:
+                setattr(self, field, MultiValued.from_reader(reader, field, self.live))
+            self.day = _days(reader, self.n, self.live)
+        else:
+            self.live, self.day = saved["live"], saved["day"]
+            for field in FIELDS:
+                values = json.loads(str(saved[f"{field}_values"]))
+                setattr(self, field, MultiValued(values, saved[f"{field}_docs"], saved[f"{field}_ords"]))
         self.topics = MultiValued.union(self.topic, self.topic_auto)  # what the topic facet counts
-        self.day = np.full(self.n, NO_DAY, dtype=np.int32)
-        for term, ids in (field_terms(reader, "date") if "date" in reader.schema else {}).items():
-            try:
-                ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
-            except ValueError:
-                continue
-            self.day[ids[self.live[ids]]] = ordinal
         self.dated = self.day != NO_DAY
         years, months = _year_month(self.day)
         self.year = np.where(self.dated, years, 0)
@@ -141,6 +140,42 @@ class FacetTable:
         self.first_year = int(dated_years.min()) if dated_years.size else 0
         self.years = int(dated_years.max()) - self.first_year + 1 if dated_years.size else 0
         self.year_bucket = np.where(self.dated, self.year - self.first_year, self.years).astype(np.int64)
+
+    @classmethod
+    def open(cls, reader, folder: Path | None) -> "FacetTable":
+        """The table of ``reader``, from ``folder`` when it was kept there, else
+        read from the index and kept (when the folder can be written)."""
+        if folder is None:
+            return cls(reader)
+        key = _reader_key(reader)
+        path = folder / f"{SAVED_PREFIX}{key[0]}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                saved = {name: data[name] for name in data.files}
+            if str(saved["key"]) == key[1]:
+                return cls(reader, saved)
+        except (OSError, KeyError, ValueError):
+            pass  # not kept yet, or for another state of the index
+        table = cls(reader)
+        table._save(folder, path, key)
+        return table
+
+    def _save(self, folder: Path, path: Path, key: tuple[int, str]) -> None:
+        arrays = {"key": np.array(key[1]), "live": self.live, "day": self.day}
+        for field in FIELDS:
+            values = getattr(self, field)
+            arrays[f"{field}_values"] = np.array(json.dumps(values.values))  # any text, NULs too
+            arrays[f"{field}_docs"], arrays[f"{field}_ords"] = values.docs, values.ords
+        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+            for old in folder.glob(f"{SAVED_PREFIX}*.npz"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:  # a read-only index: read from the postings each time
+            tmp.unlink(missing_ok=True)
 
     def topic_mask(self, selected: list[str]) -> np.ndarray:
         return self.topics.mask(selected, self.n)
@@ -203,6 +238,44 @@ def _values(field: MultiValued, counts: np.ndarray, selected: list[str]) -> tupl
     out = [field.facet_value(i, c, names[i] in chosen) for i, c in zip(shown.tolist(), counts[shown].tolist())]
     out += [FacetValue(v, 0, True) for v in selected if v not in field.index]
     return tuple(out)
+
+
+SAVED_PREFIX = "facets-"
+
+
+def _reader_key(reader) -> tuple[int, str]:
+    """The index state a table belongs to: its commit number, and its segments and size."""
+    segments = []
+    for seg, _ in reader.leaf_readers():
+        segment = seg.segment() if hasattr(seg, "segment") else None
+        segments.append(segment.segment_id() if hasattr(segment, "segment_id") else "?")
+    generation = reader.generation()
+    return (generation if isinstance(generation, int) else -1,
+            f"{generation}:{reader.doc_count_all()}:{','.join(segments)}")
+
+
+def _live(reader, n: int) -> np.ndarray:
+    live = np.ones(n, dtype=bool)
+    for seg, offset in reader.leaf_readers():
+        if seg.has_deletions():
+            segment = seg.segment() if hasattr(seg, "segment") else None
+            if segment is not None and hasattr(segment, "deleted_docs"):
+                deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
+            else:  # another reader: ask document by document
+                deleted = np.array([d for d in range(seg.doc_count_all()) if seg.is_deleted(d)], np.int64)
+            live[deleted + offset] = False
+    return live
+
+
+def _days(reader, n: int, live: np.ndarray) -> np.ndarray:
+    day = np.full(n, NO_DAY, dtype=np.int32)
+    for term, ids in (field_terms(reader, "date") if "date" in reader.schema else {}).items():
+        try:
+            ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
+        except ValueError:
+            continue
+        day[ids[live[ids]]] = ordinal
+    return day
 
 
 def _year_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -96,7 +96,7 @@ class _Generation:
             with self.lock:
                 table = self.tables.get(gen)
                 if table is None:
-                    table = FacetTable(searcher.reader())
+                    table = FacetTable.open(searcher.reader(), self.path)
                     self.tables = {gen: table}  # older readers' tables are no longer needed
         return table
 
