@@ -13,11 +13,13 @@ REFERENCES = ("fts5", "whoosh")
 ROWS = (
     ("index_s", "full reindex (s)", False),
     ("index_reports_per_s", "  reports/s", True),
+    ("index_cpu_s", "  CPU time, process tree (s)", False),
     ("index_mb_per_s", "  MB/s of text", True),
     ("index_peak_rss_mb", "  peak RSS, process tree (MB)", False),
     ("index_mb", "  index size (MB)", False),
     ("update_s", "incremental, 1% of files (s)", False),
     ("update_pct_of_full", "  % of a full reindex", False),
+    ("update_cpu_s", "  CPU time (s)", False),
     ("first_search_s", "open + first search (s)", False),
     ("p50_ms", "search p50 (ms)", False),
     ("p95_ms", "search p95 (ms)", False),
@@ -51,12 +53,15 @@ def _figures(raw: dict, name: str, filtered: set[str]) -> dict:
     out: dict = {}
     index = eng.get("index")
     if index:
+        out.update(index_cpu_s=round(index.get("cpu_s", float("nan")), 2))
         out.update(index_s=round(index["seconds"], 2), index_reports_per_s=round(index["reports_per_s"], 1),
                    index_mb_per_s=round(index["mb_per_s"], 2), index_peak_rss_mb=index["peak_rss_mb"],
                    index_mb=index["index_mb"])
         if index.get("sampled"):
             out["index_sampled_reports"] = index["sampled"]
+            share = raw["size"] / index["reports"]
             out["index_s"] = round(raw["size"] / index["reports_per_s"], 2)  # at the sampled rate
+            out["index_cpu_s"] = round(out["index_cpu_s"] * share, 2)
     search = eng.get("search")
     if search:
         lat = search["latencies_ms"]
@@ -72,6 +77,7 @@ def _figures(raw: dict, name: str, filtered: set[str]) -> dict:
     update = eng.get("update")
     if update:
         out["update_s"] = round(update["seconds"], 2)
+        out["update_cpu_s"] = round(update.get("cpu_s", float("nan")), 2)
         if "index_s" in out:
             out["update_pct_of_full"] = round(100 * update["seconds"] / out["index_s"], 2)
     http = eng.get("http")

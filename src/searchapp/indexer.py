@@ -14,6 +14,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 
 from . import parallel, store, topics
 from .corpus import CorpusFile, discover, parse_file
@@ -150,6 +151,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
 def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
                  taxonomy: topics.Taxonomy) -> ReindexSummary:
     ix, gen = store.open_generation(index_dir)
+    ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
     curated_removed = False
     with ix.searcher() as searcher:
@@ -172,8 +174,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     before = set(os.listdir(gen))
     writer = _writer(ix, todo, procs, deletions=True)
     try:
-        for relpath in replaced:
-            writer.delete_by_term("file", relpath)
+        _delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
@@ -293,6 +294,25 @@ def _writer(ix, files: list[CorpusFile], procs: int, deletions: bool = False):
         # only term-less documents loses them silently (Whoosh 2.7.4).
         return ix.writer(procs=procs, multisegment=True, **_WRITER_ARGS)
     return ix.writer(**_WRITER_ARGS)
+
+def _unmapped(ix, gen: Path):
+    """The index opened without memory maps: through a memory map, Whoosh copies
+    every compound segment's postings into memory each time a searcher opens
+    (0.27 s a searcher at 100,000 reports, 0.01 s without)."""
+    unmapped = FileStorage(str(gen), supports_mmap=False).open_index(schema=ix.schema)
+    ix.close()
+    return unmapped
+
+
+def _delete_files(writer, relpaths) -> None:
+    """Delete the reports of these files with one searcher (Whoosh's
+    ``delete_by_term`` opens one for every call)."""
+    if not relpaths:
+        return
+    with writer.searcher() as searcher:
+        for relpath in sorted(relpaths):
+            for docnum in searcher.document_numbers(file=relpath):
+                writer.delete_document(docnum)
 
 # -- end of writers and parallelism ------------------------------------------------
 
