@@ -3,7 +3,13 @@ import sys
 
 import pytest
 
-from searchapp.analysis import ANALYZER, STOPWORDS, analyze, stem
+from whoosh.formats import Positions
+
+from searchapp.analysis import ANALYZER, STOPWORDS, IndexPositions, analyze, stem
+from searchapp.corpus import discover, parse_file
+from searchapp.report import Report
+
+from .conftest import DATA_CORPUS, SEED_CORPUS
 
 
 @pytest.mark.parametrize(
@@ -33,6 +39,25 @@ def test_offsets_point_at_the_words_as_written():
 def test_positions_skip_stopwords_so_phrases_still_match():
     positions = [(t.text, t.pos) for t in ANALYZER("Ministry of the Defence", positions=True)]
     assert positions == [("ministri", 0), ("defens", 1)]
+
+
+def _texts() -> list[str]:
+    texts = ["", "the of and", "The first word a stopword", "İstanbul Montréal Russia’s 155,221 bags; the DEFENCE of it",
+             "of Belkov's arrest, Belkov's trial", "ﬁnance naïve café " * 3]
+    for corpus in (DATA_CORPUS, SEED_CORPUS):
+        files, _ = discover(corpus)
+        for cf in files:
+            texts += [t for r in parse_file(cf) if isinstance(r, Report) for t in (r.title, r.body)]
+    return texts
+
+
+def test_analyze_and_the_index_postings_are_whooshs_own_chain():
+    # analyze() and IndexPositions skip Whoosh's token objects (issue 5); they
+    # must give exactly the terms, positions and posting bytes of the chain.
+    whoosh_positions, ours = Positions(), IndexPositions()
+    for text in _texts():
+        assert analyze(text) == [t.text for t in ANALYZER(text)], text
+        assert list(ours.word_values(text, ANALYZER)) == list(whoosh_positions.word_values(text, ANALYZER)), text
 
 
 def test_stopwords_are_shipped_and_keep_names():

@@ -75,16 +75,6 @@ def _seed_report() -> Report:
     return next(r for r in parse_file(files[0]) if isinstance(r, Report))
 
 
-# -- analysis --------------------------------------------------------------------------
-
-def test_terms_are_the_index_analysis():
-    files, _ = discover(DATA_CORPUS)
-    texts = [r.title + "\n" + r.body for cf in files for r in parse_file(cf) if isinstance(r, Report)]
-    texts += [_seed_report().body, "İstanbul Montréal Russia’s 155,221 bags; the DEFENCE of it", ""]
-    for text in texts:
-        assert topics.terms(text) == analyze(text)
-
-
 # -- the taxonomy ------------------------------------------------------------------------
 
 def test_seed_report_gets_corruption_defence_and_espionage():

@@ -15,11 +15,14 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from pickle import dumps
 
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Tokenizer
 from whoosh.analysis.acore import Token
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
 
 # Numbers with decimal or thousands separators stay whole (5.93, 155,221);
 # words keep inner apostrophes (Russia's); hyphens split, so "Rostov-on-Don"
@@ -151,9 +154,52 @@ ANALYZER = (
 
 
 def analyze(text: str) -> list[str]:
-    """The index terms of ``text``, in order (stopwords removed).
+    """The index terms of ``text``, in order (stopwords removed): what
+    :data:`ANALYZER` gives, without Whoosh's token objects.
 
     >>> analyze("Corruption is rooted in the defence industry")
     ['corrupt', 'root', 'defens', 'industri']
     """
-    return [t.text for t in ANALYZER(text)]
+    return list(_analyzed(text)[1])
+
+
+@lru_cache(maxsize=4)
+def _analyzed(text: str) -> tuple[int, tuple[str, ...]]:
+    """(position of the first term, the terms): the StopFilter with
+    ``renumber=True`` numbers from the first kept token's own position."""
+    # The indexer analyses a report's title and body for its automatic topics
+    # and then again for the postings: the second time is a lookup (a string
+    # keeps its hash, so the key costs nothing).
+    terms = list(map(_index_term, _nltk_tokenizer.tokenize(text)))
+    kept = tuple(t for t in terms if t is not None)
+    return (terms.index(kept[0]) if kept else 0), kept
+
+
+@lru_cache(maxsize=500_000)
+def _index_term(word: str) -> str | None:
+    """A token as written -> its index term, or None for a stopword."""
+    word = word.lower()
+    return None if word in STOPWORDS else stem(word)
+
+
+class IndexPositions(Positions):
+    """Whoosh's ``Positions`` postings (the same bytes), made from :func:`analyze`.
+
+    Whoosh's own path runs every token through four generators; this one
+    counts the analysed terms directly: about a third less CPU per report
+    when indexing (issue 5). Positions skip stopwords, as the StopFilter's
+    ``renumber=True`` does.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        poses: dict[str, list[int]] = {}
+        first, terms = _analyzed(value)
+        for pos, term in enumerate(terms, first):
+            if term in poses:
+                poses[term].append(pos)
+            else:
+                poses[term] = [pos]
+        boost = self.field_boost
+        for term, poslist in poses.items():
+            deltas = [b - a for a, b in zip([0, *poslist], poslist)]
+            yield term, len(poslist), len(poslist) * boost, pack_uint(len(deltas)) + dumps(deltas, 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ANALYZER
+from .analysis import ANALYZER, IndexPositions
 
 # Bump whenever the analysis chain or the fields change: an index with
 # another version asks for `searchapp reindex --full`.
@@ -29,14 +29,21 @@ def build_schema() -> Schema:
         # "<relpath>\t<size>:<mtime_ns>": lets an incremental reindex see what changed.
         filesig=ID(),
         file=ID(stored=True),
-        title=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=ANALYZER, stored=True, multitoken_query="phrase"),
+        title=_text(),
+        body=_text(),
         source=ID(stored=True),
         topic=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         topic_auto=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         date=ID(stored=True),  # YYYY-MM-DD, absent when undated
         meta=STORED(),  # url, author, line and the extra fields, as a dict
     )
+
+
+def _text() -> TEXT:
+    """A text field: stemmed positions for phrases, stored for snippets."""
+    field = TEXT(analyzer=ANALYZER, stored=True, multitoken_query="phrase")
+    field.format = IndexPositions(field_boost=field.format.field_boost)  # issue 5: the same postings, faster
+    return field
 
 
 def join_topics(topics) -> str:

@@ -59,7 +59,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .analysis import STOPWORDS, TOKEN_PATTERN, stem
+from .analysis import analyze as terms
 from .errors import ConfigError
 from .schema import join_topics
 
@@ -67,25 +67,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-# The analysis chain of ``analysis.ANALYZER`` without Whoosh's token objects
-# (ten times faster; tests/test_topics.py checks that the terms are the same).
-_WORD = re.compile(TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL)
-
-
-def terms(text: str) -> list[str]:
-    """The index terms of ``text``, in order: what ``analysis.analyze`` gives.
-
-    >>> terms("The corrupted officials of Rostov-on-Don")
-    ['corrupt', 'offici', 'rostov', 'don']
-    """
-    out = []
-    for word in _WORD.findall(text):
-        word = word.lower()
-        if word not in STOPWORDS:
-            out.append(stem(word))
-    return out
-
 
 def labels_of(topics: Iterable[str]) -> tuple[str, ...]:
     """Topics as the index stores them (``schema.join_topics``), as a tuple."""
