@@ -197,6 +197,28 @@ def test_learned_model_is_deterministic_and_order_free():
     assert np.array_equal(first.coef, again.coef) and np.array_equal(first.threshold, again.threshold)
 
 
+def test_learning_is_bounded_to_a_sample_and_the_most_frequent_topics(monkeypatch):
+    # issue 5: a corpus with many curated reports and topics learns from a
+    # fixed-size sample (the lowest id hashes, whatever the order) and its
+    # most frequent topics only.
+    records = _synthetic(20)
+    for r in records[:8]:
+        r["topics"].append("extra")
+    monkeypatch.setattr(topics, "MAX_TRAINING_REPORTS", 45)
+    monkeypatch.setattr(topics, "MAX_LEARNED_LABELS", 3)
+    learner, backwards = _learner(records), _learner(list(reversed(records)))
+    assert len(learner) == 60 and len(learner._sample) == 45
+    assert sorted(e[1] for e in learner._sample) == sorted(e[1] for e in backwards._sample)
+    model = learner.fit()
+    assert model.labels == ("banking", "football", "volcanology")  # "extra" (8 reports) is the 4th
+    assert model.fingerprint() == backwards.fit().fingerprint()
+
+
+def test_topics_fitted_side_by_side_give_the_same_model():
+    learner = _learner(_synthetic(10))
+    assert learner.fit(procs=2).fingerprint() == learner.fit(procs=1).fingerprint()
+
+
 def test_tagger_puts_taxonomy_topics_first_without_repeats():
     model = _learner(_synthetic(10)).fit()
     tax = topics.Taxonomy([("volcanology", ["lava", "magma"]), ("geology", ["crater", "caldera"])], min_score=2)
@@ -279,6 +301,32 @@ def test_removing_curated_reports_retrains(mixed_corpus, tmp_path):
     assert topics.load_saved(store.current_generation(index_dir)).model is None
     found = _all_topics(index_dir)
     assert found["untagged:u-volcanology-0"][1] == ()  # the learned topic went with the model
+
+
+def test_a_few_changed_curated_reports_keep_the_model_until_they_add_up(mixed_corpus, tmp_path):
+    # issue 5: below RETRAIN_SHARE of the curated reports, an incremental run
+    # tags new reports with the saved model and re-tags nothing.
+    index_dir = tmp_path / "index"
+    reindex(mixed_corpus, index_dir, procs=1)
+    first = topics.load_saved(store.current_generation(index_dir))
+    assert (first.curated, first.drift) == (30, 0)
+    extra = _synthetic(1, seed=11, prefix="x")[:1]  # one curated report: 1/30 changed
+    extra += _synthetic(1, seed=12, curated=False, prefix="v")  # and untagged ones
+    _write_jsonl(mixed_corpus / "extra.jsonl", extra)
+    summary = reindex(mixed_corpus, index_dir, procs=1)
+    kept = topics.load_saved(store.current_generation(index_dir))
+    assert kept.model.fingerprint() == first.model.fingerprint() and (kept.curated, kept.drift) == (30, 1)
+    assert summary.added == 4 and summary.auto_tagged == 3  # the new untagged ones only
+    found = _all_topics(index_dir)
+    for topic in WORDS:
+        assert topic in found[f"extra:v-{topic}-0"][1]
+    # Three more curated reports: 4 changes of 30 pass 10%, so it learns again, from all 34.
+    _write_jsonl(mixed_corpus / "more.jsonl", _synthetic(1, seed=13, prefix="y"))
+    reindex(mixed_corpus, index_dir, procs=1)
+    again = topics.load_saved(store.current_generation(index_dir))
+    assert (again.curated, again.drift) == (34, 0)
+    assert again.model.fingerprint() != first.model.fingerprint()
+    assert _all_topics(index_dir) == _reindexed_in_full(mixed_corpus, tmp_path / "full", None)
 
 
 def test_another_taxonomy_retags_on_an_incremental_run(mixed_corpus, tmp_path):

@@ -115,7 +115,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         ix = whoosh_index.create_in(str(building), build_schema())
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics.
-        auto = topics.ReindexTopics(taxonomy)
+        auto = topics.ReindexTopics(taxonomy, procs=procs)
         _learn_files(auto, files, taken={})
         tagger = auto.prepare()
         parts = _parts(files, procs)
@@ -153,7 +153,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     ix, gen = store.open_generation(index_dir)
     ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
-    curated_removed = False
+    curated_removed = 0
     with ix.searcher() as searcher:
         indexed = _indexed_signatures(searcher)
         seen = {cf.relpath for cf in files}
@@ -164,9 +164,9 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         for relpath in replaced:
             for stored in searcher.documents(file=relpath):
                 old_ids[stored["id"]] = relpath
-                curated_removed = curated_removed or bool(stored.get("topic"))
+                curated_removed += bool(stored.get("topic"))
         summary.unchanged = searcher.doc_count() - len(old_ids)
-    auto = topics.ReindexTopics(taxonomy, topics.load_saved(gen))
+    auto = topics.ReindexTopics(taxonomy, topics.load_saved(gen), procs=procs)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
         ix.close()

@@ -27,15 +27,16 @@ entropy trainer iterates in pure Python. scikit-learn is used for fitting
 only: a fitted model is kept as plain NumPy arrays (:class:`LearnedModel`),
 so tagging needs NumPy alone and the model cached in an index generation does
 not depend on scikit-learn's pickles. ``benchmarks/topics_bench.py`` measures
-the learner on Reuters-21578 ModApte (micro-F1 92.5 on the ten most frequent
-categories and 87.9 on all 90, against 92.0 and 87.0 breakeven for Dumais et
-al.'s linear SVM).
+the learner on Reuters-21578 ModApte (micro-F1 92.6 on the ten most frequent
+categories and 87.4 on all 90, against 92.0 and 87.0 breakeven for Dumais et
+al.'s linear SVM; it learns the 50 most frequent, see
+:data:`MAX_LEARNED_LABELS`).
 
 Reports without topics are untagged, not off-topic, so they are never used
 as negative examples. The price: the model knows no "none of these", and on a
 corpus whose untagged reports differ in kind from the curated ones it tags
-them with the nearest curated topic (on ModApte trained this way, 91.3 and
-86.8 micro-F1, and 132 of the 280 uncategorised test stories get a topic).
+them with the nearest curated topic (on ModApte trained this way, 91.2 and
+86.4 micro-F1, and 134 of the 280 uncategorised test stories get a topic).
 
 Everything is deterministic: training reports are sorted by id, the
 vocabulary by term, and liblinear and the folds are seeded, so the same
@@ -44,10 +45,12 @@ corpus gets the same topics whether it was indexed in full or incrementally.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import heapq
 import json
+import multiprocessing
 import os
-import re
 import sys
 import warnings
 from collections import Counter
@@ -257,7 +260,14 @@ MIN_CV_F1 = 0.5  # topics the model cannot predict this well in cross-validation
 MAX_LEARNED_TOPICS = 5
 MAX_FEATURES = 100_000
 SVM_C = 1.0
-CV_FOLDS = 5
+CV_FOLDS = 3
+# issue 5: what learning may cost. Past these the model gains little and the
+# cost grows with the corpus (50,000 curated reports with 300 topics took over
+# 7 minutes). The sample is the curated reports whose ids hash lowest, so it
+# is the same whatever order the reports come in.
+MAX_TRAINING_REPORTS = 10_000
+MAX_LEARNED_LABELS = 50  # the most frequent curated topics of the sample
+MAX_TRAINING_CHARS = 20_000  # of a report's body
 TITLE_WEIGHT = 2  # a title word counts as two body words
 THRESHOLDS = np.round(np.arange(-0.5, 0.501, 0.05), 2)
 
@@ -327,52 +337,61 @@ class LearnedModel:
 class TopicLearner:
     """Collects labelled reports, then fits a :class:`LearnedModel`.
 
-    Reports are kept as term-id/count arrays, not text, to bound memory.
+    Keeps a sample of at most :data:`MAX_TRAINING_REPORTS` (the lowest id
+    hashes) and analyses only those, when fitting.
     """
 
     def __init__(self) -> None:
-        self._terms: dict[str, int] = {}
-        self._examples: list[tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]] = []
+        self._sample: list[tuple[int, str, str, str, tuple[str, ...]]] = []  # a heap on -hash
+        self.seen = 0
 
     def __len__(self) -> int:
-        return len(self._examples)
+        """Labelled reports added (the sample may hold fewer)."""
+        return self.seen
 
     def add(self, report_id: str, title: str, body: str, labels: Sequence[str]) -> None:
         """One training report; empty ``labels`` make a negative example for every label."""
-        counts = _counts(terms(title), terms(body))
-        ids = np.array([self._terms.setdefault(t, len(self._terms)) for t in counts], dtype=np.int32)
-        self._examples.append((report_id, ids, np.array(list(counts.values()), dtype=np.float64),
-                               tuple(sorted(set(labels)))))
+        self.seen += 1
+        key = -int.from_bytes(hashlib.blake2b(report_id.encode("utf-8"), digest_size=8).digest(), "big")
+        item = (key, report_id, title, body[:MAX_TRAINING_CHARS], tuple(sorted(set(labels))))
+        if len(self._sample) < MAX_TRAINING_REPORTS:
+            heapq.heappush(self._sample, item)
+        elif item > self._sample[0]:
+            heapq.heapreplace(self._sample, item)
 
-    def fit(self) -> LearnedModel | None:
-        """The model, or None when there is too little to learn from."""
-        examples = sorted(self._examples, key=lambda e: e[0])
+    def fit(self, procs: int = 1) -> LearnedModel | None:
+        """The model, or None when there is too little to learn from.
+
+        :param procs: processes fitting topics side by side (the model is the same).
+        """
+        examples = sorted(self._sample, key=lambda e: e[1])
         n = len(examples)
-        per_label = Counter(label for e in examples for label in e[3])
-        labels = sorted(l for l, c in per_label.items() if c >= MIN_LABEL_REPORTS and n - c >= 2)
+        per_label = Counter(label for e in examples for label in e[4])
+        eligible = [l for l, c in per_label.items() if c >= MIN_LABEL_REPORTS and n - c >= 2]
+        labels = sorted(sorted(eligible, key=lambda l: (-per_label[l], l))[:MAX_LEARNED_LABELS])
         if n < MIN_TRAINING_REPORTS or not labels:
             return None
-        X, vocabulary, idf = self._matrix(examples)
-        kept, rows = [], []
-        for label in labels:
-            y = np.array([label in e[3] for e in examples])
-            threshold, f1 = _cv_threshold(X, y)
-            if f1 >= MIN_CV_F1:
-                svm = _svm().fit(X, y)
-                kept.append(label)
-                rows.append((svm.coef_.ravel(), float(svm.intercept_[0]), threshold))
+        X, vocabulary, idf = self._matrix([_counts(terms(e[2]), terms(e[3])) for e in examples])
+        targets = [np.array([label in e[4] for e in examples]) for label in labels]
+        rows = _fit_all(X, targets, procs)
+        kept = [(label, row) for label, row in zip(labels, rows) if row is not None]
         if not kept:
             return None
-        return LearnedModel(tuple(kept), vocabulary, idf,
-                            np.array([r[0] for r in rows], dtype=np.float32),
-                            np.array([r[1] for r in rows], dtype=np.float32),
-                            np.array([r[2] for r in rows], dtype=np.float32))
+        return LearnedModel(tuple(label for label, _ in kept), vocabulary, idf,
+                            np.array([r[0] for _, r in kept], dtype=np.float32),
+                            np.array([r[1] for _, r in kept], dtype=np.float32),
+                            np.array([r[2] for _, r in kept], dtype=np.float32))
 
-    def _matrix(self, examples):
+    @staticmethod
+    def _matrix(counted: list[Counter[str]]):
         from scipy import sparse
 
-        n, names = len(examples), list(self._terms)
-        df = np.bincount(np.concatenate([e[1] for e in examples]), minlength=len(names))
+        ids: dict[str, int] = {}
+        examples = [(np.array([ids.setdefault(t, len(ids)) for t in c], dtype=np.int64),
+                     np.array(list(c.values()), dtype=np.float64)) for c in counted]
+        n, names = len(examples), list(ids)
+        df = np.bincount(np.concatenate([e[0] for e in examples] + [np.zeros(0, np.int64)]),
+                         minlength=len(names))
         present = np.nonzero(df)[0]
         if len(present) > MAX_FEATURES:  # the most frequent, ties by term
             present = np.array(sorted(present, key=lambda i: (-df[i], names[i]))[:MAX_FEATURES])
@@ -381,8 +400,8 @@ class TopicLearner:
         column[order] = np.arange(len(order))
         idf = (np.log((1 + n) / (1 + df[order])) + 1).astype(np.float32)
         indptr, indices, data = [0], [], []
-        for _, ids, counts, _ in examples:
-            cols = column[ids]
+        for term_ids, counts in examples:
+            cols = column[term_ids]
             keep = cols >= 0
             cols, tf = cols[keep], counts[keep]
             sort = np.argsort(cols)
@@ -395,6 +414,37 @@ class TopicLearner:
         X = sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)),
                               shape=(n, len(order)))
         return X, tuple(names[i] for i in order), idf
+
+
+_FITTING: tuple = ()  # (X, targets) for forked fitting processes
+
+
+def _fit_all(X, targets: list[np.ndarray], procs: int) -> list[tuple | None]:
+    """Each topic's (coef, intercept, threshold), or None when it is not predictable enough."""
+    global _FITTING
+    procs = min(procs or os.cpu_count() or 1, len(targets))
+    if procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_fit_one(X, y) for y in targets]
+    _FITTING = (X, targets)  # the forked processes inherit it: nothing is pickled but the results
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(procs, mp_context=context) as pool:
+            return list(pool.map(_fit_forked, range(len(targets))))
+    finally:
+        _FITTING = ()
+
+
+def _fit_forked(j: int):
+    X, targets = _FITTING
+    return _fit_one(X, targets[j])
+
+
+def _fit_one(X, y: np.ndarray) -> tuple | None:
+    threshold, f1 = _cv_threshold(X, y)
+    if f1 < MIN_CV_F1:
+        return None
+    svm = _svm().fit(X, y)
+    return svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0]), threshold
 
 
 def _svm():
@@ -456,6 +506,12 @@ class TopicTagger:
 STATE_FILE = "topics-model.npz"
 
 
+# An incremental reindex keeps the saved model until the curated reports added,
+# changed or removed since it was learned pass this share of those it was
+# learned from (issue 5: changing 1% of a corpus must not cost a retraining).
+RETRAIN_SHARE = 0.1
+
+
 @dataclass(frozen=True)
 class SavedTopics:
     """What a generation remembers of the tagger that tagged it."""
@@ -463,6 +519,8 @@ class SavedTopics:
     generation: int  # the Whoosh index generation it belongs to
     fingerprint: str  # TopicTagger.fingerprint()
     model: LearnedModel | None
+    curated: int = 0  # curated reports in the index when the model was learned
+    drift: int = 0  # curated reports added, changed or removed since
 
 
 def load_saved(gen_dir: Path) -> SavedTopics | None:
@@ -471,8 +529,9 @@ def load_saved(gen_dir: Path) -> SavedTopics | None:
         with np.load(gen_dir / STATE_FILE, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             model = LearnedModel.from_arrays(data) if meta["model"] else None
-        return SavedTopics(int(meta["generation"]), str(meta["fingerprint"]), model)
-    except (OSError, ValueError, KeyError):
+        return SavedTopics(int(meta["generation"]), str(meta["fingerprint"]), model,
+                           int(meta.get("curated", 0)), int(meta.get("drift", 0)))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -482,25 +541,29 @@ class ReindexTopics:
     1. Learning pass: the indexer parses the files to index and hands
        :meth:`learn_fields` the documents it will write (same duplicate and
        Unicode rules); the curated ones are learned from. Nothing is
-       written, and only curated reports are analysed.
+       written, and only the sampled curated reports are analysed.
     2. :meth:`prepare` returns the :class:`TopicTagger`. A full reindex fits
        the model on what it learned. An incremental one reuses the model saved
-       in the generation, unless the curated reports changed (or the state is
-       missing or stale): then it also learns from every curated report kept
-       in the index and fits again.
+       in the generation while the curated reports changed since it was
+       learned stay under :data:`RETRAIN_SHARE` of them (new reports are
+       tagged by that model); past that, or when the state is missing or
+       stale, it also learns from every curated report kept in the index and
+       fits again.
     3. The indexing pass writes each report once, in file order, through a
        :class:`TaggingWriter` that gives untagged ones their automatic
        topics (parallel workers inherit the tagger when they fork).
     4. Incremental runs :meth:`retag` the untagged reports already indexed
-       when the tagger changed, so the index equals a full rebuild's.
+       when the tagger changed, so the index then equals a full rebuild's.
     """
 
-    def __init__(self, taxonomy: Taxonomy, saved: SavedTopics | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, saved: SavedTopics | None = None, procs: int = 1) -> None:
         self.taxonomy = taxonomy
         self.saved = saved
+        self.procs = procs
         self.learner = TopicLearner()
         self.tagger: TopicTagger | None = None
         self.retag_needed = False
+        self.curated = self.drift = 0
 
     def learn_fields(self, fields: dict) -> None:
         """Learn from a document (indexer fields or stored fields) if it has curated topics."""
@@ -515,19 +578,23 @@ class ReindexTopics:
                 and saved.fingerprint.split(":")[0] == self.taxonomy.fingerprint())
 
     def prepare(self, reader=None, skip_files: Iterable[str] = (), generation: int | None = None,
-                curated_removed: bool = False) -> TopicTagger:
-        """The tagger. ``reader``: the index an incremental run updates (None: full)."""
+                curated_removed: int = 0) -> TopicTagger:
+        """The tagger. ``reader``: the index an incremental run updates (None: full);
+        ``curated_removed``: its curated reports in the files being replaced or removed."""
         saved = self.saved
         stale = reader is None or saved is None or saved.generation != generation
-        if stale or len(self.learner) or curated_removed:
+        drift = len(self.learner) + curated_removed + (saved.drift if saved is not None else 0)
+        if stale or drift > RETRAIN_SHARE * saved.curated:
             if reader is not None:
                 skip = set(skip_files)
                 for _, stored in reader.iter_docs():
                     if stored.get("file") not in skip:
                         self.learn_fields(stored)
-            model = self.learner.fit()
+            model = self.learner.fit(self.procs)
+            self.curated = len(self.learner)
         else:
             model = saved.model
+            self.curated, self.drift = saved.curated, drift
         self.tagger = TopicTagger(self.taxonomy, model)
         self.retag_needed = reader is not None and (stale or self.tagger.fingerprint() != saved.fingerprint)
         return self.tagger
@@ -548,7 +615,7 @@ class ReindexTopics:
         """Remember the tagger in the generation (atomically), for incremental runs."""
         model = self.tagger.model if self.tagger else None
         meta = {"generation": generation, "fingerprint": self.tagger.fingerprint() if self.tagger else "",
-                "model": model is not None}
+                "model": model is not None, "curated": self.curated, "drift": self.drift}
         arrays = model.arrays() if model is not None else {}
         tmp = gen_dir / f".{STATE_FILE}.{os.getpid()}.tmp"
         with open(tmp, "wb") as fh:
