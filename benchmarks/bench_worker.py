@@ -41,7 +41,7 @@ def _without_learned_topics() -> None:
     from searchapp import topics
 
     topics.ReindexTopics.learn_fields = lambda self, fields: None
-    topics.TopicLearner.fit = lambda self: None
+    topics.TopicLearner.fit = lambda self, procs=1: None
 
 
 def run(spec: dict) -> dict:

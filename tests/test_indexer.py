@@ -174,7 +174,7 @@ def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
             f"reindex({str(corpus)!r}, {str(index_dir)!r}, full=True, procs=1)")
     proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)})
     deadline = time.monotonic() + 60
-    while not list(index_dir.glob(".building-*/*.seg")) and time.monotonic() < deadline:
+    while not list(index_dir.glob(".building-*/*.pst")) and time.monotonic() < deadline:
         time.sleep(0.02)  # wait until it is writing segment files
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -183,3 +183,34 @@ def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
     s = reindex(corpus, index_dir)  # recovers: lock free, abandoned build cleaned up
     assert s.total == 1501
     assert not list(index_dir.glob(".building-*"))
+
+
+def _postings(index_dir):
+    """Every posting with its block's length bounds, and every stored document."""
+    ix, _ = store.open_generation(index_dir)
+    out = {}
+    with ix.reader() as reader:
+        for field, term in reader.all_terms():
+            m = reader.postings(field, term)
+            rows = []
+            while m.is_active():
+                rows.append((m.id(), m.weight(), m.value(), m.block_min_length(), m.block_max_length()))
+                m.next()
+            out[(field, term)] = rows
+        out["stored"] = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
+        out["lengths"] = {f: [reader.doc_field_length(n, f) for n in range(reader.doc_count_all())]
+                          for f in ("title", "body")}
+    ix.close()
+    return out
+
+
+def test_the_index_codec_writes_what_whooshs_own_writes(tmp_path, monkeypatch):
+    # issue 5: IndexCodec reads field lengths once instead of per posting; the
+    # postings, their block length bounds and the lengths must not change.
+    from whoosh.codec.whoosh3 import W3Codec
+
+    reindex(DATA_CORPUS, tmp_path / "ours", procs=1)
+    monkeypatch.setitem(indexer._WRITER_ARGS, "codec", W3Codec(compression=0))
+    reindex(DATA_CORPUS, tmp_path / "whoosh", procs=1)
+    ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
+    assert len(ours) > 500 and ours == theirs

@@ -201,5 +201,13 @@ class IndexPositions(Positions):
                 poses[term] = [pos]
         boost = self.field_boost
         for term, poslist in poses.items():
-            deltas = [b - a for a, b in zip([0, *poslist], poslist)]
-            yield term, len(poslist), len(poslist) * boost, pack_uint(len(deltas)) + dumps(deltas, 2)
+            if len(poslist) == 1:  # most terms: one position, its bytes made once
+                yield term, 1, boost, _one_position(poslist[0])
+            else:
+                deltas = [b - a for a, b in zip([0, *poslist], poslist)]
+                yield term, len(poslist), len(poslist) * boost, pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+@lru_cache(maxsize=100_000)
+def _one_position(pos: int) -> bytes:
+    return pack_uint(1) + dumps([pos], 2)
