@@ -177,9 +177,9 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            _learn_files(auto, todo, taken=_IndexIdLookup(searcher, replaced))
+            _learn_files(auto, todo, taken=_IndexIdLookup(searcher, old_ids))
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
-            taken = _IndexIdLookup(searcher, replaced)
+            taken = _IndexIdLookup(searcher, old_ids)
             _add_files(topics.TaggingWriter(writer, tagger), todo, summary.rejected, progress, taken=taken,
                        added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
@@ -255,18 +255,20 @@ def _indexed_signatures(searcher) -> dict[str, str]:
 class _IndexIdLookup(dict):
     """``taken`` for an incremental run: ids already in the index from files kept as they are."""
 
-    def __init__(self, searcher, replaced: set[str]) -> None:
+    def __init__(self, searcher, replaced_ids: dict[str, str]) -> None:
         super().__init__()
         self._searcher = searcher
-        self._replaced = replaced
+        self._replaced_ids = replaced_ids  # id -> file, of the files being replaced
 
     def get(self, key, default=None):
         if key in self:
             return self[key]
+        # Ids are unique in the index: one of a replaced file is in no other
+        # file, and most ids are new or replaced (issue 5: no search for them).
+        if key in self._replaced_ids or ("id", key) not in self._searcher.reader():
+            return default
         stored = self._searcher.document(id=key)
-        if stored and stored.get("file") not in self._replaced:
-            return stored.get("file")
-        return default
+        return stored.get("file") if stored else default
 
 
 # -- writers and parallelism (issue 5) ------------------------------------------

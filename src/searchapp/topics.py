@@ -503,7 +503,8 @@ class TopicTagger:
         return f"{self.taxonomy.fingerprint()}:{model}"
 
 
-STATE_FILE = "topics-model.npz"
+STATE_FILE = "topics-state.json"  # small: rewritten by every reindex
+MODEL_FILE = "topics-model.npz"  # the arrays: written only when the model changes
 
 
 # An incremental reindex keeps the saved model until the curated reports added,
@@ -524,11 +525,16 @@ class SavedTopics:
 
 
 def load_saved(gen_dir: Path) -> SavedTopics | None:
-    """The tagger state saved in a generation, or None (missing or unreadable: retrain)."""
+    """The tagger state saved in a generation, or None (missing, unreadable or
+    not matching its model file: retrain)."""
     try:
-        with np.load(gen_dir / STATE_FILE, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            model = LearnedModel.from_arrays(data) if meta["model"] else None
+        meta = json.loads((gen_dir / STATE_FILE).read_text("utf-8"))
+        model = None
+        if meta["model"]:
+            with np.load(gen_dir / MODEL_FILE, allow_pickle=False) as data:
+                model = LearnedModel.from_arrays(data)
+            if model.fingerprint() != meta["model"]:
+                return None
         return SavedTopics(int(meta["generation"]), str(meta["fingerprint"]), model,
                            int(meta.get("curated", 0)), int(meta.get("drift", 0)))
     except (OSError, ValueError, KeyError, TypeError):
@@ -612,15 +618,28 @@ class ReindexTopics:
                     yield stored, auto
 
     def save(self, gen_dir: Path, generation: int) -> None:
-        """Remember the tagger in the generation (atomically), for incremental runs."""
+        """Remember the tagger in the generation (atomically), for incremental runs.
+
+        The model's arrays (20 MB with 50 topics) are rewritten only when the
+        model changed (issue 5: a small update stays small).
+        """
         model = self.tagger.model if self.tagger else None
+        model_fp = model.fingerprint() if model is not None else None
+        saved = self.saved
+        if model is not None and (saved is None or saved.model is None
+                                  or saved.model.fingerprint() != model_fp
+                                  or not (gen_dir / MODEL_FILE).exists()):
+            _write_atomic(gen_dir / MODEL_FILE, lambda fh: np.savez(fh, **model.arrays()))
         meta = {"generation": generation, "fingerprint": self.tagger.fingerprint() if self.tagger else "",
-                "model": model is not None, "curated": self.curated, "drift": self.drift}
-        arrays = model.arrays() if model is not None else {}
-        tmp = gen_dir / f".{STATE_FILE}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(tmp, gen_dir / STATE_FILE)
+                "model": model_fp, "curated": self.curated, "drift": self.drift}
+        _write_atomic(gen_dir / STATE_FILE, lambda fh: fh.write(json.dumps(meta).encode("utf-8")))
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
 
 
 class TaggingWriter:
