@@ -170,6 +170,8 @@ def test_facet_tables_are_kept_beside_the_index_and_follow_its_changes(tmp_path)
     (corpus / "odd.jsonl").write_text('{"id": 1, "source": "Wire\\u0000", "topics": ["x\\u0000"], "body": "Wheat."}\n')
     index = tmp_path / "index"
     reindex(corpus, index, procs=1)
+    # issue 5: the reindex keeps the table, so the first search does not build it
+    assert len(list(store.current_generation(index).glob("facets-*.npz"))) == 1
 
     def tables():
         ix, gen = store.open_generation(index)
@@ -187,6 +189,7 @@ def test_facet_tables_are_kept_beside_the_index_and_follow_its_changes(tmp_path)
     assert any("\x00" in v for v in loaded.source.values)
     (corpus / "native" / "reuters-grain-2023.txt").unlink()
     reindex(corpus, index, procs=1)  # a new commit: the kept table no longer fits
+    assert [p.name for p in store.current_generation(index).glob("facets-*.npz")] == ["facets-2.npz"]
     fresh, kept, gen = tables()
     assert kept.live.sum() == fresh.live.sum() == 13
     assert [p.name for p in gen.glob("facets-*.npz")] == ["facets-2.npz"]

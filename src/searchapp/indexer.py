@@ -15,7 +15,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import parallel, store, topics
+from . import facets, parallel, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -137,6 +137,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
                 raise
         with ix.reader() as reader:
             summary.auto_tagged = topics.count_tagged(reader)
+            facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
         auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time())
@@ -193,6 +194,8 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary.removed = len(set(old_ids) - set(added_ids))
     summary.auto_tagged = tagger.tagged
     auto.save(gen, ix.latest_generation())
+    with ix.reader() as reader:
+        facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
     return summary

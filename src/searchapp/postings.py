@@ -34,6 +34,8 @@ from whoosh import scoring
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
+from .schema import length_bytes
+
 try:  # BM25F over several fields as one word (issue 7); absent in older trees
     from . import ranking
     from .ranking import FieldsTerm
@@ -264,16 +266,12 @@ def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _segment_lengths(seg, field: str) -> np.ndarray:
-    count = seg.doc_count_all()
     perdoc = getattr(seg, "_perdoc", None)
-    column = None
-    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-    if column is not None:
-        return _LENGTHS[np.fromiter(column, dtype=np.uint8, count=count)]
-    return np.array([seg.doc_field_length(d, field, 0) or 0 for d in range(count)], dtype=np.float64)
+    raw = length_bytes(perdoc, field) if hasattr(perdoc, "_cached_reader") else None
+    if raw is not None:
+        return _LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
+    return np.array([seg.doc_field_length(d, field, 0) or 0 for d in range(seg.doc_count_all())],
+                    dtype=np.float64)
 
 
 class Evaluator:

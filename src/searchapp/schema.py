@@ -79,15 +79,22 @@ class _LoadedLengths:
     def doc_field_length(self, docnum: int, fieldname: str, default=0):
         values = self._fields.get(fieldname)
         if values is None:
-            values = self._fields[fieldname] = self._load(fieldname)
+            raw = length_bytes(self._reader, fieldname)
+            values = self._fields[fieldname] = [_LENGTHS[b] for b in raw] if raw is not None else []
         return values[docnum] if values else default
 
-    def _load(self, fieldname: str) -> list:
-        column = self._reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            return []
-        raw = column._dbfile.get(column._basepos, column._count)  # one byte per document
-        return [_LENGTHS[b] for b in raw] + [None] * (column._doccount - column._count)
+
+def length_bytes(perdoc, fieldname: str) -> bytes | None:
+    """Each document's field length as Whoosh quantises it to a byte (0: none),
+    read in one go from a segment's per-document reader; None without lengths.
+
+    Whoosh reads the column a byte at a time, with a seek each (issue 5).
+    """
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    raw = column._dbfile.get(column._basepos, column._count)
+    return raw + bytes(column._doccount - column._count)
 
 
 def join_topics(topics) -> str:
