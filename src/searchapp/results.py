@@ -16,7 +16,8 @@ class FacetValue:
     selected: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not asdict(): a facet can have thousands of values (issue 5)
+        return {"value": self.value, "count": self.count, "selected": self.selected}
 
 
 @dataclass(frozen=True)
