@@ -101,29 +101,24 @@ class PostingCache:
 
     def get(self, reader, field: str, btext: bytes) -> Postings:
         key = (field, btext)
-        with self._lock:
-            found = self._lru.get(key)
-            if found is not None:
-                self._lru.move_to_end(key)
-                return found
-        postings = _decode(reader, field, btext)
-        self._store(key, postings)
-        return postings
+        found = self.remembered(key)
+        if found is None:
+            found = _decode(reader, field, btext)
+            self._store(key, found)
+        return found
 
     def positions(self, reader, field: str, btext: bytes) -> "Positions":
         """The term's positions in every document holding it (for phrases), cached like postings."""
         key = (field, btext, "positions")
-        with self._lock:
-            found = self._lru.get(key)
-            if found is not None:
-                self._lru.move_to_end(key)
-                return found
-        positions = _decode_positions(reader, field, btext)
-        self._store(key, positions)
-        return positions
+        found = self.remembered(key)
+        if found is None:
+            found = _decode_positions(reader, field, btext)
+            self._store(key, found)
+        return found
 
     def remembered(self, key):
-        """A derived array stored with ``remember`` (phrase matches), or None."""
+        """What the cache holds under ``key`` (postings, positions, or an array
+        stored with ``remember``: phrase matches), or None."""
         with self._lock:
             found = self._lru.get(key)
             if found is not None:
