@@ -90,3 +90,54 @@ def test_every_command_is_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in main.commands:
         assert f"searchapp {name}" in readme, f"`searchapp {name}` is not documented in README.md"
+
+
+def test_reindex_json_lists_rejected_files(runner, tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_text("")
+    (corpus / "ok.txt").write_text("date 2024-01-01 Fine\n\nbody\n")
+    (corpus / "r.jsonl").write_text('{"id": "a", "title": "A", "body": "alpha"}\nnot json\n')
+    result = runner.invoke(main, ["reindex", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rejected = sorted((r["path"], r["line"]) for r in data["rejected"])
+    assert rejected == [("empty.txt", None), ("r.jsonl", 2)]
+    assert next(r for r in data["rejected"] if r["path"] == "empty.txt")["reason"] == "empty file"
+    assert data["total"] == 2
+
+
+def test_cli_adds_the_flag_hints_the_library_leaves_out(runner, tmp_path, monkeypatch):
+    from searchapp import cli
+    from searchapp.errors import IndexLockedError, SchemaVersionError
+
+    def locked(*args, **kwargs):
+        raise IndexLockedError(str(tmp_path))
+
+    monkeypatch.setattr(cli, "run_reindex", locked)
+    result = runner.invoke(main, ["reindex", "--corpus", str(tmp_path), "--index", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: another reindex is already running on {tmp_path}; wait for it to "
+                                     "finish (or run `searchapp reindex --wait` to wait for it)")
+
+    def old(*args, **kwargs):
+        raise SchemaVersionError(str(tmp_path), 1, 2)
+
+    monkeypatch.setattr(cli.SearchIndex, "open", old)
+    result = runner.invoke(main, ["search", "x", "--index", str(tmp_path)])
+    assert result.output.strip() == (f"Error: the index in {tmp_path} has schema version 1, this searchapp needs 2: "
+                                     "rebuild it with a full reindex (run `searchapp reindex --full`)")
+
+
+def test_bad_settings_are_one_clear_line(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "searchapp.toml").write_text("corpus = 5\n")
+    result = runner.invoke(main, ["reindex"])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: setting 'corpus' in {tmp_path / 'searchapp.toml'} must be a path (text), got 5"
+
+
+def test_per_page_option_is_checked_by_the_core(runner, built_index):
+    result = runner.invoke(main, ["search", "x", "--per-page", "101", "--index", str(built_index)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: per_page must be between 1 and 100, got 101"

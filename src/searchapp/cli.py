@@ -11,13 +11,24 @@ from pathlib import Path
 
 import click
 
-from .config import SETTINGS_TABLE, Settings, load_settings
-from .errors import SearchAppError
+from .config import Settings, load_settings, option_help
+from .errors import IndexLockedError, ListenError, SchemaVersionError, SearchAppError
 from .indexer import ReindexSummary, reindex as run_reindex
 from .results import SearchResults
 from .search import SORTS, SearchIndex
 
-_HELP = {s.name: s.help for s in SETTINGS_TABLE}
+
+# The library's messages say what is wrong; the command line adds which flag helps.
+_HINTS = {
+    SchemaVersionError: "run `searchapp reindex --full`",
+    IndexLockedError: "or run `searchapp reindex --wait` to wait for it",
+    ListenError: "the --port and --host options",
+}
+
+
+def _with_hint(error: SearchAppError) -> str:
+    hint = next((h for cls, h in _HINTS.items() if isinstance(error, cls)), None)
+    return f"{error} ({hint})" if hint else str(error)
 
 
 class _Group(click.Group):
@@ -27,7 +38,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SearchAppError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(_with_hint(e)) from e
 
 
 def _settings(**options) -> Settings:
@@ -45,12 +56,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--corpus", type=click.Path(path_type=Path), help=_HELP["corpus"] + " [default: corpus]")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"] + " [default: index]")
+@click.option("--corpus", type=click.Path(path_type=Path), help=option_help("corpus"))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=option_help("index"))
 @click.option("--full", is_flag=True, help="rebuild from scratch instead of updating what changed")
-@click.option("--procs", type=int, help=_HELP["procs"])
+@click.option("--procs", type=int, help=option_help("procs"))
 @click.option("--wait", is_flag=True, help="wait for another running reindex instead of stopping")
-@click.option("--topics", "topics_file", type=click.Path(path_type=Path, dir_okay=False), help=_HELP["topics"])
+@click.option("--topics", "topics_file", type=click.Path(path_type=Path, dir_okay=False), help=option_help("topics"))
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 def reindex(corpus, index_dir, full, procs, wait, topics_file, as_json) -> None:
     """Index the report files of the corpus folder (incremental by default).
@@ -112,14 +123,14 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
 
 @main.command()
 @click.argument("query", default="")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=option_help("index"))
 @click.option("--source", multiple=True, help="keep reports of this source (repeat for several)")
 @click.option("--topic", multiple=True, help="keep reports with this topic (repeat for several)")
 @click.option("--from", "date_from", help="first date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
 @click.option("--to", "date_to", help="last date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=int, default=1, show_default=True)
-@click.option("--per-page", type=int, help=_HELP["per_page"] + " [default: 10]")
+@click.option("--per-page", type=int, help=option_help("per_page"))
 @click.option("--any", "any_word", is_flag=True, help="match any word (a bag of words, no query syntax)")
 @click.option("--json", "as_json", is_flag=True, help="print the result's to_dict() as JSON")
 def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_page, any_word, as_json) -> None:
@@ -129,10 +140,12 @@ def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_
     -word; title:, body:, source:, topic: and date: fields
     (date:2024-07, date:[2024-01 TO 2024-06]); prefix*.
     """
-    settings = _settings(index=index_dir, per_page=per_page)
+    settings = _settings(index=index_dir)
+    # --per-page is a parameter of this search (checked by the core), not a setting.
+    per_page = settings.per_page if per_page is None else per_page
     with SearchIndex.open(settings.index) as index:
         res = index.search(query, source=source, topic=topic, date_from=date_from, date_to=date_to,
-                           sort=sort, page=page, per_page=settings.per_page,
+                           sort=sort, page=page, per_page=per_page,
                            mode="any" if any_word else "all")
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
@@ -174,7 +187,7 @@ def _print_results(res: SearchResults) -> None:
 
 
 @main.command()
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=option_help("index"))
 @click.option("--json", "as_json", is_flag=True, help="print the topics as JSON")
 def topics(index_dir, as_json) -> None:
     """List the topic vocabulary: how many reports carry each topic, curated and automatic."""
@@ -196,13 +209,20 @@ def topics(index_dir, as_json) -> None:
 
 
 @main.command()
-@click.option("--host", help=_HELP["host"] + " [default: 127.0.0.1]")
-@click.option("--port", type=int, help=_HELP["port"] + " [default: 8000]")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=_HELP["index"])
-@click.option("--threads", type=int, help=_HELP["threads"])
-def serve(host, port, index_dir, threads) -> None:
-    """Serve the search page and JSON API with the waitress WSGI server."""
+@click.option("--host", help=option_help("host"))
+@click.option("--port", type=int, help=option_help("port"))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help=option_help("index"))
+@click.option("--threads", type=int, help=option_help("threads"))
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help=option_help("allowed_hosts") + " (repeat for several)")
+def serve(host, port, index_dir, threads, allowed_hosts) -> None:
+    """Serve the search page and JSON API with the waitress WSGI server.
+
+    It answers only to requests for the loopback names, the --host address
+    and the allowed host names (any other Host header gets a 400).
+    """
     from .server import serve as run_server
 
-    settings = _settings(host=host, port=port, index=index_dir, threads=threads)
+    settings = _settings(host=host, port=port, index=index_dir, threads=threads,
+                         allowed_hosts=allowed_hosts or None)
     run_server(settings)

@@ -19,11 +19,33 @@ class SearchAppError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # Exception pickles and copies as ``cls(*self.args)``, but these
+        # constructors take data (path, reason, ...), not the message: rebuild
+        # from the message, then restore every attribute.
+        return _restore, (type(self), self.message), self.__dict__
+
+
+def _restore(cls: type, message: str) -> "SearchAppError":
+    error = cls.__new__(cls)
+    SearchAppError.__init__(error, message)
+    return error
+
 
 class ConfigError(SearchAppError):
     """A setting or settings file is wrong."""
 
     status = 500
+
+
+class ListenError(ConfigError):
+    """The web server cannot listen on the configured address."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        self.host = host
+        self.port = port
+        self.reason = reason
+        super().__init__(f"cannot listen on {host}:{port} ({reason}): choose another port or host")
 
 
 class CorpusError(SearchAppError):
@@ -62,7 +84,7 @@ class SchemaVersionError(SearchAppError):
         self.expected = expected
         super().__init__(
             f"the index in {index_dir!s} has schema version {found}, this searchapp "
-            f"needs {expected}: run `searchapp reindex --full` to rebuild it"
+            f"needs {expected}: rebuild it with a full reindex"
         )
 
 
@@ -75,7 +97,7 @@ class IndexLockedError(SearchAppError):
         self.index_dir = index_dir
         super().__init__(
             f"another reindex is already running on {index_dir!s}; "
-            "wait for it to finish (or use --wait)"
+            "wait for it to finish"
         )
 
 

@@ -9,7 +9,7 @@ import signal
 from waitress.server import create_server as waitress_server
 
 from .config import Settings
-from .errors import ConfigError, IndexNotFoundError, SchemaVersionError
+from .errors import IndexNotFoundError, ListenError, SchemaVersionError
 from .web import create_app
 
 log = logging.getLogger("searchapp.server")
@@ -21,17 +21,14 @@ def create_server(settings: Settings, app=None):
 
     ``settings.port`` 0 picks a free port (``.effective_port``).
 
-    :raises ConfigError: the address cannot be listened on.
+    :raises ListenError: the address cannot be listened on.
     """
     app = create_app(settings) if app is None else app
     try:
         return waitress_server(app, host=settings.host, port=settings.port,
                                threads=settings.threads, ident="searchapp")
     except OSError as e:
-        raise ConfigError(
-            f"cannot listen on {settings.host}:{settings.port} ({e.strerror or e}); "
-            "choose another --port or --host"
-        ) from e
+        raise ListenError(settings.host, settings.port, e.strerror or str(e)) from e
 
 
 def serve(settings: Settings) -> None:
