@@ -11,9 +11,9 @@ from waitress.server import create_server as waitress_server
 from .config import Settings
 from .errors import IndexNotFoundError, ListenError, SchemaVersionError
 from .web import create_app
+from .web.guard import LOOPBACK_NAMES, MAX_BODY_BYTES
 
 log = logging.getLogger("searchapp.server")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def create_server(settings: Settings, app=None):
@@ -25,8 +25,9 @@ def create_server(settings: Settings, app=None):
     """
     app = create_app(settings) if app is None else app
     try:
-        return waitress_server(app, host=settings.host, port=settings.port,
-                               threads=settings.threads, ident="searchapp")
+        # The body cap is waitress's too: an oversized body gets a 413 before the app reads it.
+        return waitress_server(app, host=settings.host, port=settings.port, threads=settings.threads,
+                               ident="searchapp", max_request_body_size=MAX_BODY_BYTES)
     except OSError as e:
         raise ListenError(settings.host, settings.port, e.strerror or str(e)) from e
 
@@ -48,8 +49,9 @@ def serve(settings: Settings) -> None:
     except (IndexNotFoundError, SchemaVersionError) as e:
         log.warning("%s; the page says so until then, and picks the index up without a restart", e)
     server = create_server(settings, app)
-    if settings.host not in LOOPBACK:
-        log.warning("listening on %s: reachable from other machines", settings.host)
+    if settings.host not in LOOPBACK_NAMES:
+        log.warning("listening on %s: reachable from other machines; answering to the host names %s",
+                    settings.host, ", ".join(app.config["SEARCHAPP_SERVED_NAMES"]))
     for url in listen_urls(server):
         log.info("searchapp on %s (%d threads); Ctrl-C stops it", url, settings.threads)
     _stop_on_sigterm()

@@ -119,7 +119,7 @@ class LiveServer:
             return e.code, e.headers, e.read()
 
 
-def start_server(index: Path, cwd: Path, timeout: float = 30) -> LiveServer:
+def start_server(index: Path, cwd: Path, timeout: float = 30, extra_args: tuple[str, ...] = ()) -> LiveServer:
     """``searchapp serve`` (waitress) in a subprocess on a free loopback port."""
     port = free_port()
     log = cwd / "server.log"
@@ -128,7 +128,7 @@ def start_server(index: Path, cwd: Path, timeout: float = 30) -> LiveServer:
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "searchapp", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--index", str(index), "--threads", "4"],
+             "--index", str(index), "--threads", "4", *extra_args],
             cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
@@ -159,6 +159,20 @@ def live_server(index_dir, tmp_path_factory):
     server = start_server(index_dir, tmp_path_factory.mktemp("server"))
     yield server
     stop_server(server)
+
+
+@pytest.fixture
+def start_live_server(tmp_path):
+    """Starts ``searchapp serve`` with extra options (``start(index, *args)``); stops it after the test."""
+    started: list[LiveServer] = []
+
+    def start(index: Path, *extra_args: str) -> LiveServer:
+        started.append(start_server(index, tmp_path, extra_args=extra_args))
+        return started[-1]
+
+    yield start
+    for server in started:
+        stop_server(server)
 
 
 # -- reading HTML -----------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_create_server_on_a_busy_port_is_a_clear_error(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(ConfigError, match=rf"cannot listen on 127.0.0.1:{port} .*choose another --port"):
+        with pytest.raises(ConfigError, match=rf"^cannot listen on 127.0.0.1:{port} \(.*\): choose another port or host$"):
             create_server(Settings(index=tmp_path, port=port))
 
 

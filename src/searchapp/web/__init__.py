@@ -20,6 +20,7 @@ from ..config import Settings, load_settings
 from ..errors import IndexNotFoundError, QueryError, SchemaVersionError, SearchAppError
 from ..results import SearchResults
 from ..search import SearchIndex
+from . import guard
 from .params import SearchParams
 
 log = logging.getLogger("searchapp.web")
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, index: SearchIndex | None = Non
     from .api import bp as api_bp
     from .ui import bp as ui_bp
 
+    guard.install(app, settings)
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_error_handler(Exception, handle_error)

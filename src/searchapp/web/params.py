@@ -14,8 +14,6 @@ from urllib.parse import urlencode
 from flask import url_for
 
 from ..errors import QueryError
-from ..search import SORTS
-
 MAX_FILTER_VALUES = 50  # source/topic values per request
 
 
@@ -40,28 +38,24 @@ class SearchParams:
 
     @classmethod
     def from_args(cls, args, *, max_query_length: int, max_per_page: int) -> "SearchParams":
-        """Read and check the query string (a werkzeug ``MultiDict``).
+        """Read the query string (a werkzeug ``MultiDict``), checking the server's own limits.
 
-        :raises QueryError: a parameter is too long, not a number or out of bounds.
+        :raises QueryError: a parameter is not a number, or over a limit of the settings.
         """
         q = _single(args, "q")
         if len(q) > max_query_length:
             raise QueryError(f"the query is too long: {len(q)} characters, the limit is {max_query_length}")
         sources = _multi(args, "source", max_query_length)
         topics = _multi(args, "topic", max_query_length)
-        sort = _single(args, "sort") or "relevance"
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-        page = _number(args, "page", default=1)
-        if page < 1:
-            raise QueryError(f"page must be 1 or more, got {page}")
+        # The sort, the page and the dates are checked by the core, once; here
+        # only what the core cannot know: this server's own limits (settings).
         per_page = _number(args, "per_page", default=None)
         if per_page is not None and not 1 <= per_page <= max_per_page:
             raise QueryError(f"per_page must be between 1 and {max_per_page}, got {per_page}")
         return cls(
             q=q.strip(), source=sources, topic=topics,
             date_from=_single(args, "from"), date_to=_single(args, "to"),
-            sort=sort, page=page, per_page=per_page,
+            sort=_single(args, "sort") or "relevance", page=_number(args, "page", default=1), per_page=per_page,
         )
 
     def search_kwargs(self, default_per_page: int) -> dict[str, Any]:
