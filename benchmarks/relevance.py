@@ -3,7 +3,7 @@
 For each collection with queries and judgments in the corpora folder (ADI,
 CACM, CISI, Cranfield, MED, NPL, LISA), every engine indexes the same
 documents (title and body) and answers the same queries as bags of words;
-``searchapp.evaluation`` scores the rankings (nDCG@10, MAP@1000, P@10,
+``evaluation.py`` (beside this script) scores the rankings (nDCG@10, MAP@1000, P@10,
 recall@100). searchapp indexes with its own analysis and schema (through
 ``searchapp.reindex`` on a temporary JSON Lines corpus) and ranks through
 ``SearchIndex.rank`` in any-word mode, the scoring of ``search()``.
@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO / "src") not in sys.path:
-    sys.path.insert(0, str(REPO / "src"))
+for _folder in (REPO / "src", Path(__file__).resolve().parent):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
-from searchapp.evaluation import METRICS, Collection, evaluate, load_collection  # noqa: E402
+from evaluation import METRICS, Collection, evaluate, load_collection  # noqa: E402
 
 COLLECTIONS = ("adi", "cacm", "cisi", "cranfield", "med", "npl", "lisa")
 ENGINES = ("searchapp", "fts5", "whoosh", "tantivy", "bm25s")

@@ -1,18 +1,27 @@
-"""The evaluator against hand-computed values, collection loading, and the
-relevance harness (benchmarks/relevance.py) on ADI."""
+"""The evaluator of the benchmarks (benchmarks/evaluation.py) against
+hand-computed values and against trec_eval through ir_measures, collection
+loading, and the relevance harness (benchmarks/relevance.py) on ADI."""
 
 from __future__ import annotations
 
+import doctest
 import gzip
 import importlib.util
 import json
 import math
+import random
+import sys
 from pathlib import Path
 
 import pytest
 
 from searchapp import QueryError, SearchIndex
-from searchapp.evaluation import (
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import evaluation  # noqa: E402
+from evaluation import (  # noqa: E402
     CollectionError,
     average_precision,
     evaluate,
@@ -23,7 +32,65 @@ from searchapp.evaluation import (
     recall,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+
+def test_the_evaluator_is_no_part_of_the_product():
+    assert not (REPO / "src" / "searchapp" / "evaluation.py").exists()
+    assert importlib.util.find_spec("searchapp.evaluation") is None
+
+
+def test_doctests_of_the_evaluator():
+    failures, tried = doctest.testmod(evaluation)
+    assert failures == 0 and tried >= 3
+
+
+# -- against trec_eval, through ir_measures (the bench extra) --------------------------
+
+def _small_run_and_qrels(seed: int = 7) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
+    """20 queries over 1,500 documents: graded judgments (0 to 3, zeros kept),
+    rankings of 5 to 1,200 documents, relevant ones on both sides of ranks 10,
+    100 and 1000, one judged query that retrieves nothing relevant."""
+    rng = random.Random(seed)
+    docs = [f"d{i}" for i in range(1500)]
+    run: dict[str, list[str]] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    for q in range(20):
+        qid = f"q{q}"
+        ranking = rng.sample(docs, rng.choice([5, 40, 150, 1200]))
+        judged = rng.sample(docs, 30)
+        qrels[qid] = {d: rng.choice([0, 1, 1, 2, 3]) for d in judged}
+        qrels[qid].update({d: rng.choice([1, 2]) for d in ranking[:3] if rng.random() < 0.5})
+        # Relevant documents on both sides of each cut-off (ranks 10/11, 100/101, 1000/1001).
+        for index in (9, 10, 99, 100, 999, 1000):
+            if index < len(ranking) and rng.random() < 0.7:
+                qrels[qid][ranking[index]] = rng.choice([1, 3])
+        run[qid] = ranking
+    run["q19"] = [d for d in run["q19"] if qrels["q19"].get(d, 0) == 0]  # retrieves nothing relevant
+    return run, qrels
+
+
+def test_measures_agree_with_ir_measures():
+    ir_measures = pytest.importorskip(
+        "ir_measures", reason="ir_measures is not installed (it comes with the bench extra: pip install -e '.[bench]')")
+    from ir_measures import AP, P, R, nDCG
+
+    run, qrels = _small_run_and_qrels()
+    ours = evaluate(run, qrels)
+    names = {AP @ 1000: "map", nDCG @ 10: "ndcg@10", P @ 10: "p@10", R @ 100: "recall@100"}
+    ir_qrels = [ir_measures.Qrel(q, d, g) for q, judged in qrels.items() for d, g in judged.items()]
+    # Strictly falling scores: trec_eval orders ties by document id, not by rank.
+    ir_run = [ir_measures.ScoredDoc(q, d, float(len(ranking) - rank))
+              for q, ranking in run.items() for rank, d in enumerate(ranking)]
+    theirs: dict[str, dict[str, float]] = {}
+    for metric in ir_measures.iter_calc(list(names), ir_qrels, ir_run):
+        theirs.setdefault(metric.query_id, {})[names[metric.measure]] = metric.value
+    assert set(theirs) == set(ours.per_query) == set(qrels)
+    for qid, scores in ours.per_query.items():
+        assert scores == pytest.approx(theirs[qid], abs=1e-9), qid
+    aggregate = ir_measures.calc_aggregate(list(names), ir_qrels, ir_run)
+    assert ours.means == pytest.approx({names[m]: v for m, v in aggregate.items()}, abs=1e-9)
+    # The sample exercises what it claims to: grades above 1, a zero score, cut-offs that matter.
+    assert ours.per_query["q19"]["map"] == 0.0 and 0 < ours.means["map"] < 1
+    assert any(g > 1 for judged in qrels.values() for g in judged.values())
 
 
 # -- measures, by hand ----------------------------------------------------------

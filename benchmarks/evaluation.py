@@ -1,5 +1,9 @@
 """Relevance evaluation: IR test collections and the measures of a ranking.
 
+Part of the benchmarks, not of searchapp (``relevance.py`` uses it); its
+measures are checked against trec_eval's, through ir_measures, by
+``tests/test_evaluation.py``.
+
 A collection folder (see ``../shared/corpora/*/PROVENANCE.md``) holds
 ``docs.jsonl.gz`` (``id``, ``title``, ``body``, ...), ``queries.jsonl``
 (``id``, ``text``) and ``qrels.trec`` (``qid 0 docid grade``, judged-relevant
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from .errors import SearchAppError
+from searchapp.errors import SearchAppError
 
 __all__ = [
     "Collection",
