@@ -53,7 +53,8 @@ def test_filters_sort_and_page_options(runner, built_index):
     "args, message",
     [(["search", "nosuch:x"], "Error: unknown field 'nosuch' in the query; the fields are title:, body:, source:, topic:, date:"),
      (["search", "x", "--from", "2024-99"], "Error: date_from: not a date: '2024-99' (month must be in 1..12)"),
-     (["search", "x", "--page", "0"], "Error: page must be 1 or more, got 0")],
+     (["search", "x", "--page", "0"], "Error: page must be 1 or more, got 0"),
+     (["search", "x", "--sort", "best"], "Error: unknown sort 'best'; use one of: relevance, newest, oldest")],
 )
 def test_bad_input_gives_one_clear_line(runner, built_index, args, message):
     result = runner.invoke(main, args + ["--index", str(built_index)])

@@ -128,7 +128,8 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
 @click.option("--topic", multiple=True, help="keep reports with this topic (repeat for several)")
 @click.option("--from", "date_from", help="first date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
 @click.option("--to", "date_to", help="last date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sort", default="relevance", show_default=True, metavar="|".join(SORTS),
+              help="order of the results")
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--per-page", type=int, help=option_help("per_page"))
 @click.option("--any", "any_word", is_flag=True, help="match any word (a bag of words, no query syntax)")
