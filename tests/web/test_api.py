@@ -65,6 +65,23 @@ def test_report_ids_with_colons(client):
     assert r.status_code == 200 and r.json["id"] == "feeds/wire-2024:R-2024-0117"
 
 
+def test_the_web_parses_and_the_core_checks(client, index_dir):
+    from werkzeug.datastructures import MultiDict
+
+    from searchapp.web.params import SearchParams
+
+    # Reading the query string checks only this server's own limits (settings) ...
+    params = SearchParams.from_args(MultiDict({"sort": "best", "page": "0", "from": "2024-13"}),
+                                    max_query_length=200, max_per_page=50)
+    assert (params.sort, params.page, params.date_from) == ("best", 0, "2024-13")
+    # ... and what users see about the rest is the core's one message.
+    from searchapp import QueryError, SearchIndex
+
+    with SearchIndex.open(index_dir) as index, pytest.raises(QueryError) as core:
+        index.search("", sort="best")
+    assert client.get("/api/search?sort=best").json["error"]["message"] == str(core.value)
+
+
 @pytest.mark.parametrize("url, status, message", [
     ("/api/search?page=0", 400, "page must be 1 or more, got 0"),
     ("/api/search?per_page=51", 400, "per_page must be between 1 and 50, got 51"),
