@@ -100,7 +100,7 @@ def test_incompatible_index_is_rebuilt_by_reindex_and_refused_by_search(corpus, 
     gen = store.current_generation(index_dir)
     meta = json.loads((gen / store.META).read_text())
     (gen / store.META).write_text(json.dumps({**meta, "schema_version": -1}))
-    with pytest.raises(SchemaVersionError, match="run `searchapp reindex --full`"):
+    with pytest.raises(SchemaVersionError, match="rebuild it with a full reindex"):
         SearchIndex.open(index_dir)
     s = reindex(corpus, index_dir)
     assert s.full and s.added == 3 and "schema version" in s.reason
