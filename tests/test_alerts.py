@@ -211,13 +211,18 @@ def test_read_only_database_is_a_clear_error(tmp_path, monkeypatch):
         return conn
 
     monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
-    store = AlertStore.__new__(AlertStore)
-    store.path, store.timeout = path, 1.0
+    store = AlertStore(path)  # opens: a current schema is only read
     assert [s.name for s in store.list()] == ["kept"]
     with pytest.raises(AlertStoreError) as e:
         store.add("new", "q")
     assert str(e.value) == (f"the saved searches database {path} is read-only: saved searches cannot be "
                             "changed until it is writable; searching still works")
+    old = tmp_path / "old.sqlite3"
+    conn = real_connect(old, isolation_level=None)
+    store_module.migrate(conn, str(old), target=1)
+    conn.close()
+    with pytest.raises(AlertStoreError, match="is read-only: "):
+        AlertStore(old)  # a migration needs to write
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
@@ -378,6 +383,16 @@ def test_email_wrong_password_is_not_sent(db, smtp_server):
     assert box.messages == []
 
 
+def test_email_password_never_sent_unencrypted_off_this_machine(db):
+    index = FakeIndex()
+    alerts_add(db, "oil", "crude", marker=index.marker)
+    index.add("Crude")
+    mail = email_to(25, host="192.0.2.1")  # TEST-NET: nothing is listening, nothing is tried
+    [outcome] = alerts_run(db, index.new_since, index.marker, [mail]).alerts[0].deliveries
+    assert outcome.error == ("delivery by e-mail to ana@example.org failed: 192.0.2.1:25: the password would "
+                             "cross the network unencrypted; use STARTTLS; it is retried at the next run")
+
+
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         server = self.server
@@ -474,3 +489,13 @@ def test_webhook_key_and_label_hide_secrets():
     assert hook.label == "webhook to https://hooks.example"
     assert "SECRET" not in hook.key and "pw" not in hook.key
     assert "pw" not in repr(EmailDelivery("h", 25, "a@b", ("c@d",), user="u", password="pw"))
+
+
+def test_modules_import_neither_flask_nor_click():
+    import subprocess
+    import sys
+
+    code = ("import sys, searchapp.alerts, searchapp.export, searchapp.feed; "
+            "print(sorted(m for m in ('flask', 'click') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -9,6 +9,7 @@ module).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import smtplib
 import ssl
@@ -38,7 +39,8 @@ class EmailDelivery:
 
     :param starttls: upgrade the connection with STARTTLS (certificate checked)
         before logging in; when the server does not offer it, nothing is sent.
-    :param user: log in as ``user`` with ``password`` (``None``: no login).
+    :param user: log in as ``user`` with ``password`` (``None``: no login);
+        without STARTTLS only to a server on this machine.
     """
 
     host: str
@@ -59,6 +61,9 @@ class EmailDelivery:
         return "e-mail to " + ", ".join(self.recipients)
 
     def send(self, notice: dict[str, Any]) -> None:
+        if self.user and not self.starttls and not _is_loopback(self.host):
+            raise DeliveryError(self.label, f"{self.host}:{self.port}: the password would cross the "
+                                            "network unencrypted; use STARTTLS")
         message = email_message(notice, self.sender, self.recipients)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -139,6 +144,13 @@ def notice_text(notice: dict[str, Any]) -> str:
     if notice["new"] > len(notice["hits"]):
         lines.append(f"... and {notice['new'] - len(notice['hits'])} more")
     return "\n".join(lines) + "\n"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _reason(e: BaseException) -> str:

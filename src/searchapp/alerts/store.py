@@ -119,7 +119,8 @@ class AlertStore:
         self.path = Path(path)
         self.timeout = timeout
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")  # kept by the file
             migrate(conn, str(self.path))
 
     @contextmanager
@@ -235,15 +236,18 @@ class AlertStore:
 def migrate(conn: sqlite3.Connection, path: str, target: int = SCHEMA_VERSION) -> int:
     """Bring the database to schema version ``target``; returns the version found.
 
+    A database already at ``target`` is only read, so a read-only file still
+    lists its saved searches.
+
     :raises AlertStoreError: the file was written by a newer searchapp.
     """
+    found = _version(conn, path)
+    if found >= target:
+        return found
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        found = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-        if found > SCHEMA_VERSION:
-            raise AlertStoreError(path, f"has schema version {found}, newer than this searchapp's "
-                                        f"{SCHEMA_VERSION}: upgrade searchapp")
+        found = _version(conn, path)  # again, under the lock: another process may have migrated
         for version in range(found + 1, target + 1):
             for statement in MIGRATIONS[version - 1]:
                 conn.execute(statement)
@@ -254,6 +258,16 @@ def migrate(conn: sqlite3.Connection, path: str, target: int = SCHEMA_VERSION) -
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return found
+
+
+def _version(conn: sqlite3.Connection, path: str) -> int:
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
+        return 0
+    found = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise AlertStoreError(path, f"has schema version {found}, newer than this searchapp's "
+                                    f"{SCHEMA_VERSION}: upgrade searchapp")
     return found
 
 
