@@ -133,10 +133,13 @@ def _json_line(record: dict[str, Any]) -> str:
     # Readers that split on every Unicode line break (str.splitlines) must not
     # cut a record in two: escape the breaks json.dumps leaves raw.
     text = json.dumps(record, ensure_ascii=False)
-    return text.translate(_LINE_BREAKS)
+    for char, escape in _LINE_BREAKS:
+        if char in text:  # str.replace, not translate: a tenth of the time
+            text = text.replace(char, escape)
+    return text
 
 
-_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+_LINE_BREAKS = (("\u2028", "\\u2028"), ("\u2029", "\\u2029"), ("\x85", "\\u0085"))
 
 
 def _drain(buffer: io.StringIO) -> str:
