@@ -276,6 +276,22 @@ def test_query_that_no_longer_parses_is_reported_and_kept(db):
     assert alerts_list(db, index.new_since, index.marker).items[0].error.startswith("cannot parse")
 
 
+def test_overlapping_runs_record_and_send_each_alert_once(db):
+    saved = alerts_add(db, "oil", "crude", marker="0")
+    assert db.advance(saved, "1", {"email:a": {"n": 1}}) is True
+    assert db.advance(saved, "1", {"email:a": {"n": 1}}) is False  # read before the first run moved it
+    [item] = db.pending()
+    assert (item.channel, item.payload, item.attempts) == ("email:a", {"n": 1}, 0)
+    assert db.claim(item) is True
+    assert db.claim(item) is False  # the other run read it with attempts 0
+    db.delivered(item.id, "refused")
+    [again] = db.pending()
+    assert (again.attempts, again.last_error) == (1, "refused")
+    assert db.claim(again) is True
+    db.delivered(again.id, None)
+    assert db.pending() == []
+
+
 def test_hostile_report_titles_escaped_in_run_text(db):
     index = FakeIndex()
     alerts_add(db, HOSTILE_NAME, "crude", marker=index.marker)

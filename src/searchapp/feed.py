@@ -15,6 +15,7 @@ from typing import Iterable
 from urllib.parse import quote
 
 from .export import plain_snippet
+from .report import UNKNOWN_SOURCE
 from .results import Hit
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -99,7 +100,7 @@ def _entry(hit: Hit, report_base_url: str) -> ET.Element:
     if hit.url and hit.url.startswith(("http://", "https://")):
         _link(entry, "related", hit.url, None)
     author = ET.SubElement(entry, "author")
-    _text(author, "name", hit.source)
+    _text(author, "name", hit.source or UNKNOWN_SOURCE)
     for topic in (*hit.topics, *hit.auto_topics):
         ET.SubElement(entry, "category", term=xml_text(topic))
     summary = _text(entry, "summary", plain_snippet(hit.snippet))

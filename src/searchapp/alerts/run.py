@@ -13,6 +13,8 @@ reported by the next one, never lost.
 A run records the new marker and the pending deliveries in one transaction,
 then tries every pending delivery of the configured channels (this run's and
 the failures of earlier ones); a delivery is marked sent only once it went out.
+Two overlapping runs (a slow cron job) record and send each alert once: the
+marker moves only from the value the run read, and each attempt is claimed.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def run_alerts(store: AlertStore, new_since: NewSince, marker: str, deliveries: 
             outcomes.append(AlertOutcome(saved, 0, (), error=str(e)))
             continue
         notice = make_notice(saved, hits, report_base_url, max_listed)
-        store.advance(saved.id, marker, {d.key: notice for d in deliveries} if hits else {})
+        store.advance(saved, marker, {d.key: notice for d in deliveries} if hits else {})
         outcomes.append(AlertOutcome(saved, len(hits), tuple(hits[:max_listed])))
     sent, unconfigured = deliver_pending(store, deliveries)
     outcomes = [_with(o, sent.get(o.saved.id, ())) for o in outcomes]
@@ -141,6 +143,8 @@ def deliver_pending(store: AlertStore, deliveries: Sequence[Delivery]
         if channel is None:
             unconfigured += 1
             continue
+        if not store.claim(item):
+            continue  # an overlapping run is sending it
         try:
             channel.send(item.payload)
             error = None

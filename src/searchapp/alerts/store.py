@@ -205,15 +205,22 @@ class AlertStore:
 
     # -- alerts ---------------------------------------------------------------
 
-    def advance(self, saved_id: int, marker: str, deliveries: Mapping[str, dict[str, Any]]) -> None:
-        """Record a run: the new marker and, in the same transaction, one pending
-        delivery per channel, so an alert is never lost between the two."""
+    def advance(self, saved: SavedSearch, marker: str, deliveries: Mapping[str, dict[str, Any]]) -> bool:
+        """Record a run of ``saved``: the new marker and, in the same transaction,
+        one pending delivery per channel, so an alert is never lost between the two.
+
+        Only when the marker is still the one ``saved`` was read with: of two
+        overlapping runs one records the alerts; the other gets False.
+        """
         now = utc_now()
         with self.transaction() as conn:
-            conn.execute("UPDATE saved_search SET run_marker = ? WHERE id = ?", (marker, saved_id))
-            conn.executemany(
-                "INSERT INTO outbox (saved_id, channel, payload, created) VALUES (?, ?, ?, ?)",
-                [(saved_id, channel, json.dumps(payload), now) for channel, payload in deliveries.items()])
+            moved = conn.execute("UPDATE saved_search SET run_marker = ? WHERE id = ? AND run_marker IS ?",
+                                 (marker, saved.id, saved.run_marker)).rowcount
+            if moved:
+                conn.executemany(
+                    "INSERT INTO outbox (saved_id, channel, payload, created) VALUES (?, ?, ?, ?)",
+                    [(saved.id, channel, json.dumps(payload), now) for channel, payload in deliveries.items()])
+        return bool(moved)
 
     def pending(self) -> list[Pending]:
         """The deliveries not sent yet, oldest first."""
@@ -222,15 +229,20 @@ class AlertStore:
                                 " WHERE sent IS NULL ORDER BY id").fetchall()
         return [Pending(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
+    def claim(self, item: Pending) -> bool:
+        """Count an attempt at ``item`` before it is made; False when another run
+        took it since ``item`` was read (so two runs never send it twice)."""
+        with self.transaction() as conn:
+            return bool(conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND attempts = ?"
+                                     " AND sent IS NULL", (item.id, item.attempts)).rowcount)
+
     def delivered(self, pending_id: int, error: str | None) -> None:
-        """Record an attempt: sent when ``error`` is None, kept for the next run otherwise."""
+        """Record a claimed attempt: sent when ``error`` is None, kept for the next run otherwise."""
         with self.transaction() as conn:
             if error is None:
-                conn.execute("UPDATE outbox SET attempts = attempts + 1, sent = ?, last_error = NULL"
-                             " WHERE id = ?", (utc_now(), pending_id))
+                conn.execute("UPDATE outbox SET sent = ?, last_error = NULL WHERE id = ?", (utc_now(), pending_id))
             else:
-                conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                             (error, pending_id))
+                conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error, pending_id))
 
 
 def migrate(conn: sqlite3.Connection, path: str, target: int = SCHEMA_VERSION) -> int:
