@@ -124,3 +124,17 @@ def test_large_iterator_is_consumed_lazily(writer):
     assert pulled == 200
     assert second.count("\n") == 100
     assert second.startswith("r100,") or json.loads(second.splitlines()[0])["id"] == "r100"
+
+
+def test_export_of_a_real_search_has_a_row_per_hit(built_index):
+    from searchapp import SearchIndex
+
+    with SearchIndex.open(built_index) as index:
+        results = index.search("", per_page=100, sort="newest")
+    rows = list(csv.DictReader(io.StringIO("".join(csv_chunks(results.hits, chunk_rows=4)))))
+    assert len(rows) == results.total == 13
+    assert [r["id"] for r in rows] == [h.id for h in results.hits]
+    assert [r["date"] for r in rows] == [h.date or "" for h in results.hits]
+    assert all("<mark>" not in r["snippet"] and "&amp;" not in r["snippet"] for r in rows)
+    lines = "".join(jsonl_chunks(results.hits, chunk_rows=4)).splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [h.id for h in results.hits]

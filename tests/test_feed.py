@@ -92,3 +92,15 @@ def test_empty_feed_is_valid_and_limit_applies():
 def test_xml_text_keeps_what_xml_allows():
     assert xml_text("tab\tnl\ncr\r é \U0001F600") == "tab\tnl\ncr\r é \U0001F600"
     assert xml_text("\x01\x08\x0b\x0c\x1f\ufffe\udfff") == ""
+
+
+def test_feed_of_a_real_search_lists_the_newest_hits(built_index):
+    from searchapp import SearchIndex
+
+    with SearchIndex.open(built_index) as index:
+        results = index.search("", per_page=5, sort="newest")
+    parsed = feedparser.parse(feed_of(results.hits))
+    assert parsed.bozo == 0
+    assert [e.link for e in parsed.entries] == [report_link(BASE, h.id) for h in results.hits]
+    assert parsed.entries[0].link == BASE + "feeds/advisories-2024:AA24-290A"
+    assert parsed.feed.updated == f"{results.hits[0].date}T00:00:00Z"
