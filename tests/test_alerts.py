@@ -515,3 +515,16 @@ def test_modules_import_neither_flask_nor_click():
             "print(sorted(m for m in ('flask', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_email_message_of_non_ascii_names_round_trips():
+    from searchapp.alerts.delivery import email_message
+
+    notice = {"saved_search": {"name": "Ölpreise – Россия", "query": "öl", "filters": {}}, "new": 2,
+              "hits": [{"date": None, "source": "Spiegel", "title": "Öl wird teurer", "link": None}]}
+    raw = email_message(notice, "a@example.org", ("b@example.org",)).as_bytes()
+    assert max(raw) < 128  # encoded for any mail server
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == "searchapp: 2 new for Ölpreise – Россия"
+    assert parsed.get_content() == ("2 new report(s) for the saved search Ölpreise – Россия\nquery: öl\n\n"
+                                    "undated  Spiegel  Öl wird teurer\n... and 1 more\n")

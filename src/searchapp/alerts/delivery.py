@@ -128,7 +128,7 @@ def email_message(notice: dict[str, Any], sender: str, recipients: tuple[str, ..
     message["Subject"] = f"searchapp: {notice['new']} new for {shown(saved['name'])}"[:250]
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message.set_content(notice_text(notice))
+    message.set_content(notice_text(notice), cte="quoted-printable")  # 7-bit: any server
     return message
 
 
