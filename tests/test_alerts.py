@@ -242,6 +242,11 @@ def test_run_twice_reports_new_reports_once_then_again_after_reindex(db):
     assert first.to_text() == ("oil: 2 new\n"
                                "  2024-01-04  Reuters  Crude exports  [r4]\n"
                                "  2024-01-03  Reuters  Crude stocks fall  [r3]\n")
+    data = json.loads(json.dumps(first.to_dict()))
+    assert (data["marker"], data["ok"], data["unconfigured"]) == ("2", True, 0)
+    assert {k: v for k, v in data["alerts"][0].items() if k != "hits"} == {
+        "name": "oil", "query": "crude", "filters": {}, "new": 2, "error": None, "deliveries": []}
+    assert [h["title"] for h in data["alerts"][0]["hits"]] == ["Crude exports", "Crude stocks fall"]
     second = alerts_run(db, index.new_since, index.marker)
     assert [(a.new, a.hits) for a in second.alerts] == [(0, ())]
     assert second.to_text() == "oil: 0 new\n"
