@@ -130,3 +130,39 @@ class ReportNotFoundError(SearchAppError):
     def __init__(self, report_id: str) -> None:
         self.report_id = report_id
         super().__init__(f"no report with id {report_id!r}")
+
+
+class AlertStoreError(SearchAppError):
+    """The saved-searches database cannot be used (locked, read-only, corrupt);
+    searching is not affected."""
+
+    status = 503
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the saved searches database {path!s} {reason}; searching still works"
+        )
+
+
+class SavedSearchError(SearchAppError):
+    """A saved search cannot be added, found or removed as asked."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class DeliveryError(SearchAppError):
+    """An alert could not be delivered (e-mail or webhook); it is retried at the next run."""
+
+    status = 502
+
+    def __init__(self, channel: str, reason: str) -> None:
+        self.channel = channel
+        self.reason = reason
+        super().__init__(f"delivery by {channel} failed: {reason}; it is retried at the next run")
