@@ -3,7 +3,9 @@ extracted (spaCy NER, optional) and marked automatic, all normalised.
 
 Curated entities come from the report's own ``places``, ``people`` and
 ``orgs`` (JSON Lines fields, front matter keys; Reuters writes them as
-lower-case codes such as ``west-germany`` or ``james-baker``). Extraction reads
+lower-case codes such as ``west-germany`` or ``james-baker``). A wire story's
+``dateline`` ("HONG KONG, April 8 -") gives an automatic place, with or
+without the extractor. Extraction reads
 the title and the first :data:`MAX_CHARS` characters of the body, so its cost
 per report is bounded.
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.ner import ExtractorStatus, RawEntity, extractor_status, find_entities
-from searchapp.entities.places import Place, resolve_place
+from searchapp.entities.places import Place, resolve_dateline, resolve_place
 
 __all__ = [
     "MAX_CHARS",
@@ -55,14 +57,18 @@ class Entity:
 
     ``curated`` is True when the report itself names it, False when it was
     extracted. ``country`` is set for places whose country is known.
+    ``mentions`` counts the times it was found (a curated tag and a dateline
+    count once each).
     """
 
     name: str
     curated: bool
     country: str | None = None
+    mentions: int = 1
 
     def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"name": self.name, "curated": self.curated}
+        data: dict[str, object] = {"name": self.name, "curated": self.curated,
+                                   "mentions": self.mentions}
         if self.country is not None:
             data["country"] = self.country
         return data
@@ -76,9 +82,15 @@ class ReportEntities:
     orgs: tuple[Entity, ...] = ()
     places: tuple[Entity, ...] = ()
 
-    def countries(self) -> frozenset[str]:
-        """The countries of the report's places."""
-        return frozenset(p.country for p in self.places if p.country)
+    def countries(self, min_mentions: int = 1) -> frozenset[str]:
+        """The countries of the report's places: curated ones, and those whose
+        places are mentioned at least ``min_mentions`` times in all."""
+        counts: dict[str, int] = {}
+        for place in self.places:
+            if place.country:
+                more = min_mentions if place.curated else place.mentions
+                counts[place.country] = counts.get(place.country, 0) + more
+        return frozenset(c for c, n in counts.items() if n >= min_mentions)
 
     def to_dict(self) -> dict[str, list[dict[str, object]]]:
         return {kind: [e.to_dict() for e in getattr(self, kind)]
@@ -125,22 +137,32 @@ def _curated_values(curated: Mapping[str, object], key: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def _dateline_place(fields: Mapping[str, object]) -> list[Entity]:
+    """The place a wire story was filed from (Reuters' ``dateline``)."""
+    dateline = fields.get("dateline")
+    place = resolve_dateline(dateline) if isinstance(dateline, str) else None
+    return [Entity(place.name, False, place.country)] if place else []
+
+
 def _combine(curated: Mapping[str, object], found: list[RawEntity]) -> ReportEntities:
     mentions = {kind: [m.text for m in found if m.kind == kind] for kind in CURATED_KEYS}
     tags = {kind: _curated_values(curated, key) for kind, key in CURATED_KEYS.items()}
     return ReportEntities(
         people=_people(tags["person"], mentions["person"]),
         orgs=_orgs(tags["org"], mentions["org"]),
-        places=_places(tags["place"], mentions["place"]),
+        places=_places(tags["place"], mentions["place"], _dateline_place(curated)),
     )
 
 
 def _merge(entities: Iterable[Entity]) -> tuple[Entity, ...]:
-    """One entity per name; curated wins over automatic."""
+    """One entity per name, its mentions summed; curated if any of them is."""
     best: dict[str, Entity] = {}
     for e in entities:
-        if e.name not in best or (e.curated and not best[e.name].curated):
-            best[e.name] = e
+        seen = best.get(e.name)
+        if seen is not None:
+            e = replace(e, curated=e.curated or seen.curated, country=e.country or seen.country,
+                        mentions=e.mentions + seen.mentions)
+        best[e.name] = e
     return tuple(sorted(best.values()))
 
 
@@ -158,8 +180,8 @@ def _orgs(tags: list[str], mentions: list[str]) -> tuple[Entity, ...]:
     return _merge(entities)
 
 
-def _places(tags: list[str], mentions: list[str]) -> tuple[Entity, ...]:
-    entities = [_place(t, True, curated_name(t)) for t in tags]
+def _places(tags: list[str], mentions: list[str], filed: list[Entity]) -> tuple[Entity, ...]:
+    entities = [_place(t, True, curated_name(t)) for t in tags] + filed
     entities += [_place(m, False, clean_name(m)) for m in mentions]
     return _merge(e for e in entities if e is not None)
 
