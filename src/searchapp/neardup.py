@@ -13,6 +13,8 @@ of the words), or when they tell the same story in nearly the same words:
 * and headlines (the text's first line) about the same thing
   (:data:`HEADLINE_AGREE` of their words when both have one).
 
+A text of fewer than :data:`MIN_SHINGLES` shingles matches exact copies only.
+
 A group is a connected set of near-duplicates: A like B and B like C put A, B
 and C in one group. A report without words groups with nothing.
 
@@ -54,7 +56,8 @@ __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shi
 THRESHOLD = 0.6
 FIGURES_AGREE = 0.5
 CODES_AGREE = 0.5
-HEADLINE_AGREE = 0.2
+HEADLINE_AGREE = 0.4
+MIN_SHINGLES = 20  # a shorter text (boilerplate aside) matches exact copies only
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 COMMON_SHARE = 0.002  # a shingle in this share of the reports (and ...
@@ -183,8 +186,11 @@ class NearDuplicates:
             return Signature(None, None)
         digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
         own = shingles(words, self.shingle_words) - self.common
-        minhash = None  # nothing but boilerplate: only exact copies match
-        if own:
+        # Too short (or nothing but boilerplate): only exact copies match, since one
+        # other word there ("SUN raises crude postings", "PHILLIPS raises ...") is
+        # another story.
+        minhash = None
+        if len(own) >= MIN_SHINGLES:
             minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations,
                               scheme=_SCHEME)
             minhash.update_batch(list(own))
