@@ -21,6 +21,11 @@ Cost: wall time of :func:`searchapp.entities.extract_batch` over the stories,
 per 1,000 reports, with extraction and curated-only (what an install without
 spaCy pays). One process, the machine shared. Figures are printed and written
 as JSON to ``benchmarks/results/``.
+
+Run of 2026-12-01 on all 3,299 test stories: countries per story (macro)
+precision 0.91, recall 0.96; micro 0.81 / 0.95; people recall 0.87 (234
+tags). Extraction 21.5 s per 1,000 stories of about 700 characters (a quiet
+moment; 78 s under load); curated only 0.06 s.
 """
 
 from __future__ import annotations

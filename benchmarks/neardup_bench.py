@@ -15,6 +15,10 @@ Cost: the wall time of the signatures (shingling and MinHash, what a worker
 process would do) and of the grouping (LSH queries and inserts), per 1,000
 reports, one process on a shared machine. Figures are printed and written as
 JSON to ``benchmarks/results/``.
+
+Run of 2026-12-01 (135 labelled pairs): threshold 0.6 (the default) groups
+with precision 1.00 and recall 0.82; 0.5: 0.98 / 0.88; 0.9: 1.00 / 0.45.
+Signatures 0.8-1.7 s, grouping 0.3 s per 1,000 reports (shared machine).
 """
 
 from __future__ import annotations
