@@ -1,0 +1,151 @@
+"""How well automatic entity extraction finds Reuters' curated places and people.
+
+    PYTHONPATH=src python benchmarks/entities_bench.py [--corpora DIR] [--limit N] [--out FILE]
+
+Test set: Reuters-21578's ModApte test stories (LEWISSPLIT="TEST" and
+TOPICS="YES", 3,299 stories; see the collection's PROVENANCE.md and README).
+Each story is extracted with its curated fields withheld, then compared with
+them:
+
+* **places**, at country level: the countries of the extracted places (a city
+  counts as its country) against the countries of Reuters' ``places`` codes,
+  both normalised by :func:`searchapp.entities.resolve_place`; once with every
+  country mentioned, once with those mentioned at least twice (the dateline
+  counts as one mention). Micro-averaged
+  over all (story, country) pairs, and macro-averaged per story (precision over
+  stories with a prediction, recall over stories with a curated place).
+* **people**: Reuters tags a person by surname or full name (``james-baker``,
+  ``stoltenberg``); an extracted name matches when it ends with the tag's words.
+
+Cost: wall time of :func:`searchapp.entities.extract_batch` over the stories,
+per 1,000 reports, with extraction and curated-only (what an install without
+spaCy pays). One process, the machine shared. Figures are printed and written
+as JSON to ``benchmarks/results/``.
+
+Run of 2026-12-01 on all 3,299 test stories: countries per story (macro)
+precision 0.91, recall 0.96; micro 0.81 / 0.95; people recall 0.87 (234
+tags). Extraction 21.5 s per 1,000 stories of about 700 characters (a quiet
+moment; 78 s under load); curated only 0.06 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from searchapp.entities import (  # noqa: E402
+    MAX_CHARS,
+    ReportEntities,
+    extract_batch,
+    extractor_status,
+    resolve_place,
+)
+
+TARGET = {"precision": 0.8, "recall": 0.7}
+
+
+def load_test(corpora: Path, limit: int | None) -> list[dict]:
+    path = corpora / "reuters21578" / "reuters21578.jsonl.gz"
+    stories = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["lewissplit"] == "TEST" and rec["has_topics"] == "YES":
+                stories.append(rec)
+                if limit and len(stories) >= limit:
+                    break
+    return stories
+
+
+def gold_countries(story: dict) -> set[str]:
+    places = (resolve_place(code) for code in story["places"])
+    return {p.country for p in places if p is not None and p.country}
+
+
+def person_matches(name: str, tag: str) -> bool:
+    words, tail = name.lower().replace("-", " ").split(), tag.lower().split("-")
+    return words[-len(tail):] == tail
+
+
+def score_sets(predicted: list[set], truth: list[set]) -> dict:
+    tp = sum(len(p & t) for p, t in zip(predicted, truth))
+    n_pred, n_true = sum(map(len, predicted)), sum(map(len, truth))
+    per_p = [len(p & t) / len(p) for p, t in zip(predicted, truth) if p]
+    per_r = [len(p & t) / len(t) for p, t in zip(predicted, truth) if t]
+    return {
+        "micro_precision": round(tp / n_pred, 4) if n_pred else None,
+        "micro_recall": round(tp / n_true, 4) if n_true else None,
+        "macro_precision": round(sum(per_p) / len(per_p), 4) if per_p else None,
+        "macro_recall": round(sum(per_r) / len(per_r), 4) if per_r else None,
+        "stories_with_prediction": len(per_p),
+        "stories_with_truth": len(per_r),
+        "true_pairs": n_true,
+        "predicted_pairs": n_pred,
+    }
+
+
+def score_people(found: list[ReportEntities], stories: list[dict]) -> dict:
+    tagged = [(f, s) for f, s in zip(found, stories) if s["people"]]
+    hits = sum(any(person_matches(p.name, tag) for p in f.people)
+               for f, s in tagged for tag in s["people"])
+    tags = sum(len(s["people"]) for _, s in tagged)
+    return {"stories": len(tagged), "tags": tags, "recall": round(hits / tags, 4) if tags else None,
+            "people_found_per_story": round(sum(len(f.people) for f, _ in tagged) / max(len(tagged), 1), 2)}
+
+
+def timed(stories: list[dict], extract: bool) -> tuple[list[ReportEntities], float]:
+    # the curated fields are withheld; the dateline is part of the story
+    items = [(s["title"] or "", s["body"] or "", {"dateline": s["dateline"]}) for s in stories]
+    start = time.perf_counter()
+    found = extract_batch(items, extract=extract)
+    return found, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_corpora = os.environ.get("SEARCHAPP_CORPORA", str(REPO.parent / "shared" / "corpora"))
+    parser.add_argument("--corpora", type=Path, default=Path(default_corpora))
+    parser.add_argument("--limit", type=int, default=None, help="first N test stories only")
+    parser.add_argument("--out", type=Path,
+                        default=REPO / "benchmarks" / "results" / "entities_reuters_modapte.json")
+    args = parser.parse_args(argv)
+    status = extractor_status()
+    if not status.available:
+        print(f"extraction not available: {status.reason}", file=sys.stderr)
+        return 2
+    stories = load_test(args.corpora, args.limit)
+    extract_batch([("warm-up", "Warm up in Paris.", {})])  # model load is not per-report cost
+    found, seconds = timed(stories, extract=True)
+    _, curated_seconds = timed(stories, extract=False)
+    truth = [gold_countries(s) for s in stories]
+    countries = {f"mentioned_{n}x": score_sets([f.countries(n) for f in found], truth)
+                 for n in (1, 2)}
+    result = {
+        "stories": len(stories),
+        "model": status.reason,
+        "max_chars": MAX_CHARS,
+        "countries": countries,
+        "people": score_people(found, stories),
+        "seconds_per_1000_extracting": round(1000 * seconds / len(stories), 2),
+        "seconds_per_1000_curated_only": round(1000 * curated_seconds / len(stories), 3),
+        "mean_body_chars": round(sum(len(s["body"] or "") for s in stories) / len(stories)),
+        "targets": TARGET,
+        "machine": platform.platform(),
+    }
+    print(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Near-duplicate groups: MinHash LSH over word shingles, kept up to date."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchapp.neardup import (
+    NearDuplicates,
+    NearDuplicatesFileError,
+    Signature,
+    common_shingles,
+    normalised_words,
+    shingles,
+)
+from tests.conftest import SEED_CORPUS
+
+ADDED = (
+    "\n\nAnalysts in Kyiv said the purges were meant to show the public that the "
+    "leadership is fighting graft while the war goes on, and that the arrested officials "
+    "had lost the patrons who once shielded them from the investigators."
+)
+OTHER = (
+    "Grain exports\n\nShips carrying wheat and maize left the ports of Odesa after the "
+    "insurers agreed to cover the voyage through the Black Sea. Traders expect prices in "
+    "Europe to fall as the cargoes arrive over the coming weeks, while farmers complain "
+    "about the cost of storage and the shortage of lorries at the border crossings."
+)
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    (path,) = sorted(SEED_CORPUS.glob("*.txt"))
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def copies(seed_text) -> dict[str, str]:
+    return {
+        "original": seed_text,
+        "one-word": seed_text.replace("embezzlement", "fraud", 1),
+        "paragraph": seed_text + ADDED,
+        "grain": OTHER,
+        "empty": "   ",
+    }
+
+
+def test_near_copies_group_and_another_subject_does_not(copies):
+    groups = NearDuplicates.build(copies.items())
+    assert groups.members("paragraph") == ("one-word", "original", "paragraph")
+    assert groups.group_of("original") == groups.group_of("one-word") == "one-word"
+    assert groups.members("grain") == ("grain",)
+    assert groups.groups() == [("one-word", "original", "paragraph")]
+
+
+def test_report_without_text_groups_with_nothing(copies):
+    groups = NearDuplicates.build(copies.items())
+    groups.add("also-empty", "")
+    assert groups.members("empty") == ("empty",)
+    assert groups.members("also-empty") == ("also-empty",)
+    assert "empty" in groups and len(groups) == 6
+
+
+def test_edit_beyond_recognition_leaves_the_group(copies):
+    groups = NearDuplicates.build(copies.items())
+    groups.replace("one-word", OTHER.replace("wheat", "barley"))
+    assert groups.members("original") == ("original", "paragraph")
+    assert groups.members("one-word") == ("grain", "one-word")
+    groups.remove("paragraph")
+    assert groups.members("original") == ("original",)
+    assert "paragraph" not in groups
+    groups.remove("paragraph")  # an unknown id is ignored
+
+
+def test_group_is_transitive_and_breaks_when_the_link_goes():
+    middle = OTHER + (" The port authority said that more ships were waiting at anchor "
+                      "and that the pilots would work through the night to clear them.")
+    far = middle + (" Insurers in London raised the premiums for the next convoy, citing "
+                    "the mines that drifted into the shipping lanes during the storms of "
+                    "the last month, and asked the navy for an escort.")
+    groups = NearDuplicates.build([("a", OTHER), ("b", middle), ("c", far)])
+    assert groups.members("a") == ("a", "b", "c")
+    groups.remove("b")
+    assert groups.members("a") == ("a",)
+
+
+def test_different_figures_are_not_near_duplicates():
+    text = ("Fed adds reserves\n\nThe Federal Reserve entered the government securities "
+            "market to arrange {} billion dlrs of customer repurchase agreements, a Fed "
+            "spokeswoman said. Dealers said Federal funds were trading at {} pct when the "
+            "Fed began its temporary and indirect supply of reserves to the banking system.")
+    groups = NearDuplicates.build([("mon", text.format("1.5", "6-3/16")),
+                                   ("tue", text.format("2.5", "6-1/8")),
+                                   ("copy", text.format("1.5", "6-3/16"))])
+    assert groups.members("mon") == ("copy", "mon")
+    assert groups.members("tue") == ("tue",)
+
+
+def test_boilerplate_is_left_out():
+    template = ("Recommended practices: minimize network exposure for all control system "
+                "devices, locate them behind firewalls and use secure remote access. ")
+    texts = [(f"adv-{n}", f"Vendor {n} product\n{template * 3}The product {n} flaw lets "
+              f"an attacker read files.") for n in "ABCD"]
+    common = common_shingles((text for _, text in texts), share=0.0, min_reports=3)
+    assert common and all(b"minimize network exposure" in common for _ in [0])
+    assert NearDuplicates.build(texts, common=frozenset()).members("adv-A") == (
+        "adv-A", "adv-B", "adv-C", "adv-D")
+    assert NearDuplicates.build(texts, common=common).members("adv-A") == ("adv-A",)
+
+
+def test_boilerplate_only_texts_match_only_exact_copies():
+    common = shingles(normalised_words("the same notice every time, word for word"))
+    groups = NearDuplicates(common=common)
+    groups.add("a", "The same notice every time, word for word.")
+    groups.add("b", "the same NOTICE every time -- word for word")
+    groups.add("c", "The same notice every time word")
+    assert groups.members("a") == ("a", "b")
+    assert groups.members("c") == ("c",)
+
+
+def test_signature_in_a_worker_equals_add(copies):
+    worker = NearDuplicates()
+    groups = NearDuplicates()
+    for report_id, text in copies.items():
+        signature = worker.signature(text)
+        assert isinstance(signature, Signature)
+        groups.add_signature(report_id, signature)
+    assert groups.groups() == NearDuplicates.build(copies.items(), common=frozenset()).groups()
+    assert worker.signature("  ") == Signature(None, None)
+
+
+def test_save_and_load_keep_groups_and_stay_incremental(copies, tmp_path):
+    groups = NearDuplicates.build(copies.items(), threshold=0.7)
+    path = tmp_path / "neardup.npz"
+    groups.save(path)
+    loaded = NearDuplicates.load(path)
+    assert loaded.threshold == 0.7 and loaded.common == groups.common
+    assert loaded.groups() == groups.groups()
+    assert sorted(loaded._links) == sorted(groups._links)
+    loaded.add("fourth", copies["original"].replace("prison", "jail", 1))
+    assert loaded.members("original") == ("fourth", "one-word", "original", "paragraph")
+    loaded.replace("paragraph", OTHER)
+    assert loaded.members("grain") == ("grain", "paragraph")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_of_a_damaged_file_says_what_to_do(tmp_path):
+    path = tmp_path / "neardup.npz"
+    path.write_bytes(b"not an archive")
+    with pytest.raises(NearDuplicatesFileError) as caught:
+        NearDuplicates.load(path)
+    assert str(caught.value).startswith(f"cannot read the near-duplicate groups in {path}: ")
+    assert str(caught.value).endswith("rebuild them with a full reindex")
+    with pytest.raises(NearDuplicatesFileError):
+        NearDuplicates.load(tmp_path / "missing.npz")
+
+
+def test_unknown_id_raises_key_error():
+    with pytest.raises(KeyError):
+        NearDuplicates().members("nope")
+
+
+@pytest.mark.parametrize("words, expected", [
+    ([], set()),
+    (["a", "b"], {b"a b"}),
+    (["a", "b", "c", "d"], {b"a b c", b"b c d"}),
+])
+def test_shingles(words, expected):
+    assert shingles(words) == expected
+
+
+def test_same_body_under_another_subject_headline_is_another_report():
+    body = OTHER.split("\n\n", 1)[1]
+    groups = NearDuplicates.build([("sierra", "Sierra Wireless AirVantage\n" + body),
+                                   ("birddog", "BirdDog Cameras and Encoders\n" + body),
+                                   ("again", "Sierra Wireless AirVantage (Update A)\n" + body)])
+    assert groups.members("sierra") == ("again", "sierra")
+    assert groups.members("birddog") == ("birddog",)
+
+
+def test_short_texts_match_exact_copies_only():
+    groups = NearDuplicates.build([
+        ("sun", "\nSUN RAISES CRUDE POSTINGS 50 CTS EFFECTIVE TODAY, WTI TO 17.50 dlrs/bbl"),
+        ("phillips", "\nPHILLIPS RAISES CRUDE POSTINGS 50 CTS EFFECTIVE TODAY, WTI TO 17.50 dlrs/bbl"),
+        ("sun-again", "\nSun raises crude postings 50 cts effective today, WTI to 17.50 dlrs/bbl."),
+    ])
+    assert groups.members("sun") == ("sun", "sun-again")
+    assert groups.members("phillips") == ("phillips",)
