@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from searchapp import SearchIndex, reindex, store, topics
+from searchapp.topics import learned
 from searchapp.analysis import analyze
 from searchapp.cli import main
 from searchapp.config import load_settings
@@ -204,11 +205,10 @@ def test_learning_is_bounded_to_a_sample_and_the_most_frequent_topics(monkeypatc
     records = _synthetic(20)
     for r in records[:8]:
         r["topics"].append("extra")
-    monkeypatch.setattr(topics, "MAX_TRAINING_REPORTS", 45)
-    monkeypatch.setattr(topics, "MAX_LEARNED_LABELS", 3)
+    monkeypatch.setattr(learned, "MAX_TRAINING_REPORTS", 45)
+    monkeypatch.setattr(learned, "MAX_LEARNED_LABELS", 3)
     learner, backwards = _learner(records), _learner(list(reversed(records)))
-    assert len(learner) == 60 and len(learner._sample) == 45
-    assert sorted(e[1] for e in learner._sample) == sorted(e[1] for e in backwards._sample)
+    assert len(learner) == 60 and learner.sampled == backwards.sampled == 45
     model = learner.fit()
     assert model.labels == ("banking", "football", "volcanology")  # "extra" (8 reports) is the 4th
     assert model.fingerprint() == backwards.fit().fingerprint()
@@ -219,13 +219,46 @@ def test_topics_fitted_side_by_side_give_the_same_model():
     assert learner.fit(procs=2).fingerprint() == learner.fit(procs=1).fingerprint()
 
 
-def test_tagger_puts_taxonomy_topics_first_without_repeats():
+def _vocabulary(*pairs) -> topics.TopicVocabulary:
+    vocabulary = topics.TopicVocabulary()
+    for source, labels in pairs:
+        vocabulary.add(source, labels)
+    return vocabulary
+
+
+def test_learned_topics_stay_in_their_sources_vocabulary_and_others_get_the_taxonomy():
     model = _learner(_synthetic(10)).fit()
-    tax = topics.Taxonomy([("volcanology", ["lava", "magma"]), ("geology", ["crater", "caldera"])], min_score=2)
-    tagger = topics.TopicTagger(tax, model)
-    found = tagger.tag("", _text(random.Random(3), "volcanology"))
-    assert found[0] in ("volcanology", "geology") and found.count("volcanology") == 1
-    assert set(found) == {"volcanology", "geology"} and tagger.tagged == 1
+    tax = topics.Taxonomy([("geology", ["lava", "magma", "crater"])], min_score=2)
+    vocabulary = _vocabulary(("Survey", ["volcanology", "Banking"]), ("League", ["football"]))
+    tagger = topics.TopicTagger(tax, model, vocabulary)
+    text = _text(random.Random(3), "volcanology")
+    assert model.predict("", text) == ("volcanology",)
+    assert tagger.tag("", text, "Survey") == ("volcanology",)  # its own vocabulary, no taxonomy
+    assert tagger.tag("", text, "League") == ()  # "volcanology" is not one of League's topics
+    assert tagger.tag("", text, "Blog") == ("geology",)  # no curated topics: the taxonomy's only
+    assert tagger.tagged == 2
+    # A source none of whose topics the model learned gets the taxonomy's.
+    assert topics.TopicTagger(tax, None, vocabulary).topics("", text, "Survey") == ("geology",)
+    only_rare = _vocabulary(("Survey", ["rare"]))
+    assert topics.TopicTagger(tax, model, only_rare).topics("", text, "Survey") == ("geology",)
+
+
+def test_topic_values_differing_by_case_or_spacing_are_one_in_the_most_used_spelling():
+    assert topics.topic_key(" Critical  Manufacturing") == topics.topic_key("critical manufacturing")
+    assert topics.spellings({"energy": 2, "Energy": 5, " Water ": 1}) == {
+        "energy": "Energy", "Energy": "Energy", " Water ": "Water"}
+    vocabulary = _vocabulary(("CISA", ["Energy", "Water"]), ("CISA", ["Energy"]), ("Reuters", ["energy"]))
+    assert vocabulary.spell_all(["energy", "ENERGY ", "water", "new  topic"]) == ("Energy", "Water", "new topic")
+    tagger = topics.TopicTagger(topics.Taxonomy([]), None, vocabulary)
+    assert tagger.curated("energy,water") == "Energy,Water"
+
+
+def test_the_learner_learns_spellings_of_one_topic_as_one_label():
+    records = _synthetic(10)
+    for r in records[:4]:
+        r["topics"] = [r["topics"][0].upper()]  # 4 "BANKING", 6 "banking"
+    model = _learner(records).fit()
+    assert model.labels == ("banking", "football", "volcanology")
 
 
 # -- reindex integration -------------------------------------------------------------------
@@ -244,6 +277,7 @@ def test_curated_topics_are_kept_and_untagged_reports_get_automatic_ones(tmp_pat
         else:  # curated topics exactly as written, and no automatic ones next to them
             assert curated == topics.labels_of(reports[report_id].topics) and auto == (), report_id
     assert found["native/undated-armour-assessment"][1] == ("conflict and defence",)
+    # CISA carries curated topics (feeds/advisories-2024), too few to learn any: the taxonomy's.
     assert found["feeds/wire-2024:3"][1] == ("cyber security",)
     assert summary.auto_tagged == 3
 
