@@ -15,9 +15,12 @@ import warnings
 import numpy as np
 
 MIN_CV_F1 = 0.5  # topics the model cannot predict this well in cross-validation are dropped
+# Abstain when not confident (issue 13): a topic's threshold must give at least
+# this precision in cross-validation; a topic that cannot is never predicted.
+MIN_CV_PRECISION = 0.8
 SVM_C = 1.0
 CV_FOLDS = 3
-THRESHOLDS = np.round(np.arange(-0.5, 0.501, 0.05), 2)
+THRESHOLDS = np.round(np.arange(-0.5, 1.001, 0.05), 2)
 
 _FITTING: tuple = ()  # (X, targets) for forked fitting processes
 
@@ -57,12 +60,13 @@ def _svm():
 
 
 def _cv_threshold(X, y: np.ndarray) -> tuple[float, float]:
-    """The decision threshold with the best cross-validated F1, and that F1.
+    """The decision threshold with the best cross-validated F1 among those whose
+    precision reaches :data:`MIN_CV_PRECISION`, and that F1 (0: none does).
 
     The decision values of every report come from the fold that held it out
-    (scikit-learn's ``cross_val_predict``); F1 is worked out on all of them
-    together at each threshold of :data:`THRESHOLDS`, and ties go to the
-    threshold nearest 0.
+    (scikit-learn's ``cross_val_predict``); precision and F1 are worked out on
+    all of them together at each threshold of :data:`THRESHOLDS`, and ties go
+    to the threshold nearest 0.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -76,8 +80,9 @@ def _cv_threshold(X, y: np.ndarray) -> tuple[float, float]:
                                      method="decision_function")
     predicted = held_out[None, :] > THRESHOLDS[:, None]
     tp = (predicted & y).sum(1)
-    wrong = (predicted & ~y).sum(1) + (~predicted & y).sum(1)
-    f1 = 2 * tp / np.maximum(2 * tp + wrong, 1)
+    false_pos = (predicted & ~y).sum(1)
+    f1 = 2 * tp / np.maximum(2 * tp + false_pos + (~predicted & y).sum(1), 1)
+    f1[tp < MIN_CV_PRECISION * np.maximum(tp + false_pos, 1)] = 0.0
     best = np.nonzero(f1 == f1.max())[0]
     pick = min(best, key=lambda i: (abs(THRESHOLDS[i]), -THRESHOLDS[i]))  # the tie nearest 0
     return float(THRESHOLDS[pick]), float(f1[pick])
