@@ -261,6 +261,16 @@ def test_the_learner_learns_spellings_of_one_topic_as_one_label():
     assert model.labels == ("banking", "football", "volcanology")
 
 
+def test_a_topic_that_cannot_be_predicted_precisely_enough_is_not_learned():
+    records = _synthetic(20)
+    rng = random.Random(5)
+    for r in records:  # "noise" on a random third of the reports: no word signals it
+        if rng.random() < 0.33:
+            r["topics"].append("noise")
+    model = _learner(records).fit()
+    assert model.labels == ("banking", "football", "volcanology")
+
+
 # -- reindex integration -------------------------------------------------------------------
 
 def test_curated_topics_are_kept_and_untagged_reports_get_automatic_ones(tmp_path):
@@ -304,6 +314,28 @@ def test_reindex_tags_learns_and_facets_and_filters_on_auto_topics(mixed_corpus,
         counts = {c.name: c for c in index.topic_counts()}
     assert (counts["volcanology"].curated, counts["volcanology"].auto) == (10, 1)
     assert (counts["espionage and security"].curated, counts["espionage and security"].auto) == (0, 1)
+
+
+def test_learned_topics_never_cross_sources_and_spellings_are_one_value(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    curated = _synthetic(10)
+    for r in curated[:3]:  # banking reports: 3 "Banking ", 7 "banking"
+        r["topics"] = ["Banking "]
+    _write_jsonl(corpus / "curated.jsonl", curated)
+    rng = random.Random(11)
+    _write_jsonl(corpus / "other.jsonl", [
+        {"id": "same", "source": "Synthetic", "title": "", "body": _text(rng, "volcanology"), "topics": []},
+        {"id": "elsewhere", "source": "Elsewhere", "title": "", "body": _text(rng, "volcanology"), "topics": []},
+    ])
+    reindex(corpus, tmp_path / "index", procs=1)
+    found = _all_topics(tmp_path / "index")
+    assert found["other:same"] == ((), ("volcanology",))
+    assert found["other:elsewhere"] == ((), ())  # Elsewhere carries no curated topics: the taxonomy's (none)
+    assert found["curated:s-banking-0"] == (("banking",), ())  # the most used spelling
+    with SearchIndex.open(tmp_path / "index") as index:
+        facet = {v.value: v.count for v in index.search("").facets["topic"]}
+    assert facet["banking"] == 10 and "Banking" not in facet
 
 
 def test_tagging_is_deterministic_full_parallel_and_incremental(mixed_corpus, tmp_path, monkeypatch):
