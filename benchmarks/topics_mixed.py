@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import inspect
-import json
 import os
 import sys
 import time
@@ -46,6 +45,9 @@ from searchapp import topics  # noqa: E402
 from searchapp.corpus import discover, parse_file  # noqa: E402
 from searchapp.report import Report  # noqa: E402
 from searchapp.schema import join_topics  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from topics_bench import write_report  # noqa: E402
 
 COLLECTIONS = ["reuters21578", "cisa-csaf-advisories", "wa-soc-advisories", "crs-reports", "mini-newsgroups"]
 HIDDEN_SHARE = 0.2
@@ -165,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                            "reports hidden", "collections": COLLECTIONS, "hidden_share": HIDDEN_SHARE,
               "target_precision": TARGET_PRECISION, "precision_target_met": met, "cross_source": cross,
               "fit_s": fit_s, "tag_s": tag_s, "results": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"written {args.out}")
+    write_report(args.out, report)
     return 0
 
 
