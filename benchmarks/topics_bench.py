@@ -161,17 +161,23 @@ def main(argv: list[str] | None = None) -> int:
         "limit": args.limit,
         "learner": {"model": "LinearSVC one-vs-rest, sublinear TF-IDF of stemmed terms",
                     "C": topics.SVM_C, "min_label_reports": topics.MIN_LABEL_REPORTS,
-                    "min_cv_f1": topics.MIN_CV_F1, "cv_folds": topics.CV_FOLDS,
+                    "min_cv_f1": topics.MIN_CV_F1, "min_cv_precision": topics.MIN_CV_PRECISION,
+                    "cv_folds": topics.CV_FOLDS,
                     "title_weight": topics.TITLE_WEIGHT, "max_learned_topics": topics.MAX_LEARNED_TOPICS},
         "anchors": [dict(zip(("source", "learner", "categories", "micro_breakeven"), a)) for a in ANCHORS],
         "target_micro_f1": TARGET,
         "results": results,
         "python": platform.python_version(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"written {args.out}")
+    write_report(args.out, report)
     return 0
+
+
+def write_report(path: Path, report: dict) -> None:
+    """The figures as JSON (the folder made if needed), and where they went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"written {path}")
 
 
 if __name__ == "__main__":
