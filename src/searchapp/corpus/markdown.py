@@ -31,10 +31,11 @@ import re
 
 import yaml
 
+from searchapp.corpus.dates import parse_date_prefix
 from searchapp.corpus.files import CorpusFile, corpus_root, read_text, strip_suffix
 from searchapp.corpus.mdtext import drop_link_lines, first_heading, markdown_text, render_html
 from searchapp.corpus.meta import Parsed, finish, read_header_lines
-from searchapp.corpus.native import heading_text, normalize_topics
+from searchapp.corpus.native import DATE_LINE, heading_text, normalize_topics
 from searchapp.errors import CorpusError
 from searchapp.report import Report
 
@@ -147,10 +148,19 @@ def _front_fields(parsed: Parsed, data: dict[str, Any]) -> None:
 
 
 def _title_line(lines: list[str], parsed: Parsed) -> int:
-    """Take a top ``#`` heading as the title; return the index after it (0 if none)."""
+    """Take a top ``#`` heading (or a native ``date <date> <title>`` line) as
+    the title when there is none yet; return the index after it (0 if none)."""
     index = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    if index < len(lines) and _H1.fullmatch(lines[index]):
+    if parsed.title or index >= len(lines):
+        return 0
+    if _H1.fullmatch(lines[index]):
         parsed.take("title", heading_text(lines[index]))
+        return index + 1
+    native = DATE_LINE.fullmatch(lines[index])
+    found, rest = parse_date_prefix(native.group("rest")) if native else (None, "")
+    if found is not None:
+        parsed.take("date", found)
+        parsed.take("title", rest)
         return index + 1
     return 0
 

@@ -34,8 +34,8 @@ _ALLOWED_TAGS = {
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
                        "td": {"align"}, "th": {"align"}, "ol": {"start"}}
-_BLOCK_ENDS = {"paragraph_close", "heading_close", "tr_close", "list_item_close",
-               "blockquote_close", "table_close"}
+_PARAGRAPH_ENDS = {"paragraph_close", "heading_close", "blockquote_close", "table_close"}
+_LINE_ENDS = {"tr_close", "list_item_close"}
 _CELL_ENDS = {"td_close", "th_close"}
 # Emphasis markers left around words (``_Ouellette__``: unbalanced, so not parsed as emphasis).
 _HIDDEN = re.compile(r"</?(?:script|style)\b", re.IGNORECASE)
@@ -92,7 +92,9 @@ def markdown_text(source: str) -> str:
             parts.append(token.content.rstrip("\n") + "\n")
         elif token.type == "html_block":
             parts.append(_html_words(token.content).strip() + "\n")
-        elif token.type in _BLOCK_ENDS:
+        elif token.type in _PARAGRAPH_ENDS:
+            parts.append("\n\n")
+        elif token.type in _LINE_ENDS:
             parts.append("\n")
         elif token.type in _CELL_ENDS:
             parts.append("\t")

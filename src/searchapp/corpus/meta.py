@@ -178,6 +178,7 @@ def _resolve_dates(parsed: Parsed, order: str | None) -> None:
         if problem:
             shown = f"{label}: {value}" if label != name else str(value)
             parsed.warnings.append(ParseWarning(name, shown, problem))
+            parsed.extra.setdefault(name, str(value))  # kept, not lost
         parsed.take(name, found)
     parsed.date_texts.clear()
 

@@ -50,7 +50,7 @@ UNTITLED = "(untitled)"
 # A first line longer than this is a paragraph of a plain text file, not a title.
 _MAX_TITLE_LINE = 200
 
-_DATE_LINE = re.compile(r"\s*date\b\s*:?(?P<rest>.*)", re.IGNORECASE)
+DATE_LINE = re.compile(r"\s*date\b\s*:?(?P<rest>.*)", re.IGNORECASE)
 # "Key: value"; a value starting with "//" is a URL ("https://..."), not a header.
 _HEADER = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z _-]*?)\s*:(?!//)\s*(?P<value>.*)")
 _HEADING = re.compile(r"\s{0,3}#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*")
@@ -210,7 +210,7 @@ class _Fields:
 
 def _first_line(line: str, fields: _Fields, markdown: bool) -> bool:
     """Read the first non-empty line into ``fields``; return whether it was used."""
-    match = _DATE_LINE.fullmatch(line)
+    match = DATE_LINE.fullmatch(line)
     if match:
         found, rest = parse_date_prefix(match.group("rest"))
         if found is not None:
