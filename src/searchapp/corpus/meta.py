@@ -56,6 +56,7 @@ __all__ = [
     "folder_defaults",
     "is_metadata_file",
     "read_header_lines",
+    "read_table_headers",
 ]
 
 FOLDER_FILE = "_folder.toml"
@@ -70,6 +71,8 @@ _HEADER = re.compile(
     r"\s*(?:[-*]\s+)?(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
     r"(?::(?P=mark)|(?P=mark):|:)(?!//)\s*(?P<value>.*?)\s*"
 )
+_TABLE_ROW = re.compile(r"\s*\|\s*(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?):?(?:\*\*|__)?:?\s*\|\s*(?P<value>[^|]*?)\s*\|?\s*")
+MAX_TABLE_LINES = 80
 _HEADER_KEYS = {
     "date": "date", "publication date": "date", "published": "date", "date published": "date",
     "issued": "date", "release date": "date",
@@ -151,6 +154,15 @@ def read_header_lines(lines: list[str], parsed: Parsed) -> int:
         _header_value(parsed, collapse(match.group("key")).lower(), match.group("value"))
         end = index + count + 1
     return end
+
+
+def read_table_headers(lines: list[str], parsed: Parsed) -> None:
+    """Read two-column ``| **Key:** | value`` table rows near the top (a page's
+    overview table) into ``parsed``, for the fields still missing."""
+    for line in lines[:MAX_TABLE_LINES]:
+        match = _TABLE_ROW.fullmatch(line)
+        if match:
+            _header_value(parsed, collapse(match.group("key")).lower(), match.group("value"))
 
 
 def _header_value(parsed: Parsed, key: str, value: str) -> None:
