@@ -23,9 +23,11 @@ __all__ = ["drop_link_lines", "first_heading", "markdown_text", "render_html", "
 
 MAX_NESTING = 100  # markdown-it's own limit on block/inline nesting
 _LINK = r"!?\[[^\]\n]*\]\([^)\n]*\)"
-# A line of links with only separators (|, >, ·, /, -, commas) and numbers between them.
+# A line of links with only separators (|, >, ·, /, -, commas) and numbers between
+# them; a breadcrumb may end in the current page's name ("... > IF10491").
 _LINK_LINE = re.compile(
-    rf"^[ \t]*(?:[-*+][ \t]+)?(?:{_LINK}[ \t|>·/,.\-\d]*)+$\n?", re.MULTILINE
+    rf"^[ \t]*(?:[-*+][ \t]+)?(?:{_LINK}[ \t|>·/,.\-\d]*)+(?:(?<=> )[^\[\]()\n>]{{1,60}})?$\n?",
+    re.MULTILINE
 )
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -38,6 +40,8 @@ _PARAGRAPH_ENDS = {"paragraph_close", "heading_close", "blockquote_close", "tabl
 _LINE_ENDS = {"tr_close", "list_item_close"}
 _CELL_ENDS = {"td_close", "th_close"}
 # Emphasis markers left around words (``_Ouellette__``: unbalanced, so not parsed as emphasis).
+# A link markdown-it left as text (a URL with spaces, as some converters write them).
+_RAW_LINK = re.compile(r"\[([^\[\]\n]*)\]\(https?://[^\n]*?\)(?=[\s.,;:!?\"'\u201d)\]\u2014-]|$)")
 _HIDDEN = re.compile(r"</?(?:script|style)\b", re.IGNORECASE)
 _STRAY_MARKS = re.compile(r"(?<!\w)[_*]+(?=\w)|(?<=\w)[_*]+(?!\w)")
 
@@ -98,7 +102,8 @@ def markdown_text(source: str) -> str:
             parts.append("\n")
         elif token.type in _CELL_ENDS:
             parts.append("\t")
-    lines = (line.strip() for line in "".join(parts).split("\n"))
+    text = _RAW_LINK.sub(r"\1", "".join(parts))
+    lines = (line.strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
