@@ -57,6 +57,7 @@ __all__ = [
     "is_metadata_file",
     "read_header_lines",
     "read_table_headers",
+    "take_header",
 ]
 
 FOLDER_FILE = "_folder.toml"
@@ -163,6 +164,14 @@ def read_table_headers(lines: list[str], parsed: Parsed) -> None:
         match = _TABLE_ROW.fullmatch(line)
         if match:
             _header_value(parsed, collapse(match.group("key")).lower(), match.group("value"))
+
+
+def take_header(parsed: Parsed, key: str, value: str) -> bool:
+    """Use one ``Key: value`` header another reader split off, if it is a known key."""
+    if key not in _HEADER_KEYS:
+        return False
+    _header_value(parsed, key, value)
+    return True
 
 
 def _header_value(parsed: Parsed, key: str, value: str) -> None:

@@ -274,7 +274,7 @@ def parse_text(cf: CorpusFile) -> Report:
     """Parse one native ``.txt`` file, completed by the metadata cascade
     (file-name date, folder defaults, language: :mod:`~searchapp.corpus.meta`)."""
     from searchapp.corpus.files import corpus_root, read_text, strip_suffix
-    from searchapp.corpus.meta import Parsed, finish
+    from searchapp.corpus.meta import Parsed, finish, take_header
 
     report = parse_native(read_text(cf), cf.relpath, strip_suffix(cf.relpath))
     extra = dict(report.extra)
@@ -286,4 +286,7 @@ def parse_text(cf: CorpusFile) -> Report:
     )
     if "date" in extra:  # a date header it could not read: read again with the folder's date order
         parsed.date_texts.append(("date", "date", extra.pop("date")))
+    for key in [k for k, v in extra.items() if isinstance(v, str)]:
+        if take_header(parsed, key, extra[key]):  # Publication Date:, Author(s):, ...
+            del extra[key]
     return finish(parsed, corpus_root(cf), cf.relpath, report.id)
