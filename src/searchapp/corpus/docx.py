@@ -127,6 +127,8 @@ def read_docx(data: bytes, relpath: str) -> Parsed:
         document = docx.Document(io.BytesIO(data))
         lines, heading = _content(document)
     except etree.XMLSyntaxError as e:
+        if "Excessive depth" in str(e):
+            raise CorpusError(relpath, "Word file with XML nested deeper than 256 levels: refused") from e
         raise CorpusError(relpath, f"not a readable Word file (bad XML: {e})") from e
     except (KeyError, ValueError, zipfile.BadZipFile) as e:
         raise CorpusError(relpath, f"not a readable Word file ({e})") from e
