@@ -270,9 +270,27 @@ def folder_defaults(root: Path, relpath: str) -> tuple[dict[str, Any], list[Pars
 
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import _load_identifier  # the shipped model, loaded once per process
+    """py3langid's shipped model, loaded once per process, in memory.
 
-    return _load_identifier(norm_probs=True)
+    py3langid's own loader unpacks the model into a temporary file; a worker
+    must not write outside the index, so the same arrays are read here from
+    an in-memory copy (the one place that knows py3langid's model layout).
+    """
+    import io
+    import lzma
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import _to_array
+
+    with lzma.open(Path(MODEL_DIR) / MODEL_FILE) as source:
+        unpacked = io.BytesIO(source.read())
+    with np.load(unpacked, allow_pickle=False) as data:
+        return LanguageIdentifier(
+            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+            _to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
+            tk_row=_to_array(data["nextmove_row"]),
+        )
 
 
 def detect_language(text: str) -> str | None:
