@@ -100,3 +100,10 @@ def test_blank_scanned_pdf(tmp_path: Path) -> None:
 
 def test_report_page_of_without_pages() -> None:
     assert Report(id="x", title="t", body="b").page_of(0) is None
+
+
+@pytest.mark.skipif(not ocr.ocr_available(), reason="tesseract-ocr is not installed")
+def test_ocr_time_limit_per_page(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ocr, "PAGE_TIMEOUT_S", 0.001)
+    (error,) = parse(tmp_path, "slow.pdf", make_image_pdf(["Scanned"]))
+    assert error.reason == "OCR of a page took longer than 0.001 s: not read"

@@ -1,12 +1,16 @@
-"""Optical character recognition of scanned PDF pages with tesseract (pytesseract).
+"""Optical character recognition of scanned PDF pages with tesseract.
 
-Pages are rendered at :data:`OCR_DPI` and read one by one, each with a time
-limit. Nothing is written to disk but tesseract's own temporary files.
+Pages are rendered at :data:`OCR_DPI` and given to the ``tesseract`` program
+one by one on its standard input (as PNG), the text read from its standard
+output, each page with a time limit. Nothing is written to disk (pytesseract
+would write every page to a temporary file).
 """
 
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
 
 import pypdfium2 as pdfium
 
@@ -28,14 +32,22 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def _read(page: pdfium.PdfPage) -> str:
-    import pytesseract  # imported here: only scanned PDFs need it
-
-    image = page.render(scale=OCR_DPI / 72).to_pil()
+def _read(page: pdfium.PdfPage, relpath: str) -> str:
+    image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+    png = io.BytesIO()
     try:
-        return pytesseract.image_to_string(image, timeout=PAGE_TIMEOUT_S).strip()
+        image.save(png, "PNG")
     finally:
         image.close()
+    try:
+        done = subprocess.run(["tesseract", "stdin", "stdout", "--dpi", str(OCR_DPI)], input=png.getvalue(),
+                              capture_output=True, timeout=PAGE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise CorpusError(relpath, f"OCR of a page took longer than {PAGE_TIMEOUT_S} s: not read") from e
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        raise CorpusError(relpath, f"OCR failed (tesseract exit status {done.returncode}: {detail[0]})")
+    return done.stdout.decode("utf-8", "replace").strip()
 
 
 def ocr_pages(pdf: pdfium.PdfDocument, relpath: str) -> list[str]:
@@ -50,9 +62,9 @@ def ocr_pages(pdf: pdfium.PdfDocument, relpath: str) -> list[str]:
     if len(pdf) > MAX_OCR_PAGES:
         raise CorpusError(relpath, f"scanned PDF of {len(pdf):,} pages: OCR is limited to {MAX_OCR_PAGES} pages")
     try:
-        texts = [_read(pdf[number]) for number in range(len(pdf))]
-    except (RuntimeError, OSError) as e:  # TesseractError, its timeout (a RuntimeError too)
-        raise CorpusError(relpath, f"OCR failed: {e}") from e
+        texts = [_read(pdf[number], relpath) for number in range(len(pdf))]
+    except OSError as e:
+        raise CorpusError(relpath, f"OCR failed: {e.strerror or e}") from e
     if not any(text.strip() for text in texts):
         raise CorpusError(relpath, "PDF without a text layer, and OCR found no text in it")
     return texts
