@@ -60,6 +60,13 @@ def test_author_information_block(tmp_path: Path) -> None:
     assert report.authors == ("Zachary T. Neuhofer", "Jane Q. Roe")
 
 
+def test_byline_authors(tmp_path: Path) -> None:
+    last = [(11, "The end of the text."), (10, "Gene Falk, Specialist in Social Policy"),
+            (10, "Kara Clifford Billings, Analyst in Social Policy"), (10, "Odesa, Ukraine, is a port.")]
+    (report,) = parse(tmp_path, "r.pdf", make_pdf([FIRST_PAGE, last]))
+    assert report.authors == ("Gene Falk", "Kara Clifford Billings")
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

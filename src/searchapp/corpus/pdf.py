@@ -44,6 +44,9 @@ _IMPLAUSIBLE_AUTHOR = re.compile(r"(?i)^(?:user|admin(?:istrator)?|owner|author|
 _PDF_DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})(\d{2})")
 _DATE_LINE = re.compile(r"(?i)\s*(?:(?:updated|published|revised|issued)\s*:?\s*)?(?P<date>.*)")
 _AUTHOR_BLOCK_END = re.compile(r"(?i)^(?:disclaimer|acknowledg(?:e)?ments?|footnotes|notes)$")
+_ROLES = ("Specialist", "Analyst", "Legislative", "Attorney", "Senior", "Section", "Research", "Coordinator",
+          "Director", "Manager", "Fellow", "Professor", "Economist", "Librarian", "Acting", "Assistant")
+_BYLINE = re.compile(r"\s*(?P<name>[A-Z][\w.'\u2019-]+(?: [A-Z][\w.'\u2019-]*){1,4}), (?:%s)\b.{0,80}" % "|".join(_ROLES))
 _NOT_TITLE = re.compile(r"(?i)^(?:https?://\S+|\S+\.(?:gov|com|org)\S*|[\W\d_]*)$")
 
 
@@ -123,6 +126,15 @@ def block_authors(page_texts: list[str]) -> list[str]:
     return []
 
 
+def byline_authors(page_texts: list[str]) -> list[str]:
+    """Names in ``Name, Role`` byline lines near the end (``Gene Falk, Specialist
+    in Social Policy``), as short reports end."""
+    names: list[str] = []
+    for text in page_texts[-2:]:
+        names += [m.group("name") for m in map(_BYLINE.fullmatch, text.split("\n")) if m]
+    return list(dict.fromkeys(names))
+
+
 def _info_date(value: str | None) -> dt.date | None:
     match = _PDF_DATE.match(value or "")
     if not match:
@@ -181,7 +193,7 @@ def read_pdf(data: bytes, relpath: str) -> Parsed:
             lines = _line_sizes(pdf[0])
             parsed.take("title", heading_title(lines))
             parsed.take("date", stated_date(lines))
-        parsed.take("authors", block_authors(page_texts))
+        parsed.take("authors", block_authors(page_texts) or byline_authors(page_texts))
         parsed.take("date", _info_date(parsed.extra.get("pdf_created")))
         return parsed
     finally:
