@@ -75,3 +75,17 @@ def make_image_pdf(lines: list[str]) -> bytes:
 ENCRYPT = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /Length 40 /P -4 "
            b"/O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> >> /ID [<00112233445566778899aabbccddeeff> "
            b"<00112233445566778899aabbccddeeff>] ")
+
+
+def parse_files(folder, files: dict) -> list:
+    """Write ``files`` (relative name -> text or bytes) under ``folder``, then
+    discover and parse the whole folder: every Report and CorpusError, in order."""
+    from searchapp.corpus import discover, parse_file
+
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    found, errors = discover(folder)
+    assert errors == []
+    return [item for cf in found for item in parse_file(cf)]

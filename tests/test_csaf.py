@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus import discover, parse_file
+from tests.make_files import parse_files
 
 ADVISORY = {
     "document": {
@@ -29,11 +29,8 @@ ADVISORY = {
 }
 
 
-def parse(folder: Path, name: str, data: str) -> list:
-    (folder / name).write_text(data)
-    files, errors = discover(folder)
-    assert errors == []
-    return [item for cf in files for item in parse_file(cf)]
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
 
 
 def test_advisory_fields(tmp_path: Path) -> None:

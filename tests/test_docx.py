@@ -10,7 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from searchapp.corpus import discover, parse_file
+from tests.make_files import parse_files
 
 
 def make_docx(title: str = "Quarterly threat review") -> bytes:
@@ -30,11 +30,8 @@ def make_docx(title: str = "Quarterly threat review") -> bytes:
     return out.getvalue()
 
 
-def parse(folder: Path, name: str, data: bytes) -> list:
-    (folder / name).write_bytes(data)
-    files, errors = discover(folder)
-    assert errors == []
-    return [item for cf in files for item in parse_file(cf)]
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
 
 
 def test_paragraphs_headings_tables_and_properties(tmp_path: Path) -> None:

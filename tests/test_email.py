@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus import discover, parse_file
 from searchapp.corpus.email import safe_name
 from searchapp.errors import CorpusError
-from searchapp.report import Report
-from tests.make_files import make_pdf
+from tests.make_files import make_pdf, parse_files
 
 
 def make_eml(attachments=(), html: bool = False) -> bytes:
@@ -30,12 +28,8 @@ def make_eml(attachments=(), html: bool = False) -> bytes:
     return bytes(message)
 
 
-def parse(folder: Path, name: str, data: bytes) -> list:
-    (folder / name).parent.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    files, errors = discover(folder)
-    assert errors == []
-    return [item for cf in files for item in parse_file(cf)]
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
 
 
 def test_message_fields(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus import discover, parse_file
+from tests.make_files import parse_files
 
 PARAGRAPH = "Russian forces shifted their drone attacks to the Black Sea ports during the week. " * 6
 PAGE = f"""<!DOCTYPE html><html lang="en"><head><title>Drones | Site X</title>
@@ -20,12 +20,8 @@ PAGE = f"""<!DOCTYPE html><html lang="en"><head><title>Drones | Site X</title>
 <footer>Copyright 2024 Site X. All rights reserved.</footer></body></html>"""
 
 
-def parse(folder: Path, name: str, data: str | bytes) -> list:
-    path = folder / name
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    files, errors = discover(folder)
-    assert errors == []
-    return [item for cf in files for item in parse_file(cf)]
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
 
 
 def test_main_text_and_metadata(tmp_path: Path) -> None:

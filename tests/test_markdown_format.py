@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from searchapp.corpus import discover, parse_file
+from tests.make_files import parse_files
 from searchapp.corpus.mdtext import drop_link_lines, markdown_text, render_html
 from searchapp.report import ParseWarning
 
@@ -30,13 +30,7 @@ The court in _Ouellette__ v. Mills_ held it, see [the ruling](https://law.exampl
 
 
 def parse(folder: Path, files: dict[str, str]) -> list:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    found, errors = discover(folder)
-    assert errors == []
-    return [item for cf in found for item in parse_file(cf)]
+    return parse_files(folder, files)
 
 
 def test_crs_like_markdown_with_folder_date_order(tmp_path: Path) -> None:

@@ -7,19 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus import discover, parse_file
 from searchapp.corpus.meta import detect_language, filename_date
 from searchapp.report import ParseWarning
+from tests.make_files import parse_files
 
 
 def parse(folder: Path, files: dict[str, str]) -> dict:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    found, errors = discover(folder)
-    assert errors == []
-    return {item.id: item for cf in found for item in parse_file(cf)}
+    return {item.id: item for item in parse_files(folder, files)}
 
 
 @pytest.mark.parametrize(

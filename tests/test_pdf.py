@@ -7,19 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus import discover, parse_file
 from searchapp.corpus import ocr
 from searchapp.report import Report
-from tests.make_files import ENCRYPT, make_image_pdf, make_pdf
+from tests.make_files import ENCRYPT, make_image_pdf, make_pdf, parse_files
 
 
-def parse(folder: Path, name: str, data: bytes) -> list:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    files, errors = discover(folder)
-    assert errors == []
-    return [item for cf in files for item in parse_file(cf)]
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
 
 
 FIRST_PAGE = [(10, "https://example.org"), (10, "Updated April 10, 2026"), (24, "Drone Attacks on"),
