@@ -30,11 +30,10 @@ def _message(data: bytes, shown: str) -> Parsed:
 
 
 def _markdown(data: bytes, shown: str) -> Parsed:
-    from searchapp.corpus.mdtext import drop_link_lines, first_heading, markdown_text, render_html
+    from searchapp.corpus.mdtext import convert, drop_link_lines
 
-    source = drop_link_lines(decode_text(data, shown))
-    return Parsed(body=markdown_text(source), format="markdown", html=render_html(source),
-                  title=first_heading(source))
+    body, html, heading = convert(drop_link_lines(decode_text(data, shown)))
+    return Parsed(body=body, format="markdown", html=html, title=heading)
 
 
 _READERS: dict[str, Callable[[bytes, str], Parsed]] = {

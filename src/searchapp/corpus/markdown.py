@@ -33,7 +33,7 @@ import yaml
 
 from searchapp.corpus.dates import parse_date_prefix
 from searchapp.corpus.files import CorpusFile, corpus_root, read_text, strip_suffix
-from searchapp.corpus.mdtext import drop_link_lines, first_heading, markdown_text, render_html
+from searchapp.corpus.mdtext import convert, drop_link_lines
 from searchapp.corpus.meta import Parsed, finish, read_header_lines, read_table_headers
 from searchapp.corpus.native import DATE_LINE, heading_text, normalize_topics
 from searchapp.errors import CorpusError
@@ -181,7 +181,6 @@ def parse_markdown(cf: CorpusFile) -> Report:
     start += read_header_lines(lines[start:], parsed)
     read_table_headers(lines[start:], parsed)
     source = drop_link_lines("\n".join(lines[start:]))
-    parsed.take("title", first_heading(source))
-    parsed.body = markdown_text(source)
-    parsed.html = render_html(source)
+    parsed.body, parsed.html, heading = convert(source)
+    parsed.take("title", heading)
     return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))

@@ -19,7 +19,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-__all__ = ["drop_link_lines", "first_heading", "markdown_text", "render_html", "strip_emphasis_marks"]
+__all__ = ["convert", "drop_link_lines", "first_heading", "markdown_text", "render_html", "strip_emphasis_marks"]
 
 MAX_NESTING = 100  # markdown-it's own limit on block/inline nesting
 _LINK = r"!?\[[^\]\n]*\]\([^)\n]*\)"
@@ -86,10 +86,20 @@ def _html_words(fragment: str) -> str:
     return html_module.unescape(nh3.clean(fragment, tags=set()))
 
 
+def convert(source: str) -> tuple[str, str, str | None]:
+    """Parse once: (:func:`markdown_text`, :func:`render_html`, :func:`first_heading`)."""
+    tokens = _parser().parse(source)
+    return _text_of(tokens), _html_of(tokens), _heading_of(tokens)
+
+
 def markdown_text(source: str) -> str:
     """The text of a Markdown document without its syntax, blocks separated by newlines."""
+    return _text_of(_parser().parse(source))
+
+
+def _text_of(tokens: list[Token]) -> str:
     parts: list[str] = []
-    for token in _parser().parse(source):
+    for token in tokens:
         if token.type == "inline":
             parts.append(strip_emphasis_marks(_inline_text(token)))
         elif token.type in ("fence", "code_block"):
@@ -110,7 +120,12 @@ def markdown_text(source: str) -> str:
 def render_html(source: str) -> str:
     """The document as HTML safe to put in a page: no script, no event handlers,
     only http(s)/mailto links, each ``rel="noopener nofollow"``."""
-    raw = _parser().render(source)
+    return _html_of(_parser().parse(source))
+
+
+def _html_of(tokens: list[Token]) -> str:
+    md = _parser()
+    raw = md.renderer.render(tokens, md.options, {})
     return nh3.clean(
         raw,
         tags=_ALLOWED_TAGS,
@@ -122,7 +137,10 @@ def render_html(source: str) -> str:
 
 def first_heading(source: str) -> str | None:
     """The text of the first level-1 heading, else of the first heading, or ``None``."""
-    tokens = _parser().parse(source)
+    return _heading_of(_parser().parse(source))
+
+
+def _heading_of(tokens: list[Token]) -> str | None:
     found = None
     for number, token in enumerate(tokens[:-1]):
         if token.type == "heading_open":

@@ -153,7 +153,9 @@ def _info(parsed: Parsed, pdf: pdfium.PdfDocument) -> None:
     author = collapse(info.get("Author", ""))
     if author and not _IMPLAUSIBLE_AUTHOR.match(author):
         parsed.take("authors", [a.strip() for a in re.split(r"[;,]| and ", author) if a.strip()])
-    parsed.extra["pdf_created"] = str(_info_date(info.get("CreationDate")) or "") or None
+    created = _info_date(info.get("CreationDate"))
+    if created is not None:
+        parsed.extra["pdf_created"] = created.isoformat()
     parsed.take("updated", _info_date(info.get("ModDate")))
 
 
