@@ -41,7 +41,7 @@ _LINE_ENDS = {"tr_close", "list_item_close"}
 _CELL_ENDS = {"td_close", "th_close"}
 # Emphasis markers left around words (``_Ouellette__``: unbalanced, so not parsed as emphasis).
 # A link markdown-it left as text (a URL with spaces, as some converters write them).
-_RAW_LINK = re.compile(r"\[([^\[\]\n]*)\]\(https?://[^\n]*?\)(?=[\s.,;:!?\"'\u201d)\]\u2014-]|$)")
+_RAW_LINK = re.compile(r"\[([^\[\]\n]{0,300})\]\(https?://[^\n\[\]]{0,400}?\)(?=[\s.,;:!?\"'\u201d)\]\u2014-]|$)")
 _HIDDEN = re.compile(r"</?(?:script|style)\b", re.IGNORECASE)
 _STRAY_MARKS = re.compile(r"(?<!\w)[_*]+(?=\w)|(?<=\w)[_*]+(?!\w)")
 

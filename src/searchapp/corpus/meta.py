@@ -72,7 +72,8 @@ _HEADER = re.compile(
     r"\s*(?:[-*]\s+)?(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
     r"(?::(?P=mark)|(?P=mark):|:)(?!//)\s*(?P<value>.*?)\s*"
 )
-_TABLE_ROW = re.compile(r"\s*\|\s*(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?):?(?:\*\*|__)?:?\s*\|\s*(?P<value>[^|]*?)\s*\|?\s*")
+_TABLE_ROW = re.compile(r"\|\s*(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?):?(?:\*\*|__)?:?\s*\|(?P<value>[^|]*)\|?")
+MAX_HEADER_LINE = 300  # longer lines are text, not headers (and keep the patterns fast)
 MAX_TABLE_LINES = 80
 _HEADER_KEYS = {
     "date": "date", "publication date": "date", "published": "date", "date published": "date",
@@ -149,7 +150,7 @@ def read_header_lines(lines: list[str], parsed: Parsed) -> int:
         index += 1
     end = 0
     for count, line in enumerate(lines[index:]):
-        match = _HEADER.fullmatch(line) if count < MAX_HEADER_LINES else None
+        match = _HEADER.fullmatch(line) if count < MAX_HEADER_LINES and len(line) <= MAX_HEADER_LINE else None
         if match is None:
             break
         _header_value(parsed, collapse(match.group("key")).lower(), match.group("value"))
@@ -161,7 +162,8 @@ def read_table_headers(lines: list[str], parsed: Parsed) -> None:
     """Read two-column ``| **Key:** | value`` table rows near the top (a page's
     overview table) into ``parsed``, for the fields still missing."""
     for line in lines[:MAX_TABLE_LINES]:
-        match = _TABLE_ROW.fullmatch(line)
+        line = line.strip()
+        match = _TABLE_ROW.fullmatch(line) if line.startswith("|") and len(line) <= MAX_HEADER_LINE else None
         if match:
             _header_value(parsed, collapse(match.group("key")).lower(), match.group("value"))
 
