@@ -55,7 +55,10 @@ def _crs_truth(crs: Path) -> dict[str, dict]:
 
 
 def _truth_of(stem: str, truth: dict[str, dict]) -> dict | None:
-    """``IF10491.14`` by name; ``IF11755`` (no version in the file name) by report number."""
+    """``IF10491.14`` or ``IF13199v1-title`` by number and version; ``IF11755``
+    (no version in the file name) by report number."""
+    named = re.match(r"([A-Z]*\d+(?:-\d+)?)v(\d+)-", stem)
+    stem = f"{named[1]}.{named[2]}" if named else stem
     if stem in truth:
         return truth[stem]
     matches = [v for k, v in truth.items() if k.split(".")[0] == stem and "title" in v]
@@ -82,7 +85,7 @@ def test_crs_pdfs_agree_with_the_ground_truth(shared_corpora: Path, crs_pdfs) ->
     authors = sum(_surnames(r.authors) == _surnames(t["authors"]) for r, t in with_authors)
     print(f"\nCRS PDFs: {len(known)} with ground truth; titles {titles}, dates {dates}, "
           f"authors {authors} of {len(with_authors)}")
-    assert len(known) >= 84  # the CSV listings and JSONL records name 84 of the 93
+    assert len(known) >= 91  # two PDFs are versions the CSV listings and JSONL records do not name
     assert titles >= 0.95 * len(known) and dates >= 0.95 * len(known)
     assert authors >= 0.95 * len(with_authors)
 
