@@ -64,7 +64,7 @@ FOLDER_FILE = "_folder.toml"
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_META_BYTES = 64 * 1024
 MAX_HEADER_LINES = 30
-_LANGUAGE_SAMPLE = 4000  # characters of the body the language is detected from
+_LANGUAGE_SAMPLE = 2000  # characters of the body the language is detected from
 _MIN_LANGUAGE_LETTERS = 40
 
 # "Key: value", "**Key:** value", "**Key**: value", "__Key:__ value"
