@@ -25,7 +25,7 @@ from searchapp.report import UNKNOWN_SOURCE, Report
 
 DATA = Path(__file__).resolve().parent / "data" / "corpus"
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "000_f5f54ec963f47618.txt"
-EXPECTED = "(expected .txt, .md, .markdown, .jsonl, .jsonl.gz)"
+EXPECTED = "(expected .txt, .md, .markdown, .jsonl, .jsonl.gz, .pdf, .html, .htm, .docx, .doc, .odt, .rtf, .eml, .msg, .json)"
 
 
 # --- helpers ---------------------------------------------------------------
@@ -172,7 +172,10 @@ def test_test_corpus_gzip_is_deterministic() -> None:
 
 
 def test_public_constants() -> None:
-    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".markdown", ".jsonl", ".jsonl.gz")
+    assert SUPPORTED_SUFFIXES == (
+        ".txt", ".md", ".markdown", ".jsonl", ".jsonl.gz",
+        ".pdf", ".html", ".htm", ".docx", ".doc", ".odt", ".rtf", ".eml", ".msg", ".json",
+    )
     assert MAX_FILE_BYTES == 50 * 1024 * 1024
 
 
@@ -421,7 +424,7 @@ def test_markdown_front_matter(tmp_path: Path) -> None:
     assert report.id == "a/r"
     assert (report.title, report.date, report.source) == ("Spaced title", dt.date(2024, 7, 28), "CISA")
     assert report.topics == ("ransomware", "energy")
-    assert report.body == "# Heading\n\nBody text."
+    assert report.body == "Heading\n\nBody text."  # indexed without Markdown syntax
     assert report.extra == {
         "tags": ["ignored-because-topics"],
         "published": "2024-07-29",
@@ -621,7 +624,7 @@ def test_not_a_gzip_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("notes.xyz", "'.xyz'"), ("data.tar.gz", "'.tar.gz'"), ("report.PDF", "'.PDF'"), ("Makefile", "without an extension")],
+    [("notes.xyz", "'.xyz'"), ("data.tar.gz", "'.tar.gz'"), ("report.PPTX", "'.PPTX'"), ("Makefile", "without an extension")],
 )
 def test_unsupported_suffix(tmp_path: Path, name: str, shown: str) -> None:
     write(tmp_path, f"sub/{name}", "text")

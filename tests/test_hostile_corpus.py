@@ -32,7 +32,8 @@ from searchapp.cli import main as cli_main
 from searchapp.corpus import MAX_FILE_BYTES
 
 MIB = 1024 * 1024
-EXPECTED_TYPES = "(expected .txt, .md, .markdown, .jsonl, .jsonl.gz)"
+EXPECTED_TYPES = ("(expected .txt, .md, .markdown, .jsonl, .jsonl.gz, .pdf, .html, .htm, .docx, .doc, "
+                  ".odt, .rtf, .eml, .msg, .json)")
 
 
 def write(root: Path, relpath: str | bytes, content: str | bytes) -> Path:
@@ -148,7 +149,7 @@ def build_hostile_corpus(root: Path, outside: Path) -> dict[tuple[str, int | Non
     with open(root / "bad" / "huge.txt", "wb") as f:  # 200 MB, sparse: no disk used
         f.truncate(200 * MIB)
     rejected[("bad/huge.txt", None)] = "file too large: 200.0 MiB (limit 50.0 MiB)"
-    for name, shown in (("notes.pdf", "'.pdf'"), ("README", "without an extension"),
+    for name, shown in (("notes.pptx", "'.pptx'"), ("README", "without an extension"),
                         ("archive.tar.gz", "'.tar.gz'")):
         bad(f"bad/{name}", b"whatever", f"unsupported file type {shown} {EXPECTED_TYPES}")
 

@@ -133,7 +133,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(corpus, tmp_path):
         "binary.txt: binary file, not text",
         "latin1.txt: not UTF-8 text: invalid byte 0xe9 at offset 19",
         "broken.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes at column 2",
-        "notes.pdf: unsupported file type '.pdf' (expected .txt, .md, .markdown, .jsonl, .jsonl.gz)",
+        "notes.pdf: not a readable PDF (corrupt or truncated): Failed to load document (PDFium: Data format error).",
     ])
 
 

@@ -6,42 +6,75 @@
 
 Formats, one module each: ``.txt`` (:mod:`~searchapp.corpus.native`), ``.md`` /
 ``.markdown`` (:mod:`~searchapp.corpus.markdown`), ``.jsonl`` / ``.jsonl.gz``
-(:mod:`~searchapp.corpus.jsonl`). Bad content never raises here: it comes back
-as :class:`~searchapp.errors.CorpusError` items, so that one bad file (or line)
+(:mod:`~searchapp.corpus.jsonl`), ``.pdf`` (:mod:`~searchapp.corpus.pdf`),
+``.html`` / ``.htm`` (:mod:`~searchapp.corpus.html`), ``.docx``
+(:mod:`~searchapp.corpus.docx`), ``.eml`` / ``.msg``
+(:mod:`~searchapp.corpus.email`), CSAF ``.json`` (:mod:`~searchapp.corpus.csaf`).
+``.doc``, ``.odt`` and ``.rtf`` are recognised and rejected with a reason.
+Every format's metadata is completed the same way (:mod:`~searchapp.corpus.meta`).
+Bad content never raises here: it comes back as
+:class:`~searchapp.errors.CorpusError` items, so that one bad file (or line)
 costs only itself.
+
+Each format's parser is one function of a :class:`CorpusFile`
+(:data:`PARSERS`), so that a worker process can run it under a time limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from searchapp.corpus.csaf import parse_csaf
 from searchapp.corpus.dates import parse_date, parse_date_prefix
+from searchapp.corpus.docx import parse_docx, unconverted
+from searchapp.corpus.email import parse_eml, parse_msg
 from searchapp.corpus.files import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
     CorpusFile,
     discover,
-    read_text,
-    strip_suffix,
     suffix_of,
     unsupported,
 )
+from searchapp.corpus.html import parse_html
 from searchapp.corpus.jsonl import parse_jsonl
 from searchapp.corpus.markdown import parse_markdown
-from searchapp.corpus.native import parse_native
+from searchapp.corpus.native import parse_text
+from searchapp.corpus.pdf import parse_pdf
 from searchapp.errors import CorpusError
-from searchapp.report import Report
+from searchapp.report import ParseWarning, Report
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "PARSERS",
     "SUPPORTED_SUFFIXES",
     "CorpusFile",
+    "ParseWarning",
     "discover",
     "parse_date",
     "parse_date_prefix",
     "parse_file",
 ]
+
+Parser = Callable[[CorpusFile], "Report | list[Report]"]
+
+# suffix -> parser of one file: a Report, or a list (a message and its attachments).
+PARSERS: dict[str, Parser] = {
+    ".txt": parse_text,
+    ".md": parse_markdown,
+    ".markdown": parse_markdown,
+    ".pdf": parse_pdf,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".docx": parse_docx,
+    ".doc": unconverted,
+    ".odt": unconverted,
+    ".rtf": unconverted,
+    ".eml": parse_eml,
+    ".msg": parse_msg,
+    ".json": parse_csaf,
+}
 
 
 def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
@@ -49,7 +82,8 @@ def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
 
     Yields a :class:`Report` for every good report and a :class:`CorpusError`
     (``path`` = the relative path, ``line`` set for JSON Lines) for whatever is
-    rejected: the whole file, or one line of a JSON Lines file.
+    rejected: the whole file, or one line of a JSON Lines file. An e-mail
+    yields its message, then its attachments.
 
     :param cf: a file from :func:`discover`.
     """
@@ -57,15 +91,13 @@ def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
     if suffix in (".jsonl", ".jsonl.gz"):
         yield from parse_jsonl(cf)
         return
-    if suffix not in (".txt", ".md", ".markdown"):
+    parser = PARSERS.get(suffix or "")
+    if parser is None:
         yield unsupported(cf.relpath)
         return
     try:
-        text = read_text(cf)
-        report_id = strip_suffix(cf.relpath)
-        if suffix == ".txt":
-            yield parse_native(text, cf.relpath, report_id)
-        else:
-            yield parse_markdown(text, cf.relpath, report_id)
+        result = parser(cf)
     except CorpusError as e:
         yield e
+        return
+    yield from (result if isinstance(result, list) else [result])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["parse_date", "parse_date_prefix", "MIN_YEAR", "MAX_YEAR"]
+__all__ = ["DATE_ORDERS", "parse_date", "parse_date_prefix", "read_date", "MIN_YEAR", "MAX_YEAR"]
 
 MIN_YEAR = 1000
 MAX_YEAR = 9999
@@ -143,3 +143,47 @@ def parse_date_prefix(text: str) -> tuple[dt.date | None, str]:
     if separator:
         rest = rest[separator.end() :]
     return found, rest.strip()
+
+
+# 04/13/2026, 31-12-2024: which number is the month depends on who wrote it.
+_NUMERIC = re.compile(r"\s*(?P<a>\d{1,2})[/-](?P<b>\d{1,2})[/-](?P<year>\d{4})" + _TIME + r"\s*")
+DATE_ORDERS = ("month-first", "day-first")
+_UNKNOWN_ORDER = (
+    "day and month order unknown: write it as YYYY-MM-DD, or set "
+    'date_order = "month-first" (or "day-first") in _folder.toml'
+)
+_UNREADABLE = "not a date searchapp reads: write it as YYYY-MM-DD"
+
+
+def read_date(value: object, order: str | None = None) -> tuple[dt.date | None, str | None]:
+    """Read a date as :func:`parse_date` does, and say why when it cannot.
+
+    Numeric dates with slashes or dashes (``04/13/2026``) are read only when
+    ``order`` says which number is the month: never guessed, even when only
+    one reading is possible, so that a folder's dates are read one way.
+
+    >>> read_date("04/13/2026", "month-first")
+    (datetime.date(2026, 4, 13), None)
+    >>> read_date("31/12/2024")[1].startswith("day and month order unknown")
+    True
+
+    :param order: ``"month-first"``, ``"day-first"`` or ``None``.
+    :returns: ``(date, None)``, or ``(None, reason)``; ``(None, None)`` for an
+        empty value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    found = parse_date(value)  # type: ignore[arg-type]
+    if found is not None:
+        return found, None
+    match = _NUMERIC.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None, _UNREADABLE
+    if order not in DATE_ORDERS:
+        return None, _UNKNOWN_ORDER
+    a, b = int(match.group("a")), int(match.group("b"))
+    month, day = (a, b) if order == "month-first" else (b, a)
+    try:
+        return dt.date(int(match.group("year")), month, day), None
+    except ValueError:
+        return None, f"not a possible date when read {order}"

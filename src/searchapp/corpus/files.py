@@ -29,7 +29,9 @@ __all__ = [
     "iter_lines",
     "open_binary",
     "os_reason",
+    "read_bytes",
     "read_text",
+    "corpus_root",
     "size_text",
     "strip_suffix",
     "suffix_of",
@@ -37,7 +39,15 @@ __all__ = [
     "utf8_problem",
 ]
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".markdown", ".jsonl", ".jsonl.gz")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (
+    ".txt", ".md", ".markdown", ".jsonl", ".jsonl.gz",
+    ".pdf", ".html", ".htm", ".docx", ".doc", ".odt", ".rtf", ".eml", ".msg", ".json",
+)
+# Read only to say why they are not read (no converter installed).
+UNCONVERTED_SUFFIXES: tuple[str, ...] = (".doc", ".odt", ".rtf")
+# Folder defaults and sidecars (searchapp.corpus.meta): metadata, not reports.
+_METADATA_NAMES = ("_folder.toml",)
+_METADATA_SUFFIX = ".meta.toml"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # 50 MiB: per text file, and per JSON line
 SNIFF_BYTES = 8192  # how much of the start is looked at for NUL bytes
 
@@ -137,6 +147,8 @@ class _Walk:
             return
         if stat.S_ISDIR(info.st_mode):
             self.folder(Path(entry.path), relpath, ancestors | {real or os.path.realpath(entry.path)})
+        elif entry.name in _METADATA_NAMES or entry.name.lower().endswith(_METADATA_SUFFIX):
+            return  # read by the parsers as folder defaults and sidecars
         elif not stat.S_ISREG(info.st_mode):
             self.errors.append(CorpusError(relpath, "not a regular file"))
         elif suffix_of(entry.name) is None:
@@ -317,3 +329,34 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
         while data and not data.endswith(b"\n"):
             data = stream.readline(_MIB)
         yield number, None
+
+
+def read_bytes(cf: CorpusFile, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a whole binary file (PDF, DOCX, e-mail), at most ``limit`` bytes.
+
+    :raises CorpusError: if the file is larger than ``limit``, empty, is not
+        the file discovery found, or cannot be read.
+    """
+    try:
+        with open(cf.path, "rb") as f:
+            size = check_identity(cf, f.fileno()).st_size
+            if size > limit:
+                raise CorpusError(cf.relpath, _over(size, limit))
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise CorpusError(cf.relpath, os_reason(e)) from e
+    if len(data) > limit:  # it grew since it was measured
+        raise CorpusError(cf.relpath, _over(len(data), limit))
+    if not data:
+        raise CorpusError(cf.relpath, "empty file")
+    return data
+
+
+def _over(size: int, limit: int) -> str:
+    return f"file too large: {size_text(size)} (limit {size_text(limit)})"
+
+
+def corpus_root(cf: CorpusFile) -> Path:
+    """The corpus folder ``cf`` was found in (its path without the relative path)."""
+    path = str(cf.path)
+    return Path(path[: len(path) - len(cf.relpath)] or ".")

@@ -14,7 +14,11 @@
 Front matter keys: ``title``, ``date``, ``source``, ``topics`` (a list or a
 comma-separated string; ``tags`` is used when there are no ``topics``),
 ``url``, ``author``. Other keys go to ``Report.extra``, as JSON-able values.
-A file without front matter is read like the native format.
+Without front matter, a ``#`` heading on the first line is the title, and
+``Key: value`` header lines after it (``**Publication Date:** 04/13/2026``) are
+read as :mod:`~searchapp.corpus.meta` describes; without any, the first ``#``
+heading is the title. The body is indexed without Markdown syntax and rendered
+as safe HTML for the report page (:mod:`~searchapp.corpus.mdtext`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,15 @@ import datetime as dt
 import json
 from typing import Any
 
+import re
+
 import yaml
 
-from searchapp.corpus.dates import parse_date
-from searchapp.corpus.native import heading_text, make_report, parse_native
+from searchapp.corpus.dates import parse_date_prefix
+from searchapp.corpus.files import CorpusFile, corpus_root, read_text, strip_suffix
+from searchapp.corpus.mdtext import convert, drop_link_lines
+from searchapp.corpus.meta import Parsed, finish, read_header_lines, read_table_headers
+from searchapp.corpus.native import DATE_LINE, heading_text, normalize_topics
 from searchapp.errors import CorpusError
 from searchapp.report import Report
 
@@ -36,7 +45,8 @@ MAX_DEPTH = 64  # nesting of front matter values
 MAX_NODES = 100_000  # values in front matter (YAML aliases can multiply them)
 _DELIMITER = "---"
 _CLOSERS = ("---", "...")
-_KNOWN = frozenset({"title", "date", "source", "topics", "tags", "url", "author"})
+_KNOWN = frozenset({"title", "date", "source", "topics", "tags", "url", "author", "authors"})
+_H1 = re.compile(r"\s{0,3}#(?:\s+.*|\s*)")
 
 
 class _TooComplex(Exception):
@@ -125,34 +135,52 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _first_heading(body: str) -> str | None:
-    return next((h for h in map(heading_text, body.split("\n")) if h), None)
-
-
-def parse_markdown(text: str, relpath: str, report_id: str) -> Report:
-    """Parse one Markdown report.
-
-    :param text: the decoded file, ``\\n`` newlines.
-    :raises CorpusError: for front matter that is not valid YAML key/value pairs.
-    """
-    front, body, first_line = split_front_matter(text, relpath)
-    if front is None:
-        return parse_native(text, relpath, report_id, markdown=True)
-    data = _load_yaml(front, relpath, first_line)
+def _front_fields(parsed: Parsed, data: dict[str, Any]) -> None:
+    """Front matter keys into ``parsed``; the others go to ``parsed.extra``."""
     used = _KNOWN - ({"tags"} if "topics" in data else set())  # tags: topics' alias
-    extra = {key: value for key, value in data.items() if key not in used}
-    date = parse_date(data.get("date"))
-    if date is None and data.get("date") not in (None, ""):
-        extra["date"] = data["date"]  # kept, not lost
-    return make_report(
-        report_id=report_id,
-        path=relpath,
-        title=_text(data.get("title")) or _first_heading(body),
-        body=body,
-        date=date,
-        source=_text(data.get("source")),
-        topics=data["topics"] if "topics" in data else data.get("tags"),
-        url=_text(data.get("url")),
-        author=_text(data.get("author")),
-        extra=extra,
-    )
+    parsed.extra.update({key: value for key, value in data.items() if key not in used})
+    for key in ("title", "source", "url"):
+        parsed.take(key, _text(data.get(key)))
+    parsed.take("date", _text(data.get("date")))
+    authors = data.get("authors", data.get("author"))
+    parsed.take("authors", [_text(a) or "" for a in authors] if isinstance(authors, list) else _text(authors))
+    parsed.take("topics", normalize_topics(data["topics"] if "topics" in data else data.get("tags")))
+
+
+def _title_line(lines: list[str], parsed: Parsed) -> int:
+    """Take a top ``#`` heading (or a native ``date <date> <title>`` line) as
+    the title when there is none yet; return the index after it (0 if none)."""
+    index = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    if parsed.title or index >= len(lines):
+        return 0
+    if _H1.fullmatch(lines[index]):
+        parsed.take("title", heading_text(lines[index]))
+        return index + 1
+    native = DATE_LINE.fullmatch(lines[index])
+    found, rest = parse_date_prefix(native.group("rest")) if native else (None, "")
+    if found is not None:
+        parsed.take("date", found)
+        parsed.take("title", rest)
+        return index + 1
+    return 0
+
+
+def parse_markdown(cf: CorpusFile) -> Report:
+    """Parse one Markdown report (see the module for the fields read).
+
+    :raises CorpusError: for an unreadable file or front matter that is not
+        valid YAML key/value pairs.
+    """
+    text = read_text(cf)
+    front, body, first_line = split_front_matter(text, cf.relpath)
+    parsed = Parsed(body="", format="markdown", headers_read=True)
+    if front is not None:
+        _front_fields(parsed, _load_yaml(front, cf.relpath, first_line))
+    lines = body.split("\n")
+    start = _title_line(lines, parsed)
+    start += read_header_lines(lines[start:], parsed)
+    read_table_headers(lines[start:], parsed)
+    source = drop_link_lines("\n".join(lines[start:]))
+    parsed.body, parsed.html, heading = convert(source)
+    parsed.take("title", heading)
+    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))

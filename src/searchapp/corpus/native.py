@@ -23,18 +23,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchapp.corpus.dates import parse_date, parse_date_prefix
 from searchapp.report import UNKNOWN_SOURCE, Report
+
+if TYPE_CHECKING:
+    from searchapp.corpus.files import CorpusFile
 
 __all__ = [
     "KNOWN_HEADERS",
     "MAX_TITLE_CHARS",
     "UNTITLED",
     "make_report",
+    "normalize_authors",
     "normalize_topics",
     "parse_native",
+    "parse_text",
     "title_from_body",
 ]
 
@@ -45,7 +50,7 @@ UNTITLED = "(untitled)"
 # A first line longer than this is a paragraph of a plain text file, not a title.
 _MAX_TITLE_LINE = 200
 
-_DATE_LINE = re.compile(r"\s*date\b\s*:?(?P<rest>.*)", re.IGNORECASE)
+DATE_LINE = re.compile(r"\s*date\b\s*:?(?P<rest>.*)", re.IGNORECASE)
 # "Key: value"; a value starting with "//" is a URL ("https://..."), not a header.
 _HEADER = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z _-]*?)\s*:(?!//)\s*(?P<value>.*)")
 _HEADING = re.compile(r"\s{0,3}#{1,6}(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*")
@@ -111,14 +116,22 @@ def make_report(
     author: str | None = None,
     extra: dict[str, Any] | None = None,
     line: int | None = None,
+    authors: object = None,
+    **more: Any,
 ) -> Report:
     """Build a :class:`Report` with clean fields.
 
     Whitespace in the title, source, URL and author is collapsed; a missing
     title comes from the body (:func:`title_from_body`), else ``(untitled)``; a
-    missing source is :data:`~searchapp.report.UNKNOWN_SOURCE`.
+    missing source is :data:`~searchapp.report.UNKNOWN_SOURCE`. ``authors`` (a
+    list or a ``;``-separated string) and ``author`` fill each other: ``author``
+    is the first of ``authors``. ``more`` are the other :class:`Report` fields
+    (``pages``, ``language``, ...), passed as they are.
     """
-    text = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = (body or "").replace("\r\n", "\n").replace("\r", "\n")
+    if not more.get("pages"):
+        text = text.strip()  # page offsets point into the text as given
+    names = normalize_authors(authors) or normalize_authors(author)
     return Report(
         id=report_id,
         title=collapse(title or "") or title_from_body(text) or UNTITLED,
@@ -129,9 +142,24 @@ def make_report(
         path=path,
         line=line,
         url=_optional(url),
-        author=_optional(author),
+        author=names[0] if names else None,
         extra=dict(extra or {}),
+        authors=names,
+        **more,
     )
+
+
+def normalize_authors(value: object) -> tuple[str, ...]:
+    """Authors from a list or a ``;``-separated string, cleaned like topics.
+
+    A comma is not a separator here: ``"Heitshusen, Valerie"`` is one name.
+
+    >>> normalize_authors("Heitshusen, Valerie; Fink, Anya L.")
+    ('Heitshusen, Valerie', 'Fink, Anya L.')
+    """
+    if isinstance(value, str):
+        value = value.split(";")
+    return normalize_topics(value)
 
 
 def heading_text(line: str) -> str | None:
@@ -182,7 +210,7 @@ class _Fields:
 
 def _first_line(line: str, fields: _Fields, markdown: bool) -> bool:
     """Read the first non-empty line into ``fields``; return whether it was used."""
-    match = _DATE_LINE.fullmatch(line)
+    match = DATE_LINE.fullmatch(line)
     if match:
         found, rest = parse_date_prefix(match.group("rest"))
         if found is not None:
@@ -240,3 +268,25 @@ def parse_native(text: str, relpath: str, report_id: str, *, markdown: bool = Fa
         author=fields.author,
         extra=fields.extra,
     )
+
+
+def parse_text(cf: CorpusFile) -> Report:
+    """Parse one native ``.txt`` file, completed by the metadata cascade
+    (file-name date, folder defaults, language: :mod:`~searchapp.corpus.meta`)."""
+    from searchapp.corpus.files import corpus_root, read_text, strip_suffix
+    from searchapp.corpus.meta import Parsed, finish, take_header
+
+    report = parse_native(read_text(cf), cf.relpath, strip_suffix(cf.relpath))
+    extra = dict(report.extra)
+    parsed = Parsed(
+        body=report.body, format="text", title=report.title, date=report.date,
+        source=None if report.source == UNKNOWN_SOURCE else report.source,
+        authors=list(report.authors), topics=list(report.topics), url=report.url,
+        extra=extra, headers_read=True,
+    )
+    if "date" in extra:  # a date header it could not read: read again with the folder's date order
+        parsed.date_texts.append(("date", "date", extra.pop("date")))
+    for key in [k for k, v in extra.items() if isinstance(v, str)]:
+        if take_header(parsed, key, extra[key]):  # Publication Date:, Author(s):, ...
+            del extra[key]
+    return finish(parsed, corpus_root(cf), cf.relpath, report.id)

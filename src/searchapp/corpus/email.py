@@ -1,0 +1,157 @@
+"""E-mail messages: ``.eml`` (the standard library's ``email``) and ``.msg``
+(Outlook, python-oxmsg).
+
+Subject as title, ``Date`` as date, the sender as author, the plain text body
+(else the HTML body rendered to text). Attachments in a supported format
+become reports of their own with the id ``<message id>/<attachment name>``,
+``parent`` set to the message and ``attachment`` to their name; the message
+lists them in ``attachments``. Attachment names are sanitised (no folders, no
+control characters, no leading dots, at most :data:`MAX_NAME_CHARS`
+characters; duplicates numbered), and nothing is ever written to disk.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import io
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, strip_suffix
+from searchapp.corpus.meta import Parsed, finish
+from searchapp.errors import CorpusError
+from searchapp.report import Report
+
+__all__ = ["MAX_ATTACHMENTS", "parse_eml", "parse_msg", "safe_name"]
+
+MAX_ATTACHMENTS = 100
+MAX_NAME_CHARS = 100
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*\\]")
+Attachment = tuple[str, bytes]
+
+
+def safe_name(name: str | None, number: int) -> str:
+    """A harmless file name for an attachment: its last path part, cleaned.
+
+    >>> safe_name("../../etc/passwd", 1)
+    'passwd'
+    >>> safe_name("..", 2)
+    'attachment-2'
+    """
+    base = re.split(r"[/\\]", name or "")[-1]
+    base = _UNSAFE.sub("_", base).strip().lstrip(".").strip()
+    if len(base) > MAX_NAME_CHARS:
+        stem, dot, suffix = base.rpartition(".")
+        base = (stem[: MAX_NAME_CHARS - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 10 else base[:MAX_NAME_CHARS]
+    return base or f"attachment-{number}"
+
+
+def _sender(value: str | None) -> str | None:
+    if not value:
+        return None
+    name, address = email.utils.parseaddr(value)
+    return name.strip() or address.strip() or value.strip()
+
+
+def _message_date(parsed: Parsed, value: str | None) -> None:
+    if not value:
+        return
+    try:
+        parsed.take("date", email.utils.parsedate_to_datetime(value).date())
+    except (TypeError, ValueError, IndexError):
+        parsed.take("date", value)  # read (and warned about) by the cascade
+
+
+def _eml_body(message: email.message.EmailMessage) -> str:
+    from searchapp.corpus.html import html_to_text
+
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError, AssertionError):
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+def read_eml(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
+    """Read an ``.eml`` message and its attachments (name, bytes)."""
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        body = _eml_body(message)  # type: ignore[arg-type]
+        attachments = [(part.get_filename() or "", part.get_payload(decode=True) or b"")
+                       for part in message.iter_attachments()]  # type: ignore[attr-defined]
+    except (LookupError, ValueError, TypeError, IndexError, RecursionError) as e:
+        raise CorpusError(relpath, f"not a readable e-mail message: {e}") from e
+    if not message.keys():
+        raise CorpusError(relpath, "not an e-mail message: no headers")
+    parsed = Parsed(body=body, format="email", headers_read=True, title=message.get("subject"))
+    parsed.take("authors", _sender(message.get("from")))
+    _message_date(parsed, message.get("date"))
+    return parsed, attachments
+
+
+def read_msg(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
+    """Read an Outlook ``.msg`` message and its attachments (name, bytes)."""
+    from oxmsg import Message
+
+    from searchapp.corpus.html import html_to_text
+
+    try:
+        message = Message.load(io.BytesIO(data))
+        body = message.body or ""
+        if not body.strip() and message.html_body:
+            body = html_to_text(message.html_body)
+        attachments = [(a.file_name or "", a.file_bytes or b"") for a in message.attachments]
+        subject, sender, sent = message.subject, message.sender, message.sent_date
+    except Exception as e:  # python-oxmsg and olefile raise many types for a bad file
+        raise CorpusError(relpath, f"not a readable Outlook message: {e}") from e
+    parsed = Parsed(body=body, format="email", headers_read=True, title=subject or None)
+    parsed.take("authors", _sender(sender))
+    parsed.take("date", sent.date() if sent else None)
+    return parsed, attachments
+
+
+def _attachment_reports(message: Report, attachments: list[Attachment], root, relpath: str) -> list[Report | CorpusError]:
+    from searchapp.corpus.attachments import read_attachment
+
+    out: list[Report | CorpusError] = []
+    taken: set[str] = set()
+    for number, (raw_name, data) in enumerate(attachments[:MAX_ATTACHMENTS], 1):
+        name = safe_name(raw_name, number)
+        while name in taken:
+            name = f"{number}-{name}"
+        taken.add(name)
+        report_id = f"{message.id}/{name}"
+        try:
+            parsed = read_attachment(name, data, f"{relpath}/{name}")
+        except CorpusError as e:
+            out.append(e)
+            continue
+        if parsed is not None:
+            out.append(finish(parsed, root, relpath, report_id, parent=message.id, attachment=name))
+    return out
+
+
+def _parse(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> list:
+    parsed, attachments = reader(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
+    root = corpus_root(cf)
+    message = finish(parsed, root, cf.relpath, strip_suffix(cf.relpath))
+    children = _attachment_reports(message, attachments, root, cf.relpath)
+    ids = tuple(r.id for r in children if isinstance(r, Report))
+    return [replace(message, attachments=ids), *children]
+
+
+def parse_eml(cf: CorpusFile) -> list:
+    """Parse an ``.eml`` file: the message report, then its attachments' reports
+    (or a :class:`CorpusError` for each attachment that cannot be read)."""
+    return _parse(cf, read_eml)
+
+
+def parse_msg(cf: CorpusFile) -> list:
+    """Parse an Outlook ``.msg`` file, as :func:`parse_eml` does."""
+    return _parse(cf, read_msg)

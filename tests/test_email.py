@@ -1,0 +1,94 @@
+"""E-mail messages and their attachments (searchapp.corpus.email, .attachments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from searchapp.corpus.email import safe_name
+from searchapp.errors import CorpusError
+from tests.make_files import make_pdf, parse_files
+
+
+def make_eml(attachments=(), html: bool = False) -> bytes:
+    message = EmailMessage()
+    message["Subject"] = "Weekly drone report"
+    message["From"] = "Jane Roe <jane@example.org>"
+    message["To"] = "team@example.org"
+    message["Date"] = "Fri, 26 Jul 2024 10:00:00 +0200"
+    if html:
+        message.set_content("<html><body><p>Attacks moved to <b>the ports</b>.</p><script>x()</script></body></html>", subtype="html")
+    else:
+        message.set_content("Attacks moved to the ports this week.\n")
+    for name, data, maintype, subtype in attachments:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return bytes(message)
+
+
+def parse(folder: Path, name: str, data) -> list:
+    return parse_files(folder, {name: data})
+
+
+def test_message_fields(tmp_path: Path) -> None:
+    (report,) = parse(tmp_path, "m.eml", make_eml())
+    assert (report.title, report.authors, report.date) == ("Weekly drone report", ("Jane Roe",), dt.date(2024, 7, 26))
+    assert (report.body, report.format, report.attachments) == ("Attacks moved to the ports this week.", "email", ())
+
+
+def test_html_body_rendered_to_text(tmp_path: Path) -> None:
+    (report,) = parse(tmp_path, "m.eml", make_eml(html=True))
+    assert report.body == "Attacks moved to the ports."
+
+
+def test_attachments_become_linked_reports(tmp_path: Path) -> None:
+    pdf = make_pdf([[(20, "Attached Analysis"), (11, "The attached analysis names Odesa.")]])
+    attachments = [("../../../etc/evil name.pdf", pdf, "application", "pdf"),
+                   ("notes.txt", b"Plain notes on the ports.", "text", "plain"),
+                   ("photo.jpg", b"\xff\xd8\xff", "image", "jpeg"),
+                   ("broken.pdf", b"%PDF-1.4 broken", "application", "pdf")]
+    message, first, second, error = parse(tmp_path, "inbox/m.eml", make_eml(attachments))
+    assert message.attachments == ("inbox/m/evil name.pdf", "inbox/m/notes.txt")
+    assert (first.id, first.parent, first.attachment, first.path) == ("inbox/m/evil name.pdf", "inbox/m", "evil name.pdf", "inbox/m.eml")
+    assert (first.title, first.format, len(first.pages)) == ("Attached Analysis", "pdf", 1)
+    assert (second.body, second.parent, second.date) == ("Plain notes on the ports.", "inbox/m", None)
+    assert isinstance(error, CorpusError) and (error.path, error.reason) == (
+        "inbox/m.eml/broken.pdf",
+        "not a readable PDF (corrupt or truncated): Failed to load document (PDFium: Data format error).")
+    assert not (tmp_path / "etc").exists() and sorted(p.name for p in tmp_path.rglob("*")) == ["inbox", "m.eml"]
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("../../etc/passwd", "passwd"), ("..\\..\\boot.ini", "boot.ini"), ("..", "attachment-3"), ("", "attachment-3"),
+     ("a\x00b\nc.pdf", "a_b_c.pdf"), (".hidden.txt", "hidden.txt"), ("x" * 300 + ".pdf", "x" * 96 + ".pdf"),
+     ('con<>:"|?*.txt', "con_______.txt")],
+)
+def test_safe_name(name: str, safe: str) -> None:
+    assert safe_name(name, 3) == safe
+
+
+def test_duplicate_attachment_names_are_numbered(tmp_path: Path) -> None:
+    attachments = [("a.txt", b"First text.", "text", "plain"), ("a.txt", b"Second text.", "text", "plain")]
+    message, *children = parse(tmp_path, "m.eml", make_eml(attachments))
+    assert message.attachments == ("m/a.txt", "m/2-a.txt")
+    assert [c.body for c in children] == ["First text.", "Second text."]
+
+
+def test_unreadable_date_is_a_warning(tmp_path: Path) -> None:
+    data = make_eml().replace(b"Fri, 26 Jul 2024 10:00:00 +0200", b"sometime in July")
+    (report,) = parse(tmp_path, "2024-07-01-m.eml", data)
+    assert report.date == dt.date(2024, 7, 1)  # from the file name
+    assert [(w.field, w.value) for w in report.warnings] == [("date", "sometime in July")]
+
+
+def test_bad_msg(tmp_path: Path) -> None:
+    (error,) = parse(tmp_path, "m.msg", b"not an OLE file at all")
+    assert error.path == "m.msg" and error.reason.startswith("not a readable Outlook message: ")
+
+
+def test_not_a_message(tmp_path: Path) -> None:
+    (error,) = parse(tmp_path, "m.eml", b"\n\njust text\n")
+    assert error.reason == "not an e-mail message: no headers"
