@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ import pytest
 from searchapp.corpus import ocr
 from searchapp.report import Report
 from tests.make_files import ENCRYPT, make_image_pdf, make_pdf, parse_files
+
+
+@pytest.fixture
+def tesseract() -> None:
+    """Skip without Debian's tesseract-ocr, or fail when SEARCHAPP_REQUIRE_OCR=1 (CI installs it)."""
+    if not ocr.ocr_available():
+        reason = "tesseract-ocr is not installed"
+        if os.environ.get("SEARCHAPP_REQUIRE_OCR") == "1":
+            pytest.fail(reason + " and SEARCHAPP_REQUIRE_OCR=1", pytrace=False)
+        pytest.skip(reason)
 
 
 def parse(folder: Path, name: str, data) -> list:
@@ -79,8 +90,7 @@ def test_empty_pdf_file(tmp_path: Path) -> None:
     assert error.reason == "empty file"
 
 
-@pytest.mark.skipif(not ocr.ocr_available(), reason="tesseract-ocr is not installed")
-def test_scanned_pdf_is_read_by_ocr(tmp_path: Path) -> None:
+def test_scanned_pdf_is_read_by_ocr(tmp_path: Path, tesseract) -> None:
     (report,) = parse(tmp_path, "2024-03-15-scan.pdf", make_image_pdf(["Scanned report about", "drone attacks in 2024"]))
     assert report.ocr and report.body == "Scanned report about\ndrone attacks in 2024"
     assert (report.title, report.date) == ("Scanned report about", dt.date(2024, 3, 15))
@@ -93,8 +103,7 @@ def test_scanned_pdf_without_tesseract_says_how_to_enable_ocr(tmp_path: Path, mo
                             "install Debian's tesseract-ocr (apt-get install tesseract-ocr) to have it read")
 
 
-@pytest.mark.skipif(not ocr.ocr_available(), reason="tesseract-ocr is not installed")
-def test_blank_scanned_pdf(tmp_path: Path) -> None:
+def test_blank_scanned_pdf(tmp_path: Path, tesseract) -> None:
     (error,) = parse(tmp_path, "blank.pdf", make_image_pdf([]))
     assert error.reason == "PDF without a text layer, and OCR found no text in it"
 
@@ -103,8 +112,7 @@ def test_report_page_of_without_pages() -> None:
     assert Report(id="x", title="t", body="b").page_of(0) is None
 
 
-@pytest.mark.skipif(not ocr.ocr_available(), reason="tesseract-ocr is not installed")
-def test_ocr_time_limit_per_page(tmp_path: Path, monkeypatch) -> None:
+def test_ocr_time_limit_per_page(tmp_path: Path, monkeypatch, tesseract) -> None:
     monkeypatch.setattr(ocr, "PAGE_TIMEOUT_S", 0.001)
     (error,) = parse(tmp_path, "slow.pdf", make_image_pdf(["Scanned"]))
     assert error.reason == "OCR of a page took longer than 0.001 s: not read"
