@@ -25,6 +25,9 @@ EXAMPLES = {
     errors.IndexWriteError: ("/srv/index", "no space left on device"),
     errors.QueryError: ("unknown sort 'best'",),
     errors.ReportNotFoundError: ("x:1",),
+    errors.AlertStoreError: ("/srv/alerts.db", "is locked by another program"),
+    errors.SavedSearchError: ("no saved search named 'oil'", 404),
+    errors.DeliveryError: ("webhook", "HTTP 500 from the receiver"),
 }
 
 
