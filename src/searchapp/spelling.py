@@ -7,8 +7,8 @@ holds, so ``accusatons`` reaches *accusations* although the stems
 typed word or its stem (Whoosh's edit-distance automata). Each candidate is
 scored by its corpus frequency against its edit distance (a noisy channel:
 one more edit must be paid for by :data:`EDIT_COST` times the frequency), and
-shown as a real word: the edited string itself, or a word found in a report
-that holds the stem, so a suggestion never reads like a stem ("compani").
+shown as a real word: the spelling of the stem in reports closest to what was
+typed, so a suggestion never reads like a stem ("compani").
 
 A word the index holds is questioned too when the results are few and a
 spelling one edit away is :data:`KNOWN_RATIO` times as frequent
@@ -45,6 +45,7 @@ EDIT_COST = 300.0
 FEW_RESULTS = 100
 # ... and a spelling one edit away is this many times as frequent.
 KNOWN_RATIO = 20
+SURFACE_WORDS = 3  # spellings of a stem read from reports before choosing one
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,6 @@ class _Candidate:
     term: str  # the stem in the index
     edits: int
     freq: int
-    surface: str | None  # a real spelling, when the edit gave one
 
     @property
     def score(self) -> float:
@@ -82,7 +82,7 @@ def suggest(searcher, text: str, total: int = 0) -> str | None:
         better = _best(reader, term, word.lower(), field, known)
         if better is None:
             continue
-        surface = better.surface or _surface(searcher, better.term, field) or better.term
+        surface = _surface(searcher, better.term, field, word.lower()) or better.term
         if word[:1].isupper():
             surface = surface[:1].upper() + surface[1:]
         out.append(text[pos:m.start()])
@@ -126,16 +126,10 @@ def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> 
 
 
 def _one_edit(reader, term: str, word: str, fields: tuple[str, ...]) -> list[_Candidate]:
-    """Strings one edit from ``word`` whose stem the index holds (the first spelling of each stem)."""
-    seen: dict[str, _Candidate] = {}
-    for edited in sorted(_edits(word)):
-        candidate = stem(edited)
-        if candidate == term or candidate in seen or candidate in STOPWORDS:
-            continue
-        freq = _freq(reader, candidate, fields)
-        if freq:
-            seen[candidate] = _Candidate(candidate, 1, freq, edited)
-    return list(seen.values())
+    """The stems of the strings one edit from ``word`` that the index holds."""
+    stems = {stem(edited) for edited in _edits(word)} - {term} - STOPWORDS
+    found = [_Candidate(c, 1, _freq(reader, c, fields)) for c in stems]
+    return [c for c in found if c.freq]
 
 
 def _edits(word: str) -> set[str]:
@@ -160,22 +154,26 @@ def _two_edits(reader, term: str, word: str, fields: tuple[str, ...], have: set[
         edits = min(distance(candidate, term), distance(candidate, word))
         freq = _freq(reader, candidate, fields)
         if edits and freq:
-            out.append(_Candidate(candidate, edits, freq, None))
+            out.append(_Candidate(candidate, edits, freq))
     return out
 
 
-def _surface(searcher, term: str, fields: tuple[str, ...]) -> str | None:
-    """A word as written in a report whose stem is ``term``."""
+def _surface(searcher, term: str, fields: tuple[str, ...], typed: str) -> str | None:
+    """The word as written in reports whose stem is ``term``, the one closest to ``typed``.
+
+    ``ransomwear`` is one edit from "ransomwar", a stem, not a word: the
+    reports say *ransomware*. A few reports are read, not all.
+    """
     reader = searcher.reader()
+    words: set[str] = set()
     for field in fields:
         if not reader.doc_frequency(field, term):
             continue
         for docnum in reader.postings(field, term).all_ids():
             text = searcher.stored_fields(docnum).get(field, "")
-            spans = find_matches(text, frozenset([term]))
-            if spans:
-                start, end = spans[0]
+            for start, end in find_matches(text, frozenset([term])):
                 word = _WORD.match(text, start)
-                return (word.group(0) if word else text[start:end]).lower()
-            break
-    return None
+                words.add((word.group(0) if word else text[start:end]).lower())
+            if len(words) >= SURFACE_WORDS:
+                break
+    return min(words, key=lambda w: (distance(w, typed), w)) if words else None
