@@ -45,7 +45,7 @@ EDIT_COST = 300.0
 FEW_RESULTS = 100
 # ... and a spelling one edit away is this many times as frequent.
 KNOWN_RATIO = 20
-SURFACE_WORDS = 3  # spellings of a stem read from reports before choosing one
+SURFACE_DOCS = 40  # reports read for a stem's spellings, unless one is a single edit from the typed word
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,9 @@ def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> 
     found = _one_edit(reader, term, word, fields)
     if known:
         found = [c for c in found if c.freq >= KNOWN_RATIO * known]
-    else:
+    elif max((c.freq for c in found), default=0) * EDIT_COST <= reader.doc_count():
+        # Only then can a word two edits away outscore the best one-edit word
+        # (it would need EDIT_COST times its frequency): the costly walk is skipped.
         found += _two_edits(reader, term, word, fields, {c.term for c in found})
     if not found:
         return None
@@ -164,18 +166,18 @@ def _surface(searcher, term: str, fields: tuple[str, ...], typed: str) -> str | 
     """The word as written in reports whose stem is ``term``, the one closest to ``typed``.
 
     ``ransomwear`` is one edit from "ransomwar", a stem, not a word: the
-    reports say *ransomware*. A few reports are read, not all.
+    reports say *ransomware*. At most :data:`SURFACE_DOCS` reports are read.
     """
     reader = searcher.reader()
     words: set[str] = set()
     for field in fields:
         if not reader.doc_frequency(field, term):
             continue
-        for docnum in reader.postings(field, term).all_ids():
+        for read, docnum in enumerate(reader.postings(field, term).all_ids()):
             text = searcher.stored_fields(docnum).get(field, "")
             for start, end in find_matches(text, frozenset([term])):
                 word = _WORD.match(text, start)
                 words.add((word.group(0) if word else text[start:end]).lower())
-            if len(words) >= SURFACE_WORDS:
+            if read + 1 >= SURFACE_DOCS or any(distance(w, typed) <= 1 for w in words):
                 break
     return min(words, key=lambda w: (distance(w, typed), w)) if words else None

@@ -16,7 +16,7 @@ from .params import SearchParams
 
 TOP_VALUES = 10  # facet values shown before "show all"
 BAR_STEPS = 20  # bar heights are CSS classes h0..h20 (no inline styles under the CSP)
-MAX_BAR_LABELS = 6  # labels under the histogram's bars; the others show on hover
+MAX_BAR_LABELS = 5  # labels under the histogram's bars; the others show on hover
 # The core has no "undated" filter; the query language says it: no date in any year.
 UNDATED_QUERY = "NOT date:[1000 TO 9999]"
 # Fields of the corpora that say how a collection was made, not what a report is
