@@ -106,18 +106,20 @@ def callers() -> list:
             if m is not spelling and getattr(m, "suggest", None) is spelling.suggest]
 
 
-def measure(index: SearchIndex, cases: list[tuple[str, str]], suggest) -> dict:
+def measure(index: SearchIndex, cases: list[tuple[str, str, int]], suggest) -> dict:
     modules = callers()
     for m in modules:
         m.suggest = suggest
     try:
         corrected, wrong, none, started = 0, 0, 0, time.perf_counter()
-        for original, typo in cases:
+        by_edits: Counter[int] = Counter()
+        for original, typo, edits in cases:
             got = index.search(typo, per_page=1).suggestion
             if got is None:
                 none += 1
             elif stem(got) == stem(original):
                 corrected += 1
+                by_edits[edits] += 1
             else:
                 wrong += 1
         seconds = time.perf_counter() - started
@@ -125,7 +127,9 @@ def measure(index: SearchIndex, cases: list[tuple[str, str]], suggest) -> dict:
         for m in modules:
             m.suggest = spelling.suggest
     n = len(cases)
-    return {"corrected": corrected, "wrong": wrong, "none": none, "share": round(corrected / n, 3),
+    shares = {f"share_{e}_edit{'s' if e > 1 else ''}": round(by_edits[e] / sum(1 for c in cases if c[2] == e), 3)
+              for e in (1, 2)}
+    return {"corrected": corrected, "wrong": wrong, "none": none, "share": round(corrected / n, 3), **shares,
             "ms_per_query": round(1000 * seconds / n, 1)}
 
 
@@ -144,20 +148,19 @@ def main() -> None:
         reindex(work / "corpus", index_dir)
     rng = random.Random(args.seed)
     index = SearchIndex.open(index_dir)
-    cases, real, one_edit = [], 0, set()
+    cases, real = [], 0
     for i, word in enumerate(real_words(bodies, args.words, rng)):
-        typo = misspell(word, 1 + i % 2, rng)  # every other word gets two edits
-        if i % 2 == 0:
-            one_edit.add(word)
+        edits = 1 + i % 2  # every other word gets two edits
+        typo = misspell(word, edits, rng)
         if index.search(typo, per_page=1).total:
             real += 1  # another real word, or the same stem
             continue
-        cases.append((word, typo))
+        cases.append((word, typo, edits))
     report = {"reports": index.doc_count(), "seed": args.seed, "drawn": args.words,
               "spelled_a_real_word": real, "misspellings": len(cases),
-              "one_edit": sum(1 for w, _ in cases if w in one_edit),
+              "one_edit": sum(1 for c in cases if c[2] == 1),
               "before": measure(index, cases, main_suggest()), "after": measure(index, cases, spelling.suggest)}
-    report["examples"] = [(w, t, index.search(t, per_page=1).suggestion) for w, t in cases[:15]]
+    report["examples"] = [(w, t, index.search(t, per_page=1).suggestion) for w, t, _ in cases[:15]]
     print(json.dumps(report, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
