@@ -4,7 +4,7 @@
 
 A mixed corpus of at most 10,000 reports (the first 4,000 Reuters stories and
 every CISA, WA SOC, CRS and mini-newsgroups report) is indexed into a
-temporary folder (or ``--index``, kept for the next run). From its bodies,
+temporary folder, removed at the end (or ``--index``, kept for the next run). From its bodies,
 ``--words`` real words (letters only, 5 to 14 of them, not stopwords, in at
 least 3 reports) are drawn with a seeded generator, and each gets one or two
 random edits (deletion, transposition, replacement, insertion). Misspellings
@@ -91,12 +91,13 @@ def main_suggest():
     """``suggest`` of main's spelling.py, loaded as a module of this package."""
     text = subprocess.run(["git", "-C", str(REPO), "show", "main:src/searchapp/spelling.py"],
                           check=True, capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "spelling_main.py"
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("searchapp._spelling_main", path)
-    module = importlib.util.module_from_spec(spec)
-    module.__package__ = "searchapp"
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "spelling_main.py"
+        path.write_text(text, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("searchapp._spelling_main", path)
+        module = importlib.util.module_from_spec(spec)
+        module.__package__ = "searchapp"
+        spec.loader.exec_module(module)
     return module.suggest
 
 
@@ -141,7 +142,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "spelling.json")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="spelling-bench-"))
+    with tempfile.TemporaryDirectory(prefix="spelling-bench-") as work:
+        run(args, Path(work))
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
     bodies = build_corpus(args.corpora, work / "corpus")
     index_dir = args.index or work / "index"
     if not (index_dir / "CURRENT").exists():
@@ -164,6 +169,7 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    index.close()
 
 
 if __name__ == "__main__":
