@@ -327,3 +327,75 @@ def test_readable_on_a_phone(browser, live_server, tmp_path):
             assert not s.errors, s.errors
         finally:
             s.close()
+
+
+# -- issue 13: page details --------------------------------------------------------
+
+def test_focus_stays_on_the_facet_box_that_applied(js_session):
+    page = js_session.page
+    js_session.goto("/search?q=attacks")
+    box = page.get_by_label(re.compile(r"^CISA"))
+    box.focus()
+    page.keyboard.press("Space")  # ticks it: the page reloads with the filter
+    page.wait_for_url(re.compile(r"source=CISA"))
+    page.wait_for_load_state()
+    focused = page.evaluate("[document.activeElement.name, document.activeElement.value, document.activeElement.checked]")
+    assert focused == ["source", "CISA", True]
+    page.keyboard.press("Space")  # and unticks it again, from the keyboard alone
+    page.wait_for_url(lambda url: "source=" not in url)
+    page.wait_for_load_state()
+    assert page.evaluate("[document.activeElement.name, document.activeElement.value]") == ["source", "CISA"]
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")  # "Newest first" applies at once
+    page.wait_for_url(re.compile(r"sort=newest"))
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.id") == "sort"
+
+
+def test_the_sort_box_shows_the_results_sort_after_back(session):
+    page = session.page
+    session.goto("/search?q=attacks")
+    page.get_by_label("Sort by").select_option("oldest")
+    if not session.js:
+        page.get_by_role("button", name="Sort").click()
+    page.wait_for_url(re.compile(r"sort=oldest"))
+    page.go_back()
+    page.wait_for_url(lambda url: "sort=" not in url)
+    assert page.get_by_label("Sort by").input_value() == "relevance"
+    page.go_forward()
+    page.wait_for_url(re.compile(r"sort=oldest"))
+    assert page.get_by_label("Sort by").input_value() == "oldest"
+
+
+def _hex(css_colour: str) -> str:
+    """``rgb(100, 108, 124)`` as ``#646c7c``."""
+    return "#" + "".join(f"{int(x):02x}" for x in re.findall(r"\d+", css_colour)[:3])
+
+
+def test_facet_counts_as_drawn_pass_wcag_aa(js_session):
+    js_session.goto("/search")
+    colours = js_session.page.locator("aside .count").evaluate_all(
+        "cs => cs.map(c => [getComputedStyle(c).color, getComputedStyle(c.closest('.sidebar')).backgroundColor])")
+    assert colours
+    from test_routes import contrast  # the one WCAG formula, tested there
+
+    for fg, bg in colours:
+        assert contrast(_hex(fg), _hex(bg)) >= 4.5, (fg, bg)
+
+
+def test_histogram_labels_are_inside_the_histogram_and_undated_is_a_link(session):
+    from playwright.sync_api import expect
+
+    session.goto("/search")
+    histogram = session.page.locator("ol.histogram")
+    box = histogram.bounding_box()
+    labels = session.page.locator("ol.histogram .bar-label:not(.is-hidden)")
+    assert labels.count() >= 2
+    for i in range(labels.count()):
+        label = labels.nth(i).bounding_box()
+        assert box["x"] <= label["x"] and label["x"] + label["width"] <= box["x"] + box["width"], (i, label, box)
+    session.page.get_by_role("link", name="1 undated").click()
+    session.page.wait_for_load_state()
+    expect(session.page.locator("p.result-count")).to_contain_text("1 report")
+    assert session.hit_titles() and not session.page.locator("li.hit time[datetime]").count()
+    session.shot(name(session, "12-undated"))

@@ -3,6 +3,8 @@ the report page, errors, and what the pages do with hostile input."""
 
 from __future__ import annotations
 
+import calendar
+import json
 import re
 
 import pytest
@@ -133,7 +135,8 @@ def test_year_bars_narrow_to_their_year_and_then_show_months(client, html, param
     assert [b.attrs["aria-label"] for b in bars] == [
         f"{v.value}: {v.count} report{'s' if v.count != 1 else ''}" for v in years]
     assert params_of(bars[-1].attrs["href"]) == {"from": [years[-1].value], "to": [years[-1].value]}
-    assert "1 undated" in page.find("span", cls="undated").text
+    undated = page.find("a", cls="undated")
+    assert undated.text == "1 undated" and params_of(undated.attrs["href"]) == {"q": ["NOT date:[1000 TO 9999]"]}
 
     page = html(client.get(bars[-1].attrs["href"]))
     months = page.find("ol", cls="histogram")
@@ -296,7 +299,6 @@ BAD = [
     ("page=abc", "page must be a whole number"),
     ("page=0", "page must be 1 or more"),
     ("page=-3", "page must be 1 or more"),
-    ("page=99", "past the last page"),
     ("page=99999999999", "page is too large"),
     ("per_page=51", "per_page must be between 1 and 50"),
     ("per_page=0", "per_page must be between 1 and 50"),
@@ -484,3 +486,134 @@ def test_no_redirect_follows_user_input(client):
         r = client.get(url)
         assert not 300 <= r.status_code < 400, url
         assert "evil.example" not in r.headers.get("Location", "")
+
+
+# -- issue 13: page details -----------------------------------------------------------
+
+SPARSE = [  # years 2020 and 2021 and months February and March 2022 hold nothing
+    {"id": "a", "date": "2019-05-01", "source": "Wire", "title": "Harbour strike", "body": "Dockers strike."},
+    {"id": "b", "date": "2022-01-10", "source": "Wire", "title": "Harbour reopens", "body": "Dockers return."},
+    {"id": "c", "date": "2022-04-02", "source": "Wire", "title": "Harbour record", "body": "Dockers busy.",
+     "lewissplit": "TRAIN", "cgisplit": "TRAINING-SET", "OLDID": "5544", "has_topics": "NO", "places": [],
+     "dateline": " ", "people": ["", ""], "author": "J. Doe", "exchanges": {"x": ""}},
+    {"id": "d", "source": "Wire", "title": "Harbour memo", "body": "Undated dockers memo."},
+]
+
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sparse")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "wire.jsonl").write_text("".join(json.dumps(r) + "\n" for r in SPARSE), encoding="utf-8")
+    reindex(root / "corpus", root / "index", procs=1)
+    app = create_app(Settings(corpus=root / "corpus", index=root / "index", per_page=2))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def bar_titles(page):
+    return [li.find(None, cls="bar-link").attrs["title"] for li in page.find("ol", cls="histogram").find_all("li")]
+
+
+def test_the_histogram_shows_empty_years_and_months_as_gaps(sparse, html):
+    page = html(sparse.get("/search"))
+    assert bar_titles(page) == ["2019: 1 report", "2020: no reports", "2021: no reports", "2022: 2 reports"]
+    gaps = [li for li in page.find("ol", cls="histogram").find_all("li") if li.find_all("a") == []]
+    assert [g.find("span", cls="bar-link").classes for g in gaps] == [{"bar-link", "is-empty"}] * 2
+    months = html(sparse.get("/search?from=2022&to=2022"))
+    assert bar_titles(months) == [f"{m} 2022: {'1 report' if m in ('January', 'April') else 'no reports'}"
+                                  for m in calendar.month_name[1:]]
+
+
+def test_undated_reports_can_be_selected_and_unselected(sparse, html, params_of):
+    page = html(sparse.get("/search?q=dockers&from=2019"))  # the date facet is counted without its filter
+    link = page.find("a", cls="undated")
+    assert link.text == "1 undated"
+    assert params_of(link.attrs["href"]) == {"q": ["(dockers) NOT date:[1000 TO 9999]"]}
+    chosen = html(sparse.get(link.attrs["href"]))
+    assert [h.find("h2").text for h in hits_of(chosen)] == ["Harbour memo"]
+    back = chosen.find("a", cls="undated")
+    assert "is-selected" in back.classes and back.attrs["aria-current"] == "true"
+    assert params_of(back.attrs["href"]) == {"q": ["dockers"]}
+
+
+def test_the_report_page_hides_empty_and_internal_fields(sparse, html):
+    page = html(sparse.get("/reports/wire:c"))
+    meta = {d.find("dt").text: d.find("dd").text for d in page.find("dl", cls="report-meta").find_all("div")}
+    assert meta == {"Date": "2 Apr 2022", "Source": "Wire", "Author": "J. Doe", "Id": "wire:c",
+                    "File": "wire.jsonl , line 3"}  # the text of <code> and what follows it
+
+
+def test_a_page_past_the_last_shows_the_last_page_with_a_note(sparse, html):
+    last = [h.find("h2").text for h in hits_of(html(sparse.get("/search?q=dockers&page=2")))]
+    assert len(last) == 2
+    for asked in ("3", "99999"):
+        r = sparse.get(f"/search?q=dockers&page={asked}")
+        assert r.status_code == 200
+        page = html(r)
+        note = page.find("p", cls="notice-past").text
+        assert note == f"There is no page {int(asked):,} of these results: showing the last page, 2."
+        assert [h.find("h2").text for h in hits_of(page)] == last
+        assert page.find("a", cls="is-current").text == "Page 2"
+    # A page that exists has no note; the JSON API still refuses a page past the end.
+    assert html(sparse.get("/search?q=dockers&page=2")).find_all("p", cls="notice-past") == []
+    assert sparse.get("/api/search?q=dockers&page=4").status_code == 400
+
+
+def test_the_sort_box_and_facet_boxes_are_not_restored_by_the_browser(client, html):
+    page = html(client.get("/search?q=attacks"))
+    assert page.find("select", id="sort").attrs["autocomplete"] == "off"
+    boxes = [i for i in page.find_all("input") if i.attrs.get("type") == "checkbox"]
+    assert boxes and all(b.attrs.get("autocomplete") == "off" for b in boxes)
+
+
+def test_the_syntax_help_says_how_each_operator_works(client, html):
+    help_ = html(client.get("/")).find("details", cls="syntax-help")
+    terms = [dt.text for dt in help_.find_all("dt")]
+    assert terms == ["wind power", '"grain deal"', "ransomware OR phishing", "NOT drones , -drones",
+                     'title:cable , body:"cable cut"', 'source:reuters , topic:"power grid"',
+                     "date:2024 , date:2024-07 , date:2024-07-15", "date:[2024-01 TO 2024-06] , date:[2023 TO]",
+                     "sanction*"]
+    text = help_.text
+    for phrase in ["OR in capitals", "(ransomware OR phishing) hospital", "applies to the next word, phrase or bracket",
+                   "side by side in this order", "field names in lower case", "leave an end out for an open range",
+                   "at the end of a word"]:
+        assert phrase in text, phrase
+
+
+def _css_colours(css: str) -> dict[str, str]:
+    return dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+
+
+def _rule(css: str, selector: str, prop: str) -> str:
+    """The value of ``prop`` in the last rule of exactly ``selector`` that sets it."""
+    values = []
+    for body in re.findall(r"(?m)^" + re.escape(selector) + r"\s*\{([^}]*)\}", css):
+        values += re.findall(r"(?<![-\w])" + prop + r":\s*([^;]+);", body)
+    return values[-1].strip()
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    def luminance(h: str) -> float:
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_formula_matches_known_ratios():
+    assert round(contrast("#000000", "#ffffff"), 2) == 21.0
+    assert round(contrast("#767676", "#ffffff"), 2) == 4.54  # the lightest grey that passes AA on white
+
+
+def test_facet_counts_pass_wcag_aa_contrast(client):
+    css = client.get("/static/searchapp.css").get_data(as_text=True)
+    colours = _css_colours(css)
+    resolve = lambda v: colours[re.fullmatch(r"var\(--([\w-]+)\)", v).group(1)] if v.startswith("var(") else v
+    count = resolve(_rule(css, ".count", "color"))
+    sidebar = resolve(_rule(css, ".sidebar", "background"))
+    for background in (sidebar, colours["bg"]):
+        assert contrast(count, background) >= 4.5, (count, background)
+    assert contrast(resolve(_rule(css, ".undated", "color")), sidebar) >= 4.5

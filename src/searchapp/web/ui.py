@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template
 
+from ..errors import QueryError
+from ..results import SearchResults
 from ..search import SearchIndex
 from . import get_index, read_params, run_search, settings
 from .params import SearchParams
@@ -42,9 +44,9 @@ def human_date(value: str | None) -> str:
 @bp.route("/")
 @bp.route("/search")
 def search():
-    params = read_params()
+    asked = read_params()
     index = get_index()
-    results = run_search(index, params)
+    results, params = _results(index, asked)
     relaxations = _relaxations(index, params) if results.total == 0 and params.is_search else []
     return render_template(
         "ui/search.html",
@@ -55,8 +57,27 @@ def search():
         pages=pagination(results, params), relaxations=relaxations,
         first_number=(results.page - 1) * results.per_page + 1,
         suggestion_url=params.url(q=results.suggestion) if results.suggestion else None,
+        past_page=asked.page if params.page != asked.page else None,
         settings=settings(),
     )
+
+
+def _results(index: SearchIndex, params: SearchParams) -> tuple[SearchResults, SearchParams]:
+    """The results and the state they show: a page past the last (a shared link to
+    results that have since shrunk) shows the last page instead of an error.
+
+    The core (and the API) refuse such a page; here it is asked again.
+    """
+    try:
+        return run_search(index, params), params
+    except QueryError:
+        if params.page == 1:
+            raise
+        pages = run_search(index, params.changed(page=1)).pages  # a bad query raises here again
+        if params.page <= pages:
+            raise  # another problem (a page too deep to reach)
+    last = params.changed(page=max(1, pages))
+    return run_search(index, last), last
 
 
 @bp.route("/reports/<path:report_id>")

@@ -1,5 +1,6 @@
 /* searchapp: niceties on top of a page that works without JavaScript.
-   - facet checkboxes and the sort order apply at once;
+   - facet checkboxes and the sort order apply at once, keeping the focus;
+   - after Back, the controls show the results' state;
    - a box filters long facet lists;
    - "/" focuses the search box;
    - empty fields are left out of the URL. */
@@ -24,13 +25,50 @@
     }
 
     // Facet checkboxes and the sort select live outside the form (form="search").
+    // The control that applied keeps the keyboard focus on the next page (found
+    // by name and value: the order of the values, and so their ids, change).
+    var FOCUS_KEY = "searchapp-focus";
     document.addEventListener("change", function (event) {
       var el = event.target;
       if (!(el instanceof HTMLElement) || el.getAttribute("form") !== "search") return;
       if ((el.type === "checkbox") || el.classList.contains("auto-submit")) {
+        try {
+          sessionStorage.setItem(FOCUS_KEY, JSON.stringify({ name: el.name, value: el.type === "checkbox" ? el.value : null }));
+        } catch (e) { /* storage refused: focus is only a nicety */ }
         document.body.classList.add("is-loading");
         submit();
       }
+    });
+
+    function restoreFocus() {
+      var saved = null;
+      try {
+        saved = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+        sessionStorage.removeItem(FOCUS_KEY);
+      } catch (e) { return; }
+      if (!saved || typeof saved.name !== "string") return;
+      var candidates = document.querySelectorAll('[form="search"][name="' + CSS.escape(saved.name) + '"]');
+      var target = Array.prototype.find.call(candidates, function (c) {
+        return saved.value === null || c.value === saved.value;
+      });
+      if (!target) return;
+      var more = target.closest("details");
+      if (more) more.open = true;
+      target.focus();
+    }
+    restoreFocus();
+
+    // Back and Forward may show this page from the browser's cache with the
+    // controls as they were last changed: show the state of these results.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      document.body.classList.remove("is-loading");
+      Array.prototype.forEach.call(document.querySelectorAll('[form="search"]'), function (el) {
+        if (el.type === "checkbox") el.checked = el.defaultChecked;
+        else if (el.tagName === "SELECT") {
+          Array.prototype.forEach.call(el.options, function (o) { o.selected = o.defaultSelected; });
+        }
+      });
     });
 
     // Shorter, shareable URLs: no empty fields, no default sort.
