@@ -45,7 +45,6 @@ corpus gets the same topics whether it was indexed in full or incrementally.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import heapq
 import json
@@ -433,10 +432,10 @@ def _fit_all(X, targets: list[np.ndarray], procs: int) -> list[tuple | None]:
     if procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_fit_one(X, y) for y in targets]
     _FITTING = (X, targets)  # the forked processes inherit it: nothing is pickled but the results
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(procs, mp_context=context) as pool:
-            return list(pool.map(_fit_forked, range(len(targets))))
+    try:  # issue 11: children that close the reindex lock and die with the reindex
+        from . import processes
+
+        return processes.map_items(_fit_forked, len(targets), procs, name="topic-fitting process")
     finally:
         _FITTING = ()
 
