@@ -214,3 +214,44 @@ def test_the_index_codec_writes_what_whooshs_own_writes(tmp_path, monkeypatch):
     reindex(DATA_CORPUS, tmp_path / "whoosh", procs=1)
     ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
     assert len(ours) > 500 and ours == theirs
+
+
+def _jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    later = time.time_ns() + 10_000_000 * (1 + len(records))
+    os.utime(path, ns=(later, later))  # a new signature even within one clock tick
+
+
+def test_a_changed_jsonl_file_is_unchanged_on_the_next_run(tmp_path):
+    """The lexicon keeps the deleted reports' signature beside the live one:
+    the live one must win, or the file is re-indexed on every later run."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [{"id": f"r{i}", "title": f"Report {i}", "body": f"grain wheat {i}"} for i in range(30)]
+    for name in ("a.jsonl", "z.jsonl"):  # either side of the signature's sort order
+        _jsonl(corpus / name, records)
+        reindex(corpus, index_dir, full=True)
+        edited = [r for r in records if r["id"] != "r5"]
+        edited[9] = dict(edited[9], body="barley")
+        _jsonl(corpus / name, edited)
+        changed = reindex(corpus, index_dir)
+        assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (0, 29, 1, 0)
+        gen = store.current_generation(index_dir)
+        listing = sorted(os.listdir(gen))
+        again = reindex(corpus, index_dir)
+        assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 29)
+        assert sorted(os.listdir(gen)) == listing  # nothing written
+        assert search("barley", index_dir=index_dir).total == 1
+        (corpus / name).unlink()
+
+
+def test_a_removed_file_is_not_removed_again_on_every_run(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    (corpus / "b.txt").unlink()
+    assert reindex(corpus, index_dir).removed == 1
+    gen = store.current_generation(index_dir)
+    listing = sorted(os.listdir(gen))
+    again = reindex(corpus, index_dir)
+    assert (again.removed, again.unchanged) == (0, 2)
+    assert sorted(os.listdir(gen)) == listing

@@ -162,8 +162,8 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary = ReindexSummary(full=False)
     curated_removed = 0
     with ix.searcher() as searcher:
-        indexed = _indexed_signatures(searcher)
         seen = {cf.relpath for cf in files}
+        indexed = _indexed_signatures(searcher, seen)
         todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
         gone = sorted(set(indexed) - seen)
         replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
@@ -268,11 +268,27 @@ def _abandon(writer, folder: Path | None = None, before: set[str] | None = None)
             path.unlink(missing_ok=True)
 
 
-def _indexed_signatures(searcher) -> dict[str, str]:
-    out = {}
+def _indexed_signatures(searcher, present: set[str]) -> dict[str, str]:
+    """relpath -> the signature of the file its indexed reports came from.
+
+    The lexicon still holds the terms of deleted reports (until their segment
+    is merged), so a file rewritten in place has two signatures there, and a
+    file removed from the corpus one: then only a term of a live report
+    counts. (Taking the last one made a changed JSON Lines file look changed
+    on every later run.)
+    """
+    found: dict[str, list[str]] = {}
     for term in searcher.lexicon("filesig"):
         relpath, _, signature = term.decode("utf-8").rpartition("\t")
-        out[relpath] = signature
+        found.setdefault(relpath, []).append(signature)
+    reader = searcher.reader()
+    deletions = reader.has_deletions()
+    out = {}
+    for relpath, signatures in found.items():
+        if deletions and (len(signatures) > 1 or relpath not in present):
+            signatures = [s for s in signatures if reader.postings("filesig", f"{relpath}\t{s}").is_active()]
+        if signatures:
+            out[relpath] = signatures[-1]
     return out
 
 
