@@ -255,3 +255,43 @@ def test_a_removed_file_is_not_removed_again_on_every_run(corpus, tmp_path):
     again = reindex(corpus, index_dir)
     assert (again.removed, again.unchanged) == (0, 2)
     assert sorted(os.listdir(gen)) == listing
+
+
+def _segments(index_dir):
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(store.current_generation(index_dir)))
+    try:
+        return [(s.doc_count_all(), s.deleted_count()) for s in ix._segments()]
+    finally:
+        ix.close()
+
+
+def test_rewrites_of_a_file_do_not_pile_up_deleted_reports(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [{"id": f"r{i}", "title": f"Report {i}", "body": f"grain wheat {i}"} for i in range(40)]
+    _jsonl(corpus / "feed.jsonl", records)
+    reindex(corpus, index_dir, full=True)
+    for run in range(6):
+        records[run] = dict(records[run], body=f"barley {run}")
+        _jsonl(corpus / "feed.jsonl", records)
+        assert reindex(corpus, index_dir).updated == 40
+        assert sum(total for total, _ in _segments(index_dir)) == 40  # the old copies dropped
+    assert search("barley", index_dir=index_dir).total == 6
+
+
+def test_a_segment_mostly_deleted_is_rewritten_and_a_small_change_copies_nothing(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    for i in range(20):
+        _write(corpus, f"r{i:02d}.txt", f"Report {i}", f"grain {i}")
+    reindex(corpus, index_dir, full=True)
+    _write(corpus, "r00.txt", "Report 0", "barley")
+    os.utime(corpus / "r00.txt", ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    reindex(corpus, index_dir)
+    assert sorted(_segments(index_dir)) == [(1, 0), (20, 1)]  # 1 of 20 deleted: kept
+    for i in range(1, 7):
+        (corpus / f"r{i:02d}.txt").unlink()
+    assert reindex(corpus, index_dir).removed == 6
+    assert sorted(_segments(index_dir)) == [(1, 0), (13, 0)]  # 7 of 20 deleted: rewritten
+    assert search("", index_dir=index_dir).total == 14

@@ -16,7 +16,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import facets, parallel, processes, store, topics
+from . import facets, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -192,7 +192,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
                        added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**_retagged_fields(stored, indexed, auto_topics))
-        writer.commit()
+        writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
     except BaseException:
         _abandon(writer, gen, before)
         raise
