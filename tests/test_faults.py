@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import IndexLockedError, SearchAppError, SearchIndex, reindex, store
+from searchapp import IndexLockedError, SearchAppError, SearchIndex, indexer, reindex, store
 from searchapp.cli import main as cli_main
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -116,7 +116,7 @@ def answers(index_dir: Path) -> tuple[int, ...]:
 CRITICAL = {os.replace: "os.replace", os.rename: "os.rename", os.fsync: "os.fsync",
             os.unlink: "os.unlink", os.rmdir: "os.rmdir", os.mkdir: "os.mkdir"}
 PHASES = ("setup", "parsing", "writing", "commit", "swap")
-_SWAP = {"publish", "prune", "write_meta", "_atomic_write"}
+_SWAP = {"publish", "prune", "write_meta", "atomic_write"}
 _COMMIT = {"commit", "_commit_toc", "_finalize_segment"}
 _WRITING = {"add_document", "delete_by_term"}
 _PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "parse_markdown", "read_text"}
@@ -558,15 +558,20 @@ def gen_listing(index_dir: Path) -> dict[str, list[str]]:
     return {p.name: sorted(q.name for q in p.iterdir()) for p in index_dir.iterdir() if p.is_dir()}
 
 
-@pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
-def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(versions, tmp_path, full_disk, full):
+@pytest.mark.parametrize("full, procs", [(True, 1), (False, 1), (True, 2)],
+                         ids=["full", "incremental", "full-parallel"])
+def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(versions, tmp_path, full_disk, full,
+                                                                         procs, monkeypatch):
+    """With two processes, each worker inherits the budget left when it was forked."""
+    monkeypatch.setattr(indexer, "PARALLEL_MIN_BYTES", 0)
     measure = tmp_path / "measure"
     shutil.copytree(versions["pristine"], measure)
     reindex(versions["new"], measure, full=full, procs=1)
     total = full_disk.written
     # Byte budgets over the run, then the small files written last (whose sizes vary
     # by a few bytes from run to run), by name.
-    points = [(b, None) for b in sorted({0, 1} | {total * k // 10 for k in range(1, 10)})]
+    share = total // procs  # what each worker writes, about
+    points = [(b, None) for b in sorted({0, 1} | {share * k // 10 for k in range(1, 10)})]
     points += [(None, store.META)] + ([(None, store.CURRENT)] if full else [])
     outcomes = Counter()
     for number, (budget, name) in enumerate(points):
@@ -575,22 +580,26 @@ def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(version
         listing = gen_listing(index_dir)
         full_disk.budget, full_disk.full_for, full_disk.written, full_disk.failed_on = budget, name, 0, None
         with pytest.raises(SearchAppError) as failure:
-            reindex(versions["new"], index_dir, full=full, procs=1)
+            reindex(versions["new"], index_dir, full=full, procs=procs)
         full_disk.budget = full_disk.full_for = None
         message = str(failure.value)
-        assert message.startswith(f"cannot write the index in {index_dir}: No space left on device"), message
-        assert "searches still use the last complete index" in message
         seen = answers(index_dir)
-        after_commit = not full and full_disk.failed_on.endswith(".tmp") and store.META in full_disk.failed_on
-        if after_commit:  # the commit went through; only the meta file after it failed
-            assert seen == versions["after"]
+        after_commit = not full and seen == versions["after"]
+        if after_commit:  # the commit went through; what is written after it failed
+            assert message == (f"cannot finish writing the index in {index_dir}: No space left on device; the "
+                               "update itself was committed and searches use it (the next reindex completes "
+                               "the rest)"), message
             outcomes["failed after the commit (new index)"] += 1
         else:
+            assert message == (f"cannot write the index in {index_dir}: No space left on device; "
+                               "searches still use the last complete index"), message
             assert seen == versions["before"], (budget, full_disk.failed_on)
             # Nothing of the failed run is left: no build, no partial segment files.
             assert gen_listing(index_dir) == listing, (budget, full_disk.failed_on)
             outcomes["old index intact"] += 1
         assert leftovers(index_dir) == [], (budget, full_disk.failed_on)
+        with store.reindex_lock(index_dir):  # free: no child of the failed run holds it
+            pass
         # Space freed: the next reindex works.
         summary = reindex(versions["new"], index_dir, procs=1)
         assert summary.total == versions["after"][0] and answers(index_dir) == versions["after"]

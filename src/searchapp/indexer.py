@@ -180,6 +180,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         return summary
     before = set(os.listdir(gen))
     writer = ix.writer(**_WRITER_ARGS)
+    _sync_before_toc(writer, gen, before)
     try:
         _delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
@@ -200,12 +201,42 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary.added = len(added_ids) - summary.updated
     summary.removed = len(set(old_ids) - set(added_ids))
     summary.auto_tagged = tagger.tagged
+    try:  # the commit is live: a failure now must not say the last index stays in use
+        _after_commit(ix, gen, auto, summary)
+    except OSError as e:
+        raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
+    return summary
+
+
+class CommittedWriteError(IndexWriteError):
+    """The update was committed (searches use it) but what goes with it could not
+    be written: the next reindex writes it again."""
+
+    def __init__(self, index_dir: str, reason: str) -> None:
+        super().__init__(index_dir, reason)
+        self.message = (f"cannot finish writing the index in {index_dir}: {reason}; the update itself "
+                        "was committed and searches use it (the next reindex completes the rest)")
+
+
+def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary) -> None:
+    store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
         facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
-    return summary
+
+
+def _sync_before_toc(writer, folder: Path, before: set[str]) -> None:
+    """The writer's new segment files reach the disk before the TOC that names
+    them (a power cut must not leave a TOC naming half-written segments)."""
+    commit_toc = writer._commit_toc
+
+    def synced(segments):
+        store.fsync_tree(folder, only=lambda name: name not in before)
+        return commit_toc(segments)
+
+    writer._commit_toc = synced
 
 
 def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> dict[str, int]:
