@@ -31,6 +31,7 @@ import errno
 import gc
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,8 @@ import pytest
 
 from searchapp import IndexLockedError, SearchAppError, SearchIndex, indexer, reindex, store
 from searchapp.cli import main as cli_main
+
+from ._procs import descendants, still_running_after
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -115,11 +118,12 @@ def answers(index_dir: Path) -> tuple[int, ...]:
 
 CRITICAL = {os.replace: "os.replace", os.rename: "os.rename", os.fsync: "os.fsync",
             os.unlink: "os.unlink", os.rmdir: "os.rmdir", os.mkdir: "os.mkdir"}
-PHASES = ("setup", "parsing", "writing", "commit", "swap")
+PHASES = ("setup", "parsing", "fitting", "writing", "commit", "swap")
 _SWAP = {"publish", "prune", "write_meta", "atomic_write"}
 _COMMIT = {"commit", "_commit_toc", "_finalize_segment"}
 _WRITING = {"add_document", "delete_by_term"}
 _PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "parse_markdown", "read_text"}
+_FITTING = {"_fit_all"}
 
 
 def phase_of(frame) -> str:
@@ -127,7 +131,8 @@ def phase_of(frame) -> str:
     while frame is not None:
         names.add(frame.f_code.co_name)
         frame = frame.f_back
-    for phase, markers in (("swap", _SWAP), ("commit", _COMMIT), ("writing", _WRITING), ("parsing", _PARSING)):
+    for phase, markers in (("swap", _SWAP), ("commit", _COMMIT), ("fitting", _FITTING), ("writing", _WRITING),
+                           ("parsing", _PARSING)):
         if names & markers:
             return phase
     return "setup"
@@ -136,16 +141,21 @@ def phase_of(frame) -> str:
 class KillHook:
     """A profile hook that counts events and critical calls, and kills the process at one.
 
-    ``target`` is ``("event", n)`` or ``("syscall", k, "before"|"after")``; with
-    ``None`` it only records (a dry run): total events, a sample of the phase
-    every ``SAMPLE`` events, and the critical calls.
+    ``target`` is ``("event", n)``, ``("syscall", k, "before"|"after")`` or
+    ``("wait", k)`` (the k-th ``select.select`` of the parent waiting for its
+    children, the moment they run); with ``None`` it only records (a dry run):
+    total events, a sample of the phase every ``SAMPLE`` events, the critical
+    calls and the waits. ``signum`` is the signal it sends itself; the report
+    names the processes under it at that moment.
     """
 
     SAMPLE = 50
 
-    def __init__(self, target, report: Path) -> None:
+    def __init__(self, target, report: Path, signum: int = signal.SIGKILL) -> None:
         self.target = target
         self.report = report
+        self.signum = signum
+        self.waits: list[tuple[int, str]] = []
         self.events = 0
         self.critical = 0
         self.samples: list[tuple[int, str]] = []
@@ -161,6 +171,10 @@ class KillHook:
         is_critical = event == "c_call" and arg in CRITICAL
         if is_critical:
             self.critical += 1
+        if event == "c_call" and arg is select.select and frame.f_code.co_name == "_follow":
+            self.waits.append((n, phase_of(frame)))
+            if self.target is not None and self.target[0] == "wait" and len(self.waits) == self.target[1]:
+                self.kill(frame, f"waiting for children ({self.waits[-1][1]})")
         if self.target is None:
             if n % self.SAMPLE == 0:
                 self.samples.append((n, phase_of(frame)))
@@ -176,15 +190,20 @@ class KillHook:
 
     def kill(self, frame, where: str) -> None:
         sys.setprofile(None)
-        self.report.write_text(json.dumps({"phase": phase_of(frame), "where": where, "event": self.events}))
-        os.kill(os.getpid(), signal.SIGKILL)
+        self.report.write_text(json.dumps({"phase": phase_of(frame), "where": where, "event": self.events,
+                                           "children": sorted(descendants(os.getpid()))}))
+        os.kill(os.getpid(), self.signum)
 
     def dump(self) -> None:
-        self.report.write_text(json.dumps({"events": self.events, "samples": self.samples, "calls": self.calls}))
+        self.report.write_text(json.dumps({"events": self.events, "samples": self.samples, "calls": self.calls,
+                                           "waits": self.waits}))
 
 
-def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, timeout: float = 120):
-    """Run ``searchapp <args>`` in a forked child; return (exit status or -signal, stdout, stderr, report)."""
+def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, timeout: float = 120,
+            signum: int = signal.SIGKILL):
+    """Run ``searchapp <args>`` in a forked child; return (exit status or -signal, stdout, stderr, report).
+
+    The processes the child forks in turn run without the kill hook."""
     workdir.mkdir(parents=True, exist_ok=True)
     out, err, report = workdir / "stdout", workdir / "stderr", workdir / "report.json"
     report.unlink(missing_ok=True)
@@ -199,8 +218,9 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
                 os.close(handle)
             sys.stdout = open(1, "w", closefd=False)
             sys.stderr = open(2, "w", closefd=False)
-            hook = KillHook(target, report) if (target is not None or dry_run) else None
+            hook = KillHook(target, report, signum) if (target is not None or dry_run) else None
             if hook is not None:
+                os.register_at_fork(after_in_child=lambda: sys.setprofile(None))
                 sys.setprofile(hook)
             try:
                 cli_main.main(args, prog_name="searchapp", standalone_mode=True)
