@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 
-def parents() -> dict[int, int]:
-    """pid -> parent pid, of every process now running (not zombies)."""
+def parents(field: int = 1) -> dict[int, int]:
+    """pid -> parent pid (``field`` 2: process group), of every process now running (not zombies)."""
     out = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -18,7 +18,7 @@ def parents() -> dict[int, int]:
             except OSError:
                 continue
             if fields[0] != "Z":
-                out[int(entry.name)] = int(fields[1])
+                out[int(entry.name)] = int(fields[field])
     return out
 
 
@@ -33,6 +33,11 @@ def descendants(pid: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def group(pgid: int) -> set[int]:
+    """Every live process of the process group ``pgid``."""
+    return {pid for pid, group in parents(field=2).items() if group == pgid}
 
 
 def running(pid: int) -> bool:

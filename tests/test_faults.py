@@ -121,7 +121,7 @@ CRITICAL = {os.replace: "os.replace", os.rename: "os.rename", os.fsync: "os.fsyn
 PHASES = ("setup", "parsing", "fitting", "writing", "commit", "swap")
 _SWAP = {"publish", "prune", "write_meta", "atomic_write"}
 _COMMIT = {"commit", "_commit_toc", "_finalize_segment"}
-_WRITING = {"add_document", "delete_by_term"}
+_WRITING = {"add_document", "delete_by_term", "add_files_in_parts"}
 _PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "parse_markdown", "read_text"}
 _FITTING = {"_fit_all"}
 
@@ -142,8 +142,8 @@ class KillHook:
     """A profile hook that counts events and critical calls, and kills the process at one.
 
     ``target`` is ``("event", n)``, ``("syscall", k, "before"|"after")`` or
-    ``("wait", k)`` (the k-th ``select.select`` of the parent waiting for its
-    children, the moment they run); with ``None`` it only records (a dry run):
+    ``("wait", phase, k)`` (the k-th ``select.select`` of the parent waiting
+    for its children in that phase, the moment they run); with ``None`` it only records (a dry run):
     total events, a sample of the phase every ``SAMPLE`` events, the critical
     calls and the waits. ``signum`` is the signal it sends itself; the report
     names the processes under it at that moment.
@@ -155,6 +155,7 @@ class KillHook:
         self.target = target
         self.report = report
         self.signum = signum
+        self.pid = os.getpid()
         self.waits: list[tuple[int, str]] = []
         self.events = 0
         self.critical = 0
@@ -163,6 +164,9 @@ class KillHook:
         self.pending_after = False
 
     def __call__(self, frame, event, arg) -> None:
+        if os.getpid() != self.pid:  # a forked child, before its at-fork hook removed this one
+            sys.setprofile(None)
+            return
         self.events += 1
         n = self.events
         if self.pending_after and event in ("c_return", "c_exception"):
@@ -172,9 +176,11 @@ class KillHook:
         if is_critical:
             self.critical += 1
         if event == "c_call" and arg is select.select and frame.f_code.co_name == "_follow":
-            self.waits.append((n, phase_of(frame)))
-            if self.target is not None and self.target[0] == "wait" and len(self.waits) == self.target[1]:
-                self.kill(frame, f"waiting for children ({self.waits[-1][1]})")
+            phase = phase_of(frame)
+            self.waits.append((n, phase))
+            same = sum(1 for _, p in self.waits if p == phase)
+            if self.target is not None and self.target[0] == "wait" and self.target[1:] == (phase, same):
+                self.kill(frame, f"waiting for children ({phase} {same})")
         if self.target is None:
             if n % self.SAMPLE == 0:
                 self.samples.append((n, phase_of(frame)))
@@ -200,10 +206,11 @@ class KillHook:
 
 
 def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, timeout: float = 120,
-            signum: int = signal.SIGKILL):
+            signum: int = signal.SIGKILL, pids: list[int] | None = None):
     """Run ``searchapp <args>`` in a forked child; return (exit status or -signal, stdout, stderr, report).
 
-    The processes the child forks in turn run without the kill hook."""
+    The processes the child forks in turn run without the kill hook; the child
+    leads a process group of its own (its pid is appended to ``pids``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     out, err, report = workdir / "stdout", workdir / "stderr", workdir / "report.json"
     report.unlink(missing_ok=True)
@@ -211,6 +218,7 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
     if pid == 0:  # the child: never returns into pytest
         code = 70
         try:
+            os.setpgid(0, 0)  # a process group of its own: all of that reindex, to find them after a kill
             os.chdir(workdir)
             for fd, path in ((1, out), (2, err)):
                 handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -240,6 +248,8 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
             sys.stderr.flush()
         finally:
             os._exit(code)
+    if pids is not None:
+        pids.append(pid)  # also its process group
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
