@@ -508,8 +508,7 @@ def test_a_waiting_reindex_takes_over_from_a_killed_one(versions, tmp_path):
             reindex(versions["new"], index_dir)
         waiter.stdin.write("go\n")
         waiter.stdin.flush()
-        time.sleep(1.0)
-        assert waiter.poll() is None  # waiting for the lock
+        assert wait_blocked_on_a_lock(waiter), "the waiter did not wait for the lock"
         os.kill(holder.pid, signal.SIGKILL)
         holder.communicate(timeout=30)
         out, err = waiter.communicate(timeout=120)
@@ -521,6 +520,18 @@ def test_a_waiting_reindex_takes_over_from_a_killed_one(versions, tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+
+def wait_blocked_on_a_lock(proc: subprocess.Popen) -> bool:
+    """Whether ``proc`` comes to wait for a file lock (``/proc/locks`` lists it
+    with ``->``), or ends before; /proc read until then, at most a minute."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        with open("/proc/locks") as fh:
+            if any("->" in line and f" {proc.pid} " in line for line in fh):
+                return True
+        time.sleep(0.01)
+    return False
 
 
 # -- disk full ------------------------------------------------------------------------
@@ -741,14 +752,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or (os.cpu_count() or 1) < 2,
                     reason="needs Linux /proc and two cores")
@@ -778,7 +781,7 @@ def test_kill_9_of_a_parallel_full_reindex_leaves_no_worker_behind(versions, tmp
             workers = _children(proc.pid)
             time.sleep(0.05)
         assert len(workers) >= 2, "the parallel rebuild did not start its workers"
-        time.sleep(0.5)  # the workers are writing
+        assert proc.stderr.readline().startswith("indexed 1/")  # a worker has written a file
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         assert answers(index_dir) == versions["before"]
@@ -787,10 +790,7 @@ def test_kill_9_of_a_parallel_full_reindex_leaves_no_worker_behind(versions, tmp
                                      "--full", "--procs", "2", "--json"], tmp_path / "again")
         assert code == 0, err
         assert answers(index_dir) == expected
-        deadline = time.monotonic() + 60
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [w for w in workers if _alive(w)], "workers of the killed reindex still run"
+        assert still_running_after(workers, within=2.0) == set(), "workers of the killed reindex still run"
         assert answers(index_dir) == expected and leftovers(index_dir) == []
         current = store.current_generation(index_dir)
         assert not [p.name for p in current.iterdir() if p.name.startswith(".part-") or p.name.endswith(".tmp")]

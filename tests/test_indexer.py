@@ -158,6 +158,22 @@ def test_missing_corpus_folder_is_an_error(tmp_path):
         reindex(tmp_path / "nope", tmp_path / "index")
 
 
+KILLED_MID_WRITE = """
+import sys
+from whoosh.writing import SegmentWriter
+from searchapp import reindex
+real, count = SegmentWriter.add_document, [0]
+def add_document(self, **fields):
+    real(self, **fields)
+    count[0] += 1
+    if count[0] == 1000:
+        print("writing", flush=True)
+        sys.stdin.readline()
+SegmentWriter.add_document = add_document
+reindex({corpus!r}, {index!r}, full=True, procs=1)
+"""
+
+
 def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
     import signal
     import subprocess
@@ -170,12 +186,12 @@ def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
     body = " ".join(f"word{i}" for i in range(400))
     lines = "\n".join(json.dumps({"id": str(i), "title": f"t{i}", "body": body}) for i in range(1500))
     (corpus / "big.jsonl").write_text(lines)
-    code = ("import sys; from searchapp import reindex; "
-            f"reindex({str(corpus)!r}, {str(index_dir)!r}, full=True, procs=1)")
-    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)})
-    deadline = time.monotonic() + 60
-    while not list(index_dir.glob(".building-*/*.pst")) and time.monotonic() < deadline:
-        time.sleep(0.02)  # wait until it is writing segment files
+    # The child says when it has written 1,000 documents and waits there: the
+    # kill lands mid-write whatever the machine's speed (no race with a file).
+    code = KILLED_MID_WRITE.format(corpus=str(corpus), index=str(index_dir))
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL

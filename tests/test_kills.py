@@ -11,7 +11,6 @@ children (topic fitting, the parallel writers).
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import signal

@@ -16,7 +16,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import facets, parallel, processes, segments, store, topics
+from . import changes, facets, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -163,7 +163,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     curated_removed = 0
     with ix.searcher() as searcher:
         seen = {cf.relpath for cf in files}
-        indexed = _indexed_signatures(searcher, seen)
+        indexed = changes.indexed_signatures(searcher, seen)
         todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
         gone = sorted(set(indexed) - seen)
         replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
@@ -182,17 +182,17 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     writer = ix.writer(**_WRITER_ARGS)
     _sync_before_toc(writer, gen, before)
     try:
-        _delete_files(writer, replaced)  # issue 5
+        changes.delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            _learn_files(auto, todo, taken=_IndexIdLookup(searcher, old_ids))
+            _learn_files(auto, todo, taken=changes.IndexIdLookup(searcher, old_ids))
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
-            taken = _IndexIdLookup(searcher, old_ids)
+            taken = changes.IndexIdLookup(searcher, old_ids)
             _add_files(topics.TaggingWriter(writer, tagger), todo, summary.rejected, progress, taken=taken,
                        added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
-                writer.update_document(**_retagged_fields(stored, indexed, auto_topics))
+                writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
         writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
     except BaseException:
         _abandon(writer, gen, before)
@@ -265,15 +265,6 @@ def _check_count(index_dir: Path, found: int, added: int) -> None:
                               "added (a lost indexing process?): it was not published")
 
 
-def _retagged_fields(stored: dict, indexed: dict[str, str], auto_topics: tuple[str, ...]) -> dict:
-    """The document of an indexed report again, with new automatic topics (issue 4)."""
-    fields = {k: v for k, v in stored.items() if k != "topic_auto"}
-    fields["filesig"] = f"{stored['file']}\t{indexed[stored['file']]}"
-    if auto_topics:
-        fields["topic_auto"] = join_topics(auto_topics)
-    return fields
-
-
 def _abandon(writer, folder: Path | None = None, before: set[str] | None = None) -> None:
     """Cancel a failed writer and remove the files it wrote into ``folder``.
 
@@ -299,49 +290,6 @@ def _abandon(writer, folder: Path | None = None, before: set[str] | None = None)
             path.unlink(missing_ok=True)
 
 
-def _indexed_signatures(searcher, present: set[str]) -> dict[str, str]:
-    """relpath -> the signature of the file its indexed reports came from.
-
-    The lexicon still holds the terms of deleted reports (until their segment
-    is merged), so a file rewritten in place has two signatures there, and a
-    file removed from the corpus one: then only a term of a live report
-    counts. (Taking the last one made a changed JSON Lines file look changed
-    on every later run.)
-    """
-    found: dict[str, list[str]] = {}
-    for term in searcher.lexicon("filesig"):
-        relpath, _, signature = term.decode("utf-8").rpartition("\t")
-        found.setdefault(relpath, []).append(signature)
-    reader = searcher.reader()
-    deletions = reader.has_deletions()
-    out = {}
-    for relpath, signatures in found.items():
-        if deletions and (len(signatures) > 1 or relpath not in present):
-            signatures = [s for s in signatures if reader.postings("filesig", f"{relpath}\t{s}").is_active()]
-        if signatures:
-            out[relpath] = signatures[-1]
-    return out
-
-
-class _IndexIdLookup(dict):
-    """``taken`` for an incremental run: ids already in the index from files kept as they are."""
-
-    def __init__(self, searcher, replaced_ids: dict[str, str]) -> None:
-        super().__init__()
-        self._searcher = searcher
-        self._replaced_ids = replaced_ids  # id -> file, of the files being replaced
-
-    def get(self, key, default=None):
-        if key in self:
-            return self[key]
-        # Ids are unique in the index: one of a replaced file is in no other
-        # file, and most ids are new or replaced (issue 5: no search for them).
-        if key in self._replaced_ids or ("id", key) not in self._searcher.reader():
-            return default
-        stored = self._searcher.document(id=key)
-        return stored.get("file") if stored else default
-
-
 # -- writers and parallelism (issue 5) ------------------------------------------
 
 # Blocks written uncompressed: about 12% faster to write and faster to read
@@ -365,16 +313,6 @@ def _unmapped(ix, gen: Path):
     ix.close()
     return unmapped
 
-
-def _delete_files(writer, relpaths) -> None:
-    """Delete the reports of these files with one searcher (Whoosh's
-    ``delete_by_term`` opens one for every call)."""
-    if not relpaths:
-        return
-    with writer.searcher() as searcher:
-        for relpath in sorted(relpaths):
-            for docnum in searcher.document_numbers(file=relpath):
-                writer.delete_document(docnum)
 
 # -- end of writers and parallelism ------------------------------------------------
 
