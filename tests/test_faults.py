@@ -300,7 +300,11 @@ def pick_targets(dry: dict, per_phase: int) -> list[tuple]:
         k = min(per_phase, len(events))
         picks = sorted({events[round(j * (len(events) - 1) / max(k - 1, 1))] for j in range(k)})
         targets += [("event", e) for e in picks]
-    for number, _name, _phase in dry["calls"]:
+    calls = dry["calls"]
+    for i, (number, name, phase) in enumerate(calls):
+        same = lambda j: 0 <= j < len(calls) and calls[j][1:] == (name, phase)  # noqa: E731
+        if same(i - 1) and same(i + 1):
+            continue  # inside a run of like calls (fsync of each file of a generation): its ends suffice
         targets += [("syscall", number, "before"), ("syscall", number, "after")]
     return targets
 
