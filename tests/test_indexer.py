@@ -311,3 +311,22 @@ def test_a_segment_mostly_deleted_is_rewritten_and_a_small_change_copies_nothing
     assert reindex(corpus, index_dir).removed == 6
     assert sorted(_segments(index_dir)) == [(1, 0), (13, 0)]  # 7 of 20 deleted: rewritten
     assert search("", index_dir=index_dir).total == 14
+
+
+def test_a_run_with_rejected_files_gives_plain_json(corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from searchapp.cli import main as cli_main
+
+    (corpus / "feed.jsonl").write_text('{"id": "ok", "body": "fine"}\n{not json\n', encoding="utf-8")
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    summary = reindex(corpus, tmp_path / "index")
+    data = json.loads(json.dumps(summary.to_dict()))
+    rejected = [(r["path"], r["line"]) for r in data["rejected"]]
+    assert rejected == [("empty.txt", None), ("feed.jsonl", 2)]
+    assert (data["added"], data["total"], data["full"]) == (4, 4, True)
+    result = CliRunner().invoke(cli_main, ["reindex", "--corpus", str(corpus), "--index", str(tmp_path / "cli"),
+                                           "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [(r["path"], r["line"]) for r in printed["rejected"]] == rejected
