@@ -160,7 +160,7 @@ def test_stopping_a_reindex_of_the_reuters_jsonl(versions, shared_corpora, tmp_p
             children = wait_for_children(proc.pid, proc, children)  # the writers, one per run of reports
         children |= descendants(proc.pid)
         proc.send_signal(signum)
-        proc.communicate(timeout=60)
+        proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()

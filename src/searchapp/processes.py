@@ -55,7 +55,7 @@ def run(works: list[Work], on_message: OnMessage | None = None, name: str = "wor
     children: list[tuple[int, int]] = []
     try:
         for work in works:
-            children.append(_fork(work))
+            _fork(work, children)
         outcomes = _follow([fd for _, fd in children], on_message)
         statuses = [os.waitpid(pid, 0)[1] for pid, _ in children]
     except BaseException:
@@ -118,25 +118,35 @@ def sigterm_stops() -> Iterator[None]:
 
 # -- the child ------------------------------------------------------------------
 
-def _fork(work: Work) -> tuple[int, int]:
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _fork(work: Work, children: list[tuple[int, int]]) -> None:
+    """Fork a child for ``work`` and add it to ``children``. SIGINT and SIGTERM
+    wait meanwhile: one between the fork and the bookkeeping would lose a child."""
     parent = os.getpid()
     read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            os.close(read_end)
-            _detach(parent, keep=write_end)
-            code = _serve(work, write_end)
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                _detach(parent, keep=write_end, mask=mask)
+                code = _serve(work, write_end)
+            finally:
+                os._exit(code)
+        children.append((pid, read_end))
+        os.close(write_end)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _detach(parent: int, keep: int) -> None:
+def _detach(parent: int, keep: int, mask) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # no prctl: the pipe still stops it
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
