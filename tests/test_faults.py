@@ -31,6 +31,7 @@ import errno
 import gc
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -41,8 +42,10 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import IndexLockedError, SearchAppError, SearchIndex, reindex, store
+from searchapp import IndexLockedError, SearchAppError, SearchIndex, indexer, reindex, store
 from searchapp.cli import main as cli_main
+
+from ._procs import descendants, still_running_after
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -115,11 +118,12 @@ def answers(index_dir: Path) -> tuple[int, ...]:
 
 CRITICAL = {os.replace: "os.replace", os.rename: "os.rename", os.fsync: "os.fsync",
             os.unlink: "os.unlink", os.rmdir: "os.rmdir", os.mkdir: "os.mkdir"}
-PHASES = ("setup", "parsing", "writing", "commit", "swap")
-_SWAP = {"publish", "prune", "write_meta", "_atomic_write"}
+PHASES = ("setup", "parsing", "fitting", "writing", "commit", "swap")
+_SWAP = {"publish", "prune", "write_meta", "atomic_write"}
 _COMMIT = {"commit", "_commit_toc", "_finalize_segment"}
-_WRITING = {"add_document", "delete_by_term"}
+_WRITING = {"add_document", "delete_by_term", "add_files_in_parts"}
 _PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "parse_markdown", "read_text"}
+_FITTING = {"_fit_all"}
 
 
 def phase_of(frame) -> str:
@@ -127,7 +131,8 @@ def phase_of(frame) -> str:
     while frame is not None:
         names.add(frame.f_code.co_name)
         frame = frame.f_back
-    for phase, markers in (("swap", _SWAP), ("commit", _COMMIT), ("writing", _WRITING), ("parsing", _PARSING)):
+    for phase, markers in (("swap", _SWAP), ("commit", _COMMIT), ("fitting", _FITTING), ("writing", _WRITING),
+                           ("parsing", _PARSING)):
         if names & markers:
             return phase
     return "setup"
@@ -136,16 +141,22 @@ def phase_of(frame) -> str:
 class KillHook:
     """A profile hook that counts events and critical calls, and kills the process at one.
 
-    ``target`` is ``("event", n)`` or ``("syscall", k, "before"|"after")``; with
-    ``None`` it only records (a dry run): total events, a sample of the phase
-    every ``SAMPLE`` events, and the critical calls.
+    ``target`` is ``("event", n)``, ``("syscall", k, "before"|"after")`` or
+    ``("wait", phase, k)`` (the k-th ``select.select`` of the parent waiting
+    for its children in that phase, the moment they run); with ``None`` it only records (a dry run):
+    total events, a sample of the phase every ``SAMPLE`` events, the critical
+    calls and the waits. ``signum`` is the signal it sends itself; the report
+    names the processes under it at that moment.
     """
 
     SAMPLE = 50
 
-    def __init__(self, target, report: Path) -> None:
+    def __init__(self, target, report: Path, signum: int = signal.SIGKILL) -> None:
         self.target = target
         self.report = report
+        self.signum = signum
+        self.pid = os.getpid()
+        self.waits: list[tuple[int, str]] = []
         self.events = 0
         self.critical = 0
         self.samples: list[tuple[int, str]] = []
@@ -153,6 +164,9 @@ class KillHook:
         self.pending_after = False
 
     def __call__(self, frame, event, arg) -> None:
+        if os.getpid() != self.pid:  # a forked child, before its at-fork hook removed this one
+            sys.setprofile(None)
+            return
         self.events += 1
         n = self.events
         if self.pending_after and event in ("c_return", "c_exception"):
@@ -161,6 +175,12 @@ class KillHook:
         is_critical = event == "c_call" and arg in CRITICAL
         if is_critical:
             self.critical += 1
+        if event == "c_call" and arg is select.select and frame.f_code.co_name == "_follow":
+            phase = phase_of(frame)
+            self.waits.append((n, phase))
+            same = sum(1 for _, p in self.waits if p == phase)
+            if self.target is not None and self.target[0] == "wait" and self.target[1:] == (phase, same):
+                self.kill(frame, f"waiting for children ({phase} {same})")
         if self.target is None:
             if n % self.SAMPLE == 0:
                 self.samples.append((n, phase_of(frame)))
@@ -176,15 +196,21 @@ class KillHook:
 
     def kill(self, frame, where: str) -> None:
         sys.setprofile(None)
-        self.report.write_text(json.dumps({"phase": phase_of(frame), "where": where, "event": self.events}))
-        os.kill(os.getpid(), signal.SIGKILL)
+        self.report.write_text(json.dumps({"phase": phase_of(frame), "where": where, "event": self.events,
+                                           "children": sorted(descendants(os.getpid()))}))
+        os.kill(os.getpid(), self.signum)
 
     def dump(self) -> None:
-        self.report.write_text(json.dumps({"events": self.events, "samples": self.samples, "calls": self.calls}))
+        self.report.write_text(json.dumps({"events": self.events, "samples": self.samples, "calls": self.calls,
+                                           "waits": self.waits}))
 
 
-def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, timeout: float = 120):
-    """Run ``searchapp <args>`` in a forked child; return (exit status or -signal, stdout, stderr, report)."""
+def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, timeout: float = 120,
+            signum: int = signal.SIGKILL, pids: list[int] | None = None):
+    """Run ``searchapp <args>`` in a forked child; return (exit status or -signal, stdout, stderr, report).
+
+    The processes the child forks in turn run without the kill hook; the child
+    leads a process group of its own (its pid is appended to ``pids``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     out, err, report = workdir / "stdout", workdir / "stderr", workdir / "report.json"
     report.unlink(missing_ok=True)
@@ -192,6 +218,7 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
     if pid == 0:  # the child: never returns into pytest
         code = 70
         try:
+            os.setpgid(0, 0)  # a process group of its own: all of that reindex, to find them after a kill
             os.chdir(workdir)
             for fd, path in ((1, out), (2, err)):
                 handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -199,8 +226,9 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
                 os.close(handle)
             sys.stdout = open(1, "w", closefd=False)
             sys.stderr = open(2, "w", closefd=False)
-            hook = KillHook(target, report) if (target is not None or dry_run) else None
+            hook = KillHook(target, report, signum) if (target is not None or dry_run) else None
             if hook is not None:
+                os.register_at_fork(after_in_child=lambda: sys.setprofile(None))
                 sys.setprofile(hook)
             try:
                 cli_main.main(args, prog_name="searchapp", standalone_mode=True)
@@ -220,6 +248,8 @@ def run_cli(args: list[str], workdir: Path, target=None, dry_run: bool = False, 
             sys.stderr.flush()
         finally:
             os._exit(code)
+    if pids is not None:
+        pids.append(pid)  # also its process group
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -270,7 +300,11 @@ def pick_targets(dry: dict, per_phase: int) -> list[tuple]:
         k = min(per_phase, len(events))
         picks = sorted({events[round(j * (len(events) - 1) / max(k - 1, 1))] for j in range(k)})
         targets += [("event", e) for e in picks]
-    for number, _name, _phase in dry["calls"]:
+    calls = dry["calls"]
+    for i, (number, name, phase) in enumerate(calls):
+        same = lambda j: 0 <= j < len(calls) and calls[j][1:] == (name, phase)  # noqa: E731
+        if same(i - 1) and same(i + 1):
+            continue  # inside a run of like calls (fsync of each file of a generation): its ends suffice
         targets += [("syscall", number, "before"), ("syscall", number, "after")]
     return targets
 
@@ -478,8 +512,7 @@ def test_a_waiting_reindex_takes_over_from_a_killed_one(versions, tmp_path):
             reindex(versions["new"], index_dir)
         waiter.stdin.write("go\n")
         waiter.stdin.flush()
-        time.sleep(1.0)
-        assert waiter.poll() is None  # waiting for the lock
+        assert wait_blocked_on_a_lock(waiter), "the waiter did not wait for the lock"
         os.kill(holder.pid, signal.SIGKILL)
         holder.communicate(timeout=30)
         out, err = waiter.communicate(timeout=120)
@@ -491,6 +524,18 @@ def test_a_waiting_reindex_takes_over_from_a_killed_one(versions, tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+
+def wait_blocked_on_a_lock(proc: subprocess.Popen) -> bool:
+    """Whether ``proc`` comes to wait for a file lock (``/proc/locks`` lists it
+    with ``->``), or ends before; /proc read until then, at most a minute."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        with open("/proc/locks") as fh:
+            if any("->" in line and f" {proc.pid} " in line for line in fh):
+                return True
+        time.sleep(0.01)
+    return False
 
 
 # -- disk full ------------------------------------------------------------------------
@@ -558,15 +603,20 @@ def gen_listing(index_dir: Path) -> dict[str, list[str]]:
     return {p.name: sorted(q.name for q in p.iterdir()) for p in index_dir.iterdir() if p.is_dir()}
 
 
-@pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
-def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(versions, tmp_path, full_disk, full):
+@pytest.mark.parametrize("full, procs", [(True, 1), (False, 1), (True, 2)],
+                         ids=["full", "incremental", "full-parallel"])
+def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(versions, tmp_path, full_disk, full,
+                                                                         procs, monkeypatch):
+    """With two processes, each worker inherits the budget left when it was forked."""
+    monkeypatch.setattr(indexer, "PARALLEL_MIN_BYTES", 0)
     measure = tmp_path / "measure"
     shutil.copytree(versions["pristine"], measure)
     reindex(versions["new"], measure, full=full, procs=1)
     total = full_disk.written
     # Byte budgets over the run, then the small files written last (whose sizes vary
     # by a few bytes from run to run), by name.
-    points = [(b, None) for b in sorted({0, 1} | {total * k // 10 for k in range(1, 10)})]
+    share = total // procs  # what each worker writes, about
+    points = [(b, None) for b in sorted({0, 1} | {share * k // 10 for k in range(1, 10)})]
     points += [(None, store.META)] + ([(None, store.CURRENT)] if full else [])
     outcomes = Counter()
     for number, (budget, name) in enumerate(points):
@@ -575,22 +625,26 @@ def test_disk_full_at_any_point_is_a_clear_error_and_keeps_the_old_index(version
         listing = gen_listing(index_dir)
         full_disk.budget, full_disk.full_for, full_disk.written, full_disk.failed_on = budget, name, 0, None
         with pytest.raises(SearchAppError) as failure:
-            reindex(versions["new"], index_dir, full=full, procs=1)
+            reindex(versions["new"], index_dir, full=full, procs=procs)
         full_disk.budget = full_disk.full_for = None
         message = str(failure.value)
-        assert message.startswith(f"cannot write the index in {index_dir}: No space left on device"), message
-        assert "searches still use the last complete index" in message
         seen = answers(index_dir)
-        after_commit = not full and full_disk.failed_on.endswith(".tmp") and store.META in full_disk.failed_on
-        if after_commit:  # the commit went through; only the meta file after it failed
-            assert seen == versions["after"]
+        after_commit = not full and seen == versions["after"]
+        if after_commit:  # the commit went through; what is written after it failed
+            assert message == (f"cannot finish writing the index in {index_dir}: No space left on device; the "
+                               "update itself was committed and searches use it (the next reindex completes "
+                               "the rest)"), message
             outcomes["failed after the commit (new index)"] += 1
         else:
+            assert message == (f"cannot write the index in {index_dir}: No space left on device; "
+                               "searches still use the last complete index"), message
             assert seen == versions["before"], (budget, full_disk.failed_on)
             # Nothing of the failed run is left: no build, no partial segment files.
             assert gen_listing(index_dir) == listing, (budget, full_disk.failed_on)
             outcomes["old index intact"] += 1
         assert leftovers(index_dir) == [], (budget, full_disk.failed_on)
+        with store.reindex_lock(index_dir):  # free: no child of the failed run holds it
+            pass
         # Space freed: the next reindex works.
         summary = reindex(versions["new"], index_dir, procs=1)
         assert summary.total == versions["after"][0] and answers(index_dir) == versions["after"]
@@ -702,14 +756,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or (os.cpu_count() or 1) < 2,
                     reason="needs Linux /proc and two cores")
@@ -739,7 +785,7 @@ def test_kill_9_of_a_parallel_full_reindex_leaves_no_worker_behind(versions, tmp
             workers = _children(proc.pid)
             time.sleep(0.05)
         assert len(workers) >= 2, "the parallel rebuild did not start its workers"
-        time.sleep(0.5)  # the workers are writing
+        assert proc.stderr.readline().startswith("indexed 1/")  # a worker has written a file
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         assert answers(index_dir) == versions["before"]
@@ -748,10 +794,7 @@ def test_kill_9_of_a_parallel_full_reindex_leaves_no_worker_behind(versions, tmp
                                      "--full", "--procs", "2", "--json"], tmp_path / "again")
         assert code == 0, err
         assert answers(index_dir) == expected
-        deadline = time.monotonic() + 60
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [w for w in workers if _alive(w)], "workers of the killed reindex still run"
+        assert still_running_after(workers, within=2.0) == set(), "workers of the killed reindex still run"
         assert answers(index_dir) == expected and leftovers(index_dir) == []
         current = store.current_generation(index_dir)
         assert not [p.name for p in current.iterdir() if p.name.startswith(".part-") or p.name.endswith(".tmp")]

@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -406,6 +407,37 @@ def test_a_file_swapped_for_a_link_after_discovery_is_not_followed(tmp_path, mon
         ("feed.jsonl", "the file was replaced while it was being indexed: not read"),
         ("swapped.txt", "the file was replaced while it was being indexed: not read"),
     ]
+
+
+def test_a_file_swapped_for_a_fifo_after_discovery_is_rejected_without_hanging(tmp_path, monkeypatch):
+    """A blocking open() of a FIFO waits for a writer forever, with the lock held."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", native("A", "fine"))
+    write(corpus, "pipe.txt", native("Pipe", "innocent"))
+    write(corpus, "feed.jsonl", json.dumps({"id": 1, "title": "Feed", "body": "innocent"}) + "\n")
+    write(corpus, "feed2.jsonl.gz", gzip.compress(json.dumps({"id": 2, "title": "F", "body": "x"}).encode()))
+    real_discover = indexer_module.discover
+
+    def discover_then_swap(folder):
+        found = real_discover(folder)
+        for name in ("pipe.txt", "feed.jsonl", "feed2.jsonl.gz"):
+            (corpus / name).unlink()
+            os.mkfifo(corpus / name)
+        return found
+
+    monkeypatch.setattr(indexer_module, "discover", discover_then_swap)
+    signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.alarm(60)  # a hang fails the test instead of the whole run
+    try:
+        summary = reindex(corpus, tmp_path / "index", procs=1)
+    finally:
+        signal.alarm(0)
+    assert sorted((e.path, e.reason) for e in summary.rejected) == [
+        ("feed.jsonl", "the file was replaced while it was being indexed: not read"),
+        ("feed2.jsonl.gz", "the file was replaced while it was being indexed: not read"),
+        ("pipe.txt", "the file was replaced while it was being indexed: not read"),
+    ]
+    assert summary.added == 1
 
 
 # -- unreadable files and folders ---------------------------------------------------------

@@ -158,6 +158,22 @@ def test_missing_corpus_folder_is_an_error(tmp_path):
         reindex(tmp_path / "nope", tmp_path / "index")
 
 
+KILLED_MID_WRITE = """
+import sys
+from whoosh.writing import SegmentWriter
+from searchapp import reindex
+real, count = SegmentWriter.add_document, [0]
+def add_document(self, **fields):
+    real(self, **fields)
+    count[0] += 1
+    if count[0] == 1000:
+        print("writing", flush=True)
+        sys.stdin.readline()
+SegmentWriter.add_document = add_document
+reindex({corpus!r}, {index!r}, full=True, procs=1)
+"""
+
+
 def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
     import signal
     import subprocess
@@ -170,12 +186,12 @@ def test_kill_9_during_a_full_rebuild_leaves_the_previous_index(tmp_path):
     body = " ".join(f"word{i}" for i in range(400))
     lines = "\n".join(json.dumps({"id": str(i), "title": f"t{i}", "body": body}) for i in range(1500))
     (corpus / "big.jsonl").write_text(lines)
-    code = ("import sys; from searchapp import reindex; "
-            f"reindex({str(corpus)!r}, {str(index_dir)!r}, full=True, procs=1)")
-    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)})
-    deadline = time.monotonic() + 60
-    while not list(index_dir.glob(".building-*/*.pst")) and time.monotonic() < deadline:
-        time.sleep(0.02)  # wait until it is writing segment files
+    # The child says when it has written 1,000 documents and waits there: the
+    # kill lands mid-write whatever the machine's speed (no race with a file).
+    code = KILLED_MID_WRITE.format(corpus=str(corpus), index=str(index_dir))
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": ":".join(sys.path)},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "writing\n"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -214,3 +230,103 @@ def test_the_index_codec_writes_what_whooshs_own_writes(tmp_path, monkeypatch):
     reindex(DATA_CORPUS, tmp_path / "whoosh", procs=1)
     ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
     assert len(ours) > 500 and ours == theirs
+
+
+def _jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    later = time.time_ns() + 10_000_000 * (1 + len(records))
+    os.utime(path, ns=(later, later))  # a new signature even within one clock tick
+
+
+def test_a_changed_jsonl_file_is_unchanged_on_the_next_run(tmp_path):
+    """The lexicon keeps the deleted reports' signature beside the live one:
+    the live one must win, or the file is re-indexed on every later run."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [{"id": f"r{i}", "title": f"Report {i}", "body": f"grain wheat {i}"} for i in range(30)]
+    for name in ("a.jsonl", "z.jsonl"):  # either side of the signature's sort order
+        _jsonl(corpus / name, records)
+        reindex(corpus, index_dir, full=True)
+        edited = [r for r in records if r["id"] != "r5"]
+        edited[9] = dict(edited[9], body="barley")
+        _jsonl(corpus / name, edited)
+        changed = reindex(corpus, index_dir)
+        assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (0, 29, 1, 0)
+        gen = store.current_generation(index_dir)
+        listing = sorted(os.listdir(gen))
+        again = reindex(corpus, index_dir)
+        assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 29)
+        assert sorted(os.listdir(gen)) == listing  # nothing written
+        assert search("barley", index_dir=index_dir).total == 1
+        (corpus / name).unlink()
+
+
+def test_a_removed_file_is_not_removed_again_on_every_run(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir)
+    (corpus / "b.txt").unlink()
+    assert reindex(corpus, index_dir).removed == 1
+    gen = store.current_generation(index_dir)
+    listing = sorted(os.listdir(gen))
+    again = reindex(corpus, index_dir)
+    assert (again.removed, again.unchanged) == (0, 2)
+    assert sorted(os.listdir(gen)) == listing
+
+
+def _segments(index_dir):
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(store.current_generation(index_dir)))
+    try:
+        return [(s.doc_count_all(), s.deleted_count()) for s in ix._segments()]
+    finally:
+        ix.close()
+
+
+def test_rewrites_of_a_file_do_not_pile_up_deleted_reports(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [{"id": f"r{i}", "title": f"Report {i}", "body": f"grain wheat {i}"} for i in range(40)]
+    _jsonl(corpus / "feed.jsonl", records)
+    reindex(corpus, index_dir, full=True)
+    for run in range(6):
+        records[run] = dict(records[run], body=f"barley {run}")
+        _jsonl(corpus / "feed.jsonl", records)
+        assert reindex(corpus, index_dir).updated == 40
+        assert sum(total for total, _ in _segments(index_dir)) == 40  # the old copies dropped
+    assert search("barley", index_dir=index_dir).total == 6
+
+
+def test_a_segment_mostly_deleted_is_rewritten_and_a_small_change_copies_nothing(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    for i in range(20):
+        _write(corpus, f"r{i:02d}.txt", f"Report {i}", f"grain {i}")
+    reindex(corpus, index_dir, full=True)
+    _write(corpus, "r00.txt", "Report 0", "barley")
+    os.utime(corpus / "r00.txt", ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    reindex(corpus, index_dir)
+    assert sorted(_segments(index_dir)) == [(1, 0), (20, 1)]  # 1 of 20 deleted: kept
+    for i in range(1, 7):
+        (corpus / f"r{i:02d}.txt").unlink()
+    assert reindex(corpus, index_dir).removed == 6
+    assert sorted(_segments(index_dir)) == [(1, 0), (13, 0)]  # 7 of 20 deleted: rewritten
+    assert search("", index_dir=index_dir).total == 14
+
+
+def test_a_run_with_rejected_files_gives_plain_json(corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from searchapp.cli import main as cli_main
+
+    (corpus / "feed.jsonl").write_text('{"id": "ok", "body": "fine"}\n{not json\n', encoding="utf-8")
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    summary = reindex(corpus, tmp_path / "index")
+    data = json.loads(json.dumps(summary.to_dict()))
+    rejected = [(r["path"], r["line"]) for r in data["rejected"]]
+    assert rejected == [("empty.txt", None), ("feed.jsonl", 2)]
+    assert (data["added"], data["total"], data["full"]) == (4, 4, True)
+    result = CliRunner().invoke(cli_main, ["reindex", "--corpus", str(corpus), "--index", str(tmp_path / "cli"),
+                                           "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [(r["path"], r["line"]) for r in printed["rejected"]] == rejected

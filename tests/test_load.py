@@ -183,7 +183,7 @@ def test_searches_during_full_reindexes_are_consistent_and_leak_nothing(tmp_path
                 cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, done.stderr
             versions.append(version)
-            time.sleep(0.7)  # searches on the freshly swapped generation
+            _wait_for_answers(clients, more=3)  # searches on the freshly swapped generation
         run_s = time.monotonic() - started
         stop.set()
         for client in clients:
@@ -236,6 +236,15 @@ def _wait_for(port: int, server: subprocess.Popen, log: Path, timeout: float = 6
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"the server did not start:\n{log.read_text()}")
+
+
+def _wait_for_answers(clients: list[Client], more: int, timeout: float = 120) -> None:
+    """Until every client has had ``more`` answers more than now (or stopped)."""
+    marks = [len(c.answers) for c in clients]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+            c.is_alive() and len(c.answers) < m + more for c, m in zip(clients, marks)):
+        time.sleep(0.01)
 
 
 def _run_for(client: Client, stop: threading.Event, seconds: float) -> None:

@@ -13,6 +13,8 @@ from searchapp import SearchIndex, indexer, parallel, reindex
 from searchapp.errors import IndexWriteError
 from searchapp.corpus import discover
 
+from ._procs import still_running_after
+
 DATA = Path(__file__).parent / "data" / "corpus"
 
 
@@ -29,10 +31,11 @@ def corpus(tmp_path) -> Path:
         if n == 2:
             lines.insert(5, "{not json")
         (root / f"batch-{n}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # Longer than all the rest: with two parts, it ends the first and its twin starts the second.
+    # Twins each longer than all the rest: with two parts, one ends the first and the other is the second.
     (root / "zz-dup.md").write_text("# Same id\n\nA Markdown report about wheat.\n" + "Filler text. " * 20000,
                                     encoding="utf-8")
-    (root / "zz-dup.txt").write_text("Same id again\n\nA native report about wheat.\n", encoding="utf-8")
+    (root / "zz-dup.txt").write_text("Same id again\n\nA native report about wheat.\n" + "Filler text. " * 20000,
+                                     encoding="utf-8")
     return root
 
 
@@ -59,9 +62,36 @@ def test_parts_are_contiguous_and_balanced_by_size():
     sizes = [5, 1, 1, 1, 4, 2, 2, 1, 3, 4]
     files = [CorpusFile(Path(f"/c/f{n}"), f"f{n}", size, 0) for n, size in enumerate(sizes)]
     parts = parallel.split(files, 3)
-    assert [cf for part in parts for cf in part] == files
-    assert [sum(cf.size for cf in part) for part in parts] == [8, 8, 8]
-    assert parallel.split(files[:2], 3) == [[files[0]], [files[1]]]  # never an empty part
+    assert [piece for part in parts for piece in part] == [parallel.FileSlice(cf) for cf in files]
+    assert [sum(piece.file.size for piece in part) for part in parts] == [8, 8, 8]
+    assert parallel.split(files[:2], 3) == [[parallel.FileSlice(files[0])], [parallel.FileSlice(files[1])]]
+
+
+def test_a_file_larger_than_a_part_is_cut_into_runs_of_its_items():
+    from searchapp.corpus import CorpusFile
+
+    big, small = CorpusFile(Path("/c/big"), "big", 90, 0), CorpusFile(Path("/c/small"), "small", 10, 0)
+    assert parallel.split([big, small], 3, {"big": 10, "small": 4}) == [
+        [parallel.FileSlice(big, 0, 3)], [parallel.FileSlice(big, 3, 6)],
+        [parallel.FileSlice(big, 6, None), parallel.FileSlice(small)]]
+    one = CorpusFile(Path("/c/one"), "one", 100, 0)
+    assert parallel.split([one], 2, {"one": 1}) == [[parallel.FileSlice(one)]]  # one item: not cut
+
+
+def test_one_large_jsonl_file_in_parts_equals_one_writer(tmp_path, parallel_always):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = [json.dumps({"id": i, "date": f"2021-01-1{i % 9}", "title": f"Grain report {i}",
+                         "body": f"Wheat and grain, report {i}. " * (i % 4 + 1)}) for i in range(101)]
+    lines.insert(50, "{not json")
+    lines.insert(70, json.dumps({"id": 3, "body": "a duplicate of report 3"}))
+    (corpus / "all.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = reindex(corpus, tmp_path / "one", full=True, procs=1)
+    many = reindex(corpus, tmp_path / "many", full=True, procs=3)
+    assert many.added == one.added == 101
+    assert [(e.line, e.reason) for e in many.rejected] == [(e.line, e.reason) for e in one.rejected]
+    assert [e.line for e in many.rejected] == [51, 71]
+    assert _ranked(tmp_path / "many") == _ranked(tmp_path / "one")
 
 
 @pytest.mark.parametrize("procs", [2, 3])
@@ -83,7 +113,7 @@ def test_parallel_rebuild_equals_one_writer(corpus, tmp_path, parallel_always, p
 def test_duplicate_id_in_a_later_part_is_rejected(corpus, tmp_path, parallel_always):
     files, _ = discover(corpus)
     parts = parallel.split(files, 2)
-    owner = {cf.relpath: n for n, part in enumerate(parts) for cf in part}
+    owner = {piece.file.relpath: n for n, part in enumerate(parts) for piece in part}
     assert owner["zz-dup.md"] != owner["zz-dup.txt"], "the two files must fall in different parts"
     summary = reindex(corpus, tmp_path / "index", full=True, procs=2)
     dup = [e for e in summary.rejected if e.path == "zz-dup.txt"]
@@ -99,7 +129,7 @@ def test_a_failing_worker_fails_the_rebuild_and_keeps_the_old_index(corpus, tmp_
     real = indexer._add_files
 
     def failing(writer, files, *args, **kwargs):
-        if any(cf.relpath == "batch-4.jsonl" for cf in files):
+        if any(piece.file.relpath == "batch-4.jsonl" for piece in files):
             raise OSError(28, "No space left on device")
         return real(writer, files, *args, **kwargs)
 
@@ -152,18 +182,10 @@ reindex(Path(sys.argv[1]), Path(sys.argv[2]), full=True, procs=2,
 """
 
 
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_killing_the_parent_frees_the_lock_and_stops_the_workers(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     from searchapp import store
 
@@ -183,8 +205,6 @@ def test_killing_the_parent_frees_the_lock_and_stops_the_workers(tmp_path):
         pass
     workers = {int(p.name) for p in pids.iterdir()}
     assert len(workers) == 2
-    deadline = time.monotonic() + 1.0  # each would run 1.5 s more on its own
-    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
-        time.sleep(0.05)
-    assert not any(_running(pid) for pid in workers), "workers outlived their parent"
+    # Each would run 1.5 s more on its own: they die with their parent.
+    assert still_running_after(workers, within=1.0) == set(), "workers outlived their parent"
     assert reindex(corpus, tmp_path / "index", full=True, procs=1).added == 8

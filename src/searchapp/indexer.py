@@ -8,14 +8,15 @@ import contextlib
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+import itertools
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import facets, parallel, store, topics
+from . import changes, facets, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -48,7 +49,9 @@ class ReindexSummary:
         return self.added + self.updated + self.unchanged
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        # Not dataclasses.asdict: it re-creates each CorpusError from its
+        # arguments, which are not its message (a crash with any rejection).
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["rejected"] = [
             {"path": e.path, "line": e.line, "reason": e.reason} for e in self.rejected
         ]
@@ -85,7 +88,7 @@ def reindex(
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     taxonomy = topics.Taxonomy.load(topics_file)
     try:  # issue 6: an OSError here is about the index (corpus read errors are CorpusErrors)
-        with store.reindex_lock(index_dir, wait=wait):
+        with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait):
             store.remove_abandoned(index_dir)
             files, rejected = discover(corpus_dir)
             summary = None
@@ -115,7 +118,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics.
         auto = topics.ReindexTopics(taxonomy, procs=procs)
-        _learn_files(auto, files, taken={})
+        items = _learn_files(auto, files, taken={})
         tagger = auto.prepare()
         parts = _parts(files, procs)
         if parts > 1:  # issue 5: a process per part of the files, each writing a segment
@@ -125,9 +128,9 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
                 _add_files(topics.TaggingWriter(writer, tagger), part, rejected, None, taken)
 
             summary.added = parallel.add_files_in_parts(
-                ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS)
+                ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS, items)
         else:
-            writer = _writer(ix, files, procs)
+            writer = ix.writer(**_WRITER_ARGS)
             try:
                 summary.added = _add_files(topics.TaggingWriter(writer, tagger), files, summary.rejected,
                                            progress, taken={})
@@ -139,6 +142,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         # compound segment into memory (4.3 GB at 1,000,000 reports).
         ix = _unmapped(ix, building)
         with ix.reader() as reader:
+            _check_count(index_dir, reader.doc_count(), summary.added)
             summary.auto_tagged = topics.count_tagged(reader)
             facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
         auto.save(building, ix.latest_generation())
@@ -158,8 +162,8 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary = ReindexSummary(full=False)
     curated_removed = 0
     with ix.searcher() as searcher:
-        indexed = _indexed_signatures(searcher)
         seen = {cf.relpath for cf in files}
+        indexed = changes.indexed_signatures(searcher, seen)
         todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
         gone = sorted(set(indexed) - seen)
         replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
@@ -175,20 +179,21 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
         ix.close()
         return summary
     before = set(os.listdir(gen))
-    writer = _writer(ix, todo, procs, deletions=True)
+    writer = ix.writer(**_WRITER_ARGS)
+    _sync_before_toc(writer, gen, before)
     try:
-        _delete_files(writer, replaced)  # issue 5
+        changes.delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            _learn_files(auto, todo, taken=_IndexIdLookup(searcher, old_ids))
+            _learn_files(auto, todo, taken=changes.IndexIdLookup(searcher, old_ids))
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
-            taken = _IndexIdLookup(searcher, old_ids)
+            taken = changes.IndexIdLookup(searcher, old_ids)
             _add_files(topics.TaggingWriter(writer, tagger), todo, summary.rejected, progress, taken=taken,
                        added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
-                writer.update_document(**_retagged_fields(stored, indexed, auto_topics))
-        writer.commit()
+                writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
+        writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
     except BaseException:
         _abandon(writer, gen, before)
         raise
@@ -196,33 +201,68 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary.added = len(added_ids) - summary.updated
     summary.removed = len(set(old_ids) - set(added_ids))
     summary.auto_tagged = tagger.tagged
+    try:  # the commit is live: a failure now must not say the last index stays in use
+        _after_commit(ix, gen, auto, summary)
+    except OSError as e:
+        raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
+    return summary
+
+
+class CommittedWriteError(IndexWriteError):
+    """The update was committed (searches use it) but what goes with it could not
+    be written: the next reindex writes it again."""
+
+    def __init__(self, index_dir: str, reason: str) -> None:
+        super().__init__(index_dir, reason)
+        self.message = (f"cannot finish writing the index in {index_dir}: {reason}; the update itself "
+                        "was committed and searches use it (the next reindex completes the rest)")
+
+
+def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary) -> None:
+    store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
         facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
-    return summary
 
 
-def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> None:
-    """Issue 4: the curated reports the add loop will index (same rules, nothing written), learned from."""
+def _sync_before_toc(writer, folder: Path, before: set[str]) -> None:
+    """The writer's new segment files reach the disk before the TOC that names
+    them (a power cut must not leave a TOC naming half-written segments)."""
+    commit_toc = writer._commit_toc
+
+    def synced(segments):
+        store.fsync_tree(folder, only=lambda name: name not in before)
+        return commit_toc(segments)
+
+    writer._commit_toc = synced
+
+
+def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> dict[str, int]:
+    """Issue 4: the curated reports the add loop will index (same rules, nothing written), learned from.
+
+    Returns how many items (reports and rejections) each file's parser yields.
+    """
+    items: dict[str, int] = {}
     for cf in files:
+        items[cf.relpath] = 0
         for item in parse_file(cf):
+            items[cf.relpath] += 1
             if isinstance(item, CorpusError):
                 continue
             fields = document_fields(item, cf)
             if _not_unicode(fields) is None and taken.get(item.id) is None:
                 taken[item.id] = cf.relpath
                 auto.learn_fields(fields)
+    return items
 
 
-def _retagged_fields(stored: dict, indexed: dict[str, str], auto_topics: tuple[str, ...]) -> dict:
-    """The document of an indexed report again, with new automatic topics (issue 4)."""
-    fields = {k: v for k, v in stored.items() if k != "topic_auto"}
-    fields["filesig"] = f"{stored['file']}\t{indexed[stored['file']]}"
-    if auto_topics:
-        fields["topic_auto"] = join_topics(auto_topics)
-    return fields
+def _check_count(index_dir: Path, found: int, added: int) -> None:
+    """A new index must hold exactly the reports the run added before it is published."""
+    if found != added:
+        raise IndexWriteError(str(index_dir), f"the new index holds {found} reports where {added} were "
+                              "added (a lost indexing process?): it was not published")
 
 
 def _abandon(writer, folder: Path | None = None, before: set[str] | None = None) -> None:
@@ -250,33 +290,6 @@ def _abandon(writer, folder: Path | None = None, before: set[str] | None = None)
             path.unlink(missing_ok=True)
 
 
-def _indexed_signatures(searcher) -> dict[str, str]:
-    out = {}
-    for term in searcher.lexicon("filesig"):
-        relpath, _, signature = term.decode("utf-8").rpartition("\t")
-        out[relpath] = signature
-    return out
-
-
-class _IndexIdLookup(dict):
-    """``taken`` for an incremental run: ids already in the index from files kept as they are."""
-
-    def __init__(self, searcher, replaced_ids: dict[str, str]) -> None:
-        super().__init__()
-        self._searcher = searcher
-        self._replaced_ids = replaced_ids  # id -> file, of the files being replaced
-
-    def get(self, key, default=None):
-        if key in self:
-            return self[key]
-        # Ids are unique in the index: one of a replaced file is in no other
-        # file, and most ids are new or replaced (issue 5: no search for them).
-        if key in self._replaced_ids or ("id", key) not in self._searcher.reader():
-            return default
-        stored = self._searcher.document(id=key)
-        return stored.get("file") if stored else default
-
-
 # -- writers and parallelism (issue 5) ------------------------------------------
 
 # Blocks written uncompressed: about 12% faster to write and faster to read
@@ -287,20 +300,10 @@ _WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": IndexCodec(compression=0)}
 def _parts(files: list[CorpusFile], procs: int) -> int:
     """How many processes a full rebuild of ``files`` uses (one part of the files each)."""
     procs = procs or os.cpu_count() or 1
-    if procs < 2 or len(files) < 2 or sum(cf.size for cf in files) < PARALLEL_MIN_BYTES:
+    if procs < 2 or sum(cf.size for cf in files) < PARALLEL_MIN_BYTES:
         return 1
-    return min(procs, len(files))
+    return procs  # a file larger than a part is cut into runs of reports (issue 11: no MpWriter)
 
-
-def _writer(ix, files: list[CorpusFile], procs: int, deletions: bool = False):
-    total = sum(cf.size for cf in files)
-    procs = procs or os.cpu_count() or 1
-    if procs > 1 and total >= PARALLEL_MIN_BYTES and not deletions:
-        # Few files but large ones: Whoosh's writer spreads their reports over
-        # processes. multisegment=True: with False, a sub-writer that gets
-        # only term-less documents loses them silently (Whoosh 2.7.4).
-        return ix.writer(procs=procs, multisegment=True, **_WRITER_ARGS)
-    return ix.writer(**_WRITER_ARGS)
 
 def _unmapped(ix, gen: Path):
     """The index opened without memory maps: through a memory map, Whoosh copies
@@ -311,23 +314,21 @@ def _unmapped(ix, gen: Path):
     return unmapped
 
 
-def _delete_files(writer, relpaths) -> None:
-    """Delete the reports of these files with one searcher (Whoosh's
-    ``delete_by_term`` opens one for every call)."""
-    if not relpaths:
-        return
-    with writer.searcher() as searcher:
-        for relpath in sorted(relpaths):
-            for docnum in searcher.document_numbers(file=relpath):
-                writer.delete_document(docnum)
-
 # -- end of writers and parallelism ------------------------------------------------
+
+
+def _items(piece: CorpusFile | parallel.FileSlice):
+    """The file and what its parser yields (for a slice, only its run of items)."""
+    if isinstance(piece, parallel.FileSlice):
+        return piece.file, itertools.islice(parse_file(piece.file), piece.start, piece.stop)
+    return piece, parse_file(piece)
 
 
 def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
     count = 0
-    for number, cf in enumerate(files, 1):
-        for item in parse_file(cf):
+    for number, piece in enumerate(files, 1):
+        cf, parsed = _items(piece)
+        for item in parsed:
             if isinstance(item, CorpusError):
                 rejected.append(item)
                 continue

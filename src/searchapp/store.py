@@ -3,7 +3,10 @@
 ``index_dir/CURRENT`` names the generation folder searches open. A full
 rebuild writes a new generation beside the old one and swaps CURRENT with an
 atomic rename, so a reader never sees a half-built index and an interrupted
-rebuild leaves the previous one in place.
+rebuild leaves the previous one in place. Every file that must survive a
+crash is written by :func:`atomic_write`, and a generation's files reach the
+disk (fsync) before CURRENT names it, so a power cut cannot leave CURRENT
+naming a half-written generation.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from whoosh import index as whoosh_index
 
@@ -80,16 +83,17 @@ def new_generation(index_dir: Path) -> Path:
 
 def write_meta(gen_dir: Path, **meta) -> None:
     data = {"schema_version": SCHEMA_VERSION, **meta}
-    _atomic_write(gen_dir / META, json.dumps(data, indent=2))
+    atomic_write(gen_dir / META, json.dumps(data, indent=2))
 
 
 def publish(index_dir: Path, building: Path) -> Path:
     """Rename a finished generation into place and point CURRENT at it."""
     final = index_dir / building.name.removeprefix(".building-")
+    fsync_tree(building)
     os.replace(building, final)
     try:
-        _fsync_dir(index_dir)
-        _atomic_write(index_dir / CURRENT, final.name + "\n")
+        fsync_dir(index_dir)
+        atomic_write(index_dir / CURRENT, final.name + "\n")
     except BaseException:  # issue 6: e.g. a full disk; don't keep an unpublished copy
         shutil.rmtree(final, ignore_errors=True)
         raise
@@ -125,7 +129,7 @@ def remove_abandoned(index_dir: Path) -> None:
                 shutil.rmtree(gen, ignore_errors=True)
     for folder in (index_dir, current):
         for tmp in folder.glob(".*.tmp") if folder is not None else ():
-            tmp.unlink(missing_ok=True)  # _atomic_write's, from a killed run
+            tmp.unlink(missing_ok=True)  # atomic_write's, from a killed run
     # -- end issue 6
 
 
@@ -158,21 +162,46 @@ def reindex_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, data: str | bytes | Callable[[BinaryIO], object]) -> None:
+    """Replace ``path`` so that a crash leaves either the old file or the new one, whole.
+
+    Written to a temporary file beside it (``.NAME.PID.tmp``, which
+    :func:`remove_abandoned` clears after a kill), fsynced, renamed over it,
+    and the folder fsynced so that the rename itself survives a power cut.
+
+    :param data: the text (UTF-8), the bytes, or a function writing to the open binary file.
+    :raises OSError: the file cannot be written (nothing is left behind then).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(tmp, "wb") as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:  # e.g. a full disk: leave no half-written file behind
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_tree(folder: Path, only: Callable[[str], bool] | None = None) -> None:
+    """fsync every file in ``folder`` (and below) whose name ``only`` accepts, then the folders."""
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            if only is None or only(name):
+                fd = os.open(os.path.join(root, name), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        fsync_dir(Path(root))
+
+
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

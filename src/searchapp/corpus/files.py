@@ -28,6 +28,7 @@ __all__ = [
     "discover",
     "iter_lines",
     "open_binary",
+    "open_checked",
     "os_reason",
     "read_bytes",
     "read_text",
@@ -169,8 +170,7 @@ class _Walk:
     def regular_file(self, path: Path, relpath: str, info: os.stat_result) -> None:
         """Keep a supported file if it can be opened for reading."""
         try:
-            with open(path, "rb"):
-                pass
+            os.close(_open_fd(path))
         except OSError as e:
             self.errors.append(CorpusError(relpath, os_reason(e)))
             return
@@ -211,8 +211,8 @@ def read_text(cf: CorpusFile) -> str:
         empty, or cannot be read.
     """
     try:
-        with open(cf.path, "rb") as f:
-            size = check_identity(cf, f.fileno()).st_size
+        with open_checked(cf) as f:
+            size = os.fstat(f.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise CorpusError(cf.relpath, _too_large(size))
             data = f.read(MAX_FILE_BYTES + 1)
@@ -238,14 +238,38 @@ def check_identity(cf: CorpusFile, fd: int) -> os.stat_result:
     """``fstat`` of an opened corpus file, checked to be the file discovery found.
 
     A file swapped for a symbolic link (say, to a secret outside the corpus)
-    after discovery is refused before a byte of it is read (issue 6).
+    or a FIFO after discovery is refused before a byte of it is read (issue 6).
 
     :raises CorpusError: it is another file now.
     """
     info = os.fstat(fd)
-    if cf.identity is not None and (info.st_dev, info.st_ino) != cf.identity:
+    if not stat.S_ISREG(info.st_mode) or (
+            cf.identity is not None and (info.st_dev, info.st_ino) != cf.identity):
         raise CorpusError(cf.relpath, "the file was replaced while it was being indexed: not read")
     return info
+
+
+def _open_fd(path: Path) -> int:
+    """A read-only descriptor that never blocks on opening: a FIFO swapped in
+    would wait forever for a writer. (A symbolic link inside the corpus is
+    followed; one swapped in fails the identity check.)"""
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def open_checked(cf: CorpusFile) -> BinaryIO:
+    """Open a corpus file for reading bytes, checked to be the file discovery found.
+
+    :raises OSError: it cannot be opened.
+    :raises CorpusError: it is another file or not a regular file now.
+    """
+    fd = _open_fd(cf.path)
+    try:
+        check_identity(cf, fd)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _too_large(size: int) -> str:
@@ -298,16 +322,12 @@ def open_binary(cf: CorpusFile) -> BinaryIO:
     :raises OSError: as :func:`open` does.
     :raises CorpusError: the file is not the one discovery found (:func:`check_identity`).
     """
+    raw = open_checked(cf)
     if cf.suffix == ".jsonl.gz":
-        stream: BinaryIO = gzip.open(cf.path, "rb")  # type: ignore[assignment]
-    else:
-        stream = open(cf.path, "rb")
-    try:
-        check_identity(cf, stream.fileno())
-    except BaseException:
-        stream.close()
-        raise
-    return stream
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")
+        stream.myfileobj = raw  # so that closing the stream closes the file (as gzip.open does)
+        return stream  # type: ignore[return-value]
+    return raw
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:

@@ -7,12 +7,13 @@ run can change in one place (issue 11).
 
 from __future__ import annotations
 
-import concurrent.futures
 import multiprocessing
 import os
 import warnings
 
 import numpy as np
+
+from .. import processes
 
 MIN_CV_F1 = 0.5  # topics the model cannot predict this well in cross-validation are dropped
 # Abstain when not confident (issue 13): a topic's threshold must give at least
@@ -32,10 +33,8 @@ def _fit_all(X, targets: list[np.ndarray], procs: int) -> list[tuple | None]:
     if procs < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_fit_one(X, y) for y in targets]
     _FITTING = (X, targets)  # the forked processes inherit it: nothing is pickled but the results
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(procs, mp_context=context) as pool:
-            return list(pool.map(_fit_forked, range(len(targets))))
+    try:  # children that close the reindex lock and die with the reindex (processes.py)
+        return processes.map_items(_fit_forked, len(targets), procs, name="topic-fitting process")
     finally:
         _FITTING = ()
 
