@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import indexer, parallel, reindex, store, topics
+from searchapp import indexer, parallel, reindex, store
+from searchapp.topics import fitting
 from searchapp.errors import IndexWriteError
 
 from ._procs import descendants, group, still_running_after
@@ -206,7 +207,7 @@ def test_a_writer_killed_alone_fails_the_rebuild_and_keeps_the_old_index(version
 def test_a_topic_fitting_process_killed_alone_fails_the_run(versions, tmp_path, monkeypatch):
     index_dir = tmp_path / "index"
     shutil.copytree(versions["pristine"], index_dir)
-    parent, real = os.getpid(), topics._fit_one
+    parent, real = os.getpid(), fitting._fit_one
     calls = []
 
     def killed_in_a_child(X, y):
@@ -215,7 +216,7 @@ def test_a_topic_fitting_process_killed_alone_fails_the_run(versions, tmp_path, 
             _kill_self()
         return real(X, y)
 
-    monkeypatch.setattr(topics, "_fit_one", killed_in_a_child)
+    monkeypatch.setattr(fitting, "_fit_one", killed_in_a_child)
     with pytest.raises(IndexWriteError, match=r"topic-fitting process 0 ended without a result \(killed by SIGKILL"):
         reindex(versions["new"], index_dir, full=True, procs=2)
     assert calls == []  # nothing was fitted in the main process
