@@ -27,6 +27,7 @@ from .topics import TopicCount
 SORTS = ("relevance", "newest", "oldest")
 MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
 MAX_PER_PAGE = 100
+REFRESH_EVERY_S = 0.5  # how often searches look for a new commit or generation
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
@@ -81,7 +82,8 @@ class SearchIndex:
 
     def __init__(self, index_dir: str | os.PathLike, engine: SearchEngine | None = None) -> None:
         self.index_dir = Path(index_dir)
-        self._engine: SearchEngine = engine if engine is not None else WhooshEngine(self.index_dir)
+        self._engine: SearchEngine = engine if engine is not None else WhooshEngine(
+            self.index_dir, refresh_every=lambda: REFRESH_EVERY_S)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike) -> "SearchIndex":

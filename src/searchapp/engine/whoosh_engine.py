@@ -48,10 +48,15 @@ class _Generation:
 
 
 class WhooshEngine:
-    """The Whoosh index of ``index_dir``; safe to share between threads."""
+    """The Whoosh index of ``index_dir``; safe to share between threads.
 
-    def __init__(self, index_dir: str | os.PathLike) -> None:
+    :param refresh_every: seconds between looks at CURRENT and at the commit
+        a thread's searcher shows (a callable: read at each look).
+    """
+
+    def __init__(self, index_dir: str | os.PathLike, refresh_every=lambda: REFRESH_EVERY_S) -> None:
         self.index_dir = Path(index_dir)
+        self._refresh_every = refresh_every
         self._lock = threading.Lock()
         self._local = threading.local()
         self._searchers: set = set()  # every thread's, for close()
@@ -76,7 +81,7 @@ class WhooshEngine:
 
     def _generation(self) -> _Generation:
         now = time.monotonic()
-        if now - self._checked >= REFRESH_EVERY_S:
+        if now - self._checked >= self._refresh_every():
             self._checked = now
             mtime = self._pointer_mtime()
             if mtime != self._current_mtime:
@@ -115,7 +120,7 @@ class WhooshEngine:
             self._swap(searcher, fresh)
             searcher = fresh
             local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
-        elif time.monotonic() - local.checked >= REFRESH_EVERY_S:
+        elif time.monotonic() - local.checked >= self._refresh_every():
             local.checked = time.monotonic()
             if not searcher.up_to_date():  # an incremental reindex committed
                 fresh = searcher.refresh()
