@@ -6,7 +6,28 @@ Templates, the JSON API and the CLI get these, never Whoosh objects.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from html import escape
 from typing import Any, Mapping
+
+Spans = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Highlighted:
+    """Plain text and the (start, end) character spans of its matched words."""
+
+    text: str
+    spans: Spans = ()
+
+    def to_html(self) -> str:
+        """The text HTML-escaped, the spans in ``<mark>`` (the JSON API's ``snippet``)."""
+        parts, pos = [], 0
+        for start, end in self.spans:
+            parts.append(escape(self.text[pos:start], quote=False))
+            parts.append(f"<mark>{escape(self.text[start:end], quote=False)}</mark>")
+            pos = end
+        parts.append(escape(self.text[pos:], quote=False))
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -28,15 +49,28 @@ class Hit:
     source: str
     topics: tuple[str, ...]
     score: float | None
-    snippet: str  # HTML-escaped, matched words in <mark>
+    snippet: str  # HTML-escaped, matched words in <mark> (for the JSON API's compatibility)
     title_html: str  # HTML-escaped title, matched words in <mark>
     auto_topics: tuple[str, ...] = ()
     url: str | None = None
+    snippet_text: str = ""  # the snippet as plain text ...
+    snippet_spans: Spans = ()  # ... and its matched words' (start, end)
+    title_spans: Spans = ()  # the matched words of ``title``
+
+    @property
+    def snippet_highlight(self) -> Highlighted:
+        return Highlighted(self.snippet_text, self.snippet_spans)
+
+    @property
+    def title_highlight(self) -> Highlighted:
+        return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["topics"] = list(self.topics)
         data["auto_topics"] = list(self.auto_topics)
+        data["snippet_spans"] = [list(s) for s in self.snippet_spans]
+        data["title_spans"] = [list(s) for s in self.title_spans]
         return data
 
 
@@ -92,10 +126,22 @@ class ReportDetail:
     file: str
     auto_topics: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    body_spans: Spans = ()  # the matched words of ``body``
+    title_spans: Spans = ()
+
+    @property
+    def body_highlight(self) -> Highlighted:
+        return Highlighted(self.body, self.body_spans)
+
+    @property
+    def title_highlight(self) -> Highlighted:
+        return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["topics"] = list(self.topics)
         data["auto_topics"] = list(self.auto_topics)
         data["meta"] = dict(self.meta)
+        data["body_spans"] = [list(s) for s in self.body_spans]
+        data["title_spans"] = [list(s) for s in self.title_spans]
         return data

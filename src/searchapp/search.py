@@ -20,7 +20,7 @@ from .engine.protocol import EngineQuery, SearchEngine, Stored
 from .engine.whoosh_engine import WhooshEngine
 from .errors import QueryError, ReportNotFoundError
 from .facets import DateRange
-from .highlight import highlight_all, snippet
+from .highlight import highlight_spans, snippet_spans
 from .results import Hit, ReportDetail, SearchResults
 from .topics import TopicCount
 
@@ -154,13 +154,15 @@ class SearchIndex:
         if stored is None:
             raise ReportNotFoundError(report_id)
         stems = self._engine.highlight_words(query)
+        body = highlight_spans(stored.get("body", ""), stems)
+        title = highlight_spans(stored.get("title", ""), stems)
         return ReportDetail(
             id=stored["id"], title=stored.get("title", ""), date=stored.get("date"),
             source=stored.get("source", ""), topics=_topics(stored.get("topic")),
             auto_topics=_topics(stored.get("topic_auto")),
-            body=stored.get("body", ""), body_html=highlight_all(stored.get("body", ""), stems),
-            title_html=highlight_all(stored.get("title", ""), stems),
+            body=body.text, body_html=body.to_html(), title_html=title.to_html(),
             file=stored.get("file", ""), meta=stored.get("meta") or {},
+            body_spans=body.spans, title_spans=title.spans,
         )
 
     def more_like_this(self, report_id: str, limit: int = 5) -> list[Hit]:
@@ -262,12 +264,13 @@ def _topics(value: str | None) -> tuple[str, ...]:
 
 def _hit(stored: Stored, score: float | None, stems: frozenset[str]) -> Hit:
     meta = stored.get("meta") or {}
+    shown = snippet_spans(stored.get("body", ""), stems)
+    title = highlight_spans(stored.get("title", ""), stems)
     return Hit(
         id=stored["id"], title=stored.get("title", ""), date=stored.get("date"),
         source=stored.get("source", ""), topics=_topics(stored.get("topic")),
         auto_topics=_topics(stored.get("topic_auto")),
         score=round(float(score), 4) if score is not None else None,
-        snippet=snippet(stored.get("body", ""), stems),
-        title_html=highlight_all(stored.get("title", ""), stems),
-        url=meta.get("url"),
+        snippet=shown.to_html(), title_html=title.to_html(), url=meta.get("url"),
+        snippet_text=shown.text, snippet_spans=shown.spans, title_spans=title.spans,
     )
