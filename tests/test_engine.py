@@ -135,3 +135,33 @@ def test_a_date_range_matches_on_the_day_array(data_search):
     filtered = data_search.search("", date_from="2024-01", date_to="2024-12")
     assert ranged.total == filtered.total > 0
     assert {h.id for h in ranged.hits} == {h.id for h in filtered.hits}
+
+
+def test_the_whoosh_writer_adds_replaces_deletes_and_commits_once(tmp_path):
+    from searchapp import IndexLockedError
+    from searchapp.engine import EngineWriter
+    from searchapp.engine.whoosh_writer import WhooshWriter
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA, corpus)
+    index_dir = tmp_path / "index"
+    reindex(corpus, index_dir, procs=1)
+    with SearchIndex.open(index_dir) as index:
+        before = index.search("").total
+        writer = WhooshWriter(index_dir)
+        assert isinstance(writer, EngineWriter)
+        with pytest.raises(IndexLockedError):
+            WhooshWriter(index_dir)
+        writer.add({"id": "new-1", "title": "Zanzibar cloves", "body": "Cloves from Zanzibar.", "source": "Wire"})
+        gone = index.search("pipeline ransomware").hits[0].id
+        assert writer.delete([gone]) == 1
+        writer.commit()
+    with SearchIndex.open(index_dir) as index:
+        assert index.search("").total == before
+        assert [h.id for h in index.search("zanzibar cloves").hits] == ["new-1"]
+        assert index.search("pipeline ransomware").total == 0
+    cancelled = WhooshWriter(index_dir)  # the lock was freed
+    cancelled.add({"id": "new-2", "title": "Never", "body": "never seen"})
+    cancelled.cancel()
+    with SearchIndex.open(index_dir) as index:
+        assert index.search("never seen").total == 0

@@ -66,12 +66,7 @@ class Hit:
         return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["topics"] = list(self.topics)
-        data["auto_topics"] = list(self.auto_topics)
-        data["snippet_spans"] = [list(s) for s in self.snippet_spans]
-        data["title_spans"] = [list(s) for s in self.title_spans]
-        return data
+        return _listed(asdict(self), "topics", "auto_topics", "snippet_spans", "title_spans")
 
 
 @dataclass(frozen=True)
@@ -138,10 +133,13 @@ class ReportDetail:
         return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["topics"] = list(self.topics)
-        data["auto_topics"] = list(self.auto_topics)
+        data = _listed(asdict(self), "topics", "auto_topics", "body_spans", "title_spans")
         data["meta"] = dict(self.meta)
-        data["body_spans"] = [list(s) for s in self.body_spans]
-        data["title_spans"] = [list(s) for s in self.title_spans]
         return data
+
+
+def _listed(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Tuples as JSON lists (spans as lists of [start, end])."""
+    for name in names:
+        data[name] = [list(v) if isinstance(v, tuple) else v for v in data[name]]
+    return data
