@@ -41,8 +41,19 @@ class FacetValue:
         return {"value": self.value, "count": self.count, "selected": self.selected}
 
 
+class _Titled:
+    """The title and its matched words as one ``Highlighted``."""
+
+    title: str
+    title_spans: Spans
+
+    @property
+    def title_highlight(self) -> Highlighted:
+        return Highlighted(self.title, self.title_spans)
+
+
 @dataclass(frozen=True)
-class Hit:
+class Hit(_Titled):
     id: str
     title: str
     date: str | None  # YYYY-MM-DD
@@ -60,10 +71,6 @@ class Hit:
     @property
     def snippet_highlight(self) -> Highlighted:
         return Highlighted(self.snippet_text, self.snippet_spans)
-
-    @property
-    def title_highlight(self) -> Highlighted:
-        return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
         return _listed(asdict(self), "topics", "auto_topics", "snippet_spans", "title_spans")
@@ -107,7 +114,7 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
-class ReportDetail:
+class ReportDetail(_Titled):
     """One report in full, as the report page and ``/api/reports/<id>`` show it."""
 
     id: str
@@ -127,10 +134,6 @@ class ReportDetail:
     @property
     def body_highlight(self) -> Highlighted:
         return Highlighted(self.body, self.body_spans)
-
-    @property
-    def title_highlight(self) -> Highlighted:
-        return Highlighted(self.title, self.title_spans)
 
     def to_dict(self) -> dict[str, Any]:
         data = _listed(asdict(self), "topics", "auto_topics", "body_spans", "title_spans")
