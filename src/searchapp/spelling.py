@@ -8,6 +8,7 @@ report that holds it, so a suggestion never reads like a stem ("compani").
 from __future__ import annotations
 
 import re
+import time
 
 from whoosh.support.levenshtein import distance
 
@@ -25,9 +26,14 @@ MAX_WORD_CHARS = 40
 MAX_LOOKUPS = 5
 
 
-def suggest(searcher, text: str) -> str | None:
-    """``text`` with each unknown word replaced by the likeliest corpus word, or None."""
+def suggest(searcher, text: str, seconds: float = float("inf")) -> str | None:
+    """``text`` with each unknown word replaced by the likeliest corpus word, or None.
+
+    :param seconds: no word is looked up after this long (issue 11: a walk of
+        the vocabulary can take most of a second for a long made-up word).
+    """
     reader = searcher.reader()
+    deadline = time.monotonic() + seconds
     out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
         word = m.group(0)
@@ -37,7 +43,7 @@ def suggest(searcher, text: str) -> str | None:
         if _freq(reader, term):
             continue
         lookups += 1
-        if lookups > MAX_LOOKUPS:
+        if lookups > MAX_LOOKUPS or time.monotonic() > deadline:
             break
         better = _best_stem(reader, term, word.lower())
         if better is None:

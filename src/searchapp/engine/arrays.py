@@ -10,7 +10,7 @@ are evaluated on whole arrays by :class:`ArrayQueryEngine`:
   ``AndNot``, ``AndMaybe``, ``Require``, ``Every``, and the patterns
   (prefixes, wildcards, term ranges) as the union of the words they stand
   for, within the query's ``QueryBudget``;
-- scoring: the same shapes without ``Not`` (and ``Or`` without a coordination
+- scoring: the same shapes (``Not`` adds nothing; ``Or`` without a coordination
   ``scale``) with ``ranking``'s formula; a pattern scores its boost in each
   document it matches (Lucene's constant-score rewrite). A query with
   another part, or a searcher with another weighting, is left to Whoosh
@@ -291,6 +291,8 @@ class ArrayQueryEngine:
             return self._compound_scores(q)
         if isinstance(q, wq.AndNot):
             return np.where(self.mask(q.b), 0.0, self._score(q.a))
+        if isinstance(q, wq.Not):
+            return np.zeros(self.n)  # an exclusion adds nothing (And masks with it)
         if isinstance(q, _PATTERNS):
             return np.where(self._pattern_mask(q), float(q.boost), 0.0)
         if isinstance(q, wq.Phrase):

@@ -16,7 +16,8 @@ from ..errors import QueryError
 MAX_EXPANSIONS = 1000  # words one prefix, wildcard or text range may stand for
 MAX_WORDS = 4000  # words all the patterns of one query may stand for together
 MAX_CLAUSES = 1024  # leaves of a parsed query (Lucene's default clause limit)
-MATCH_SECONDS = 1.5  # matching and scoring, checked as they go
+MATCH_SECONDS = 1.0  # matching and scoring, checked as they go
+SUGGEST_SECONDS = 0.4  # looking for did-you-mean words, checked between words
 
 
 @dataclass
@@ -34,10 +35,7 @@ class QueryBudget:
     def check(self) -> None:
         """:raises QueryError: the time budget is spent."""
         if time.monotonic() > self.deadline:
-            raise QueryError(
-                f"the query takes more than {self.seconds:g} s to match: simplify it "
-                "(fewer words with * or ?, fewer OR groups, no ranges over words)"
-            )
+            raise too_slow(self.seconds)
 
     def spend_words(self, count: int, what: str) -> None:
         """:raises QueryError: the patterns of the query stand for too many words together."""
@@ -47,6 +45,12 @@ class QueryBudget:
                 f"the words with * or ? and the ranges of the query stand for more than "
                 f"{self.max_words} words together (the last: {what}): use fewer or longer ones"
             )
+
+
+def too_slow(seconds: float) -> QueryError:
+    """The refusal of a query that ran out of time."""
+    return QueryError(f"the query takes more than {seconds:g} s to match: simplify it "
+                      "(fewer words with * or ?, fewer OR groups, no ranges over words)")
 
 
 def unbounded() -> QueryBudget:

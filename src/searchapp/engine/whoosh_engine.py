@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from whoosh import collectors
 from whoosh.index import EmptyIndexError
+from whoosh.searching import TimeLimit
 
 from .. import query as qp
 from .. import store
@@ -25,7 +27,7 @@ from ..spelling import suggest
 from ..topics import TopicCount, count_topics
 from . import whoosh_internals as wi
 from .arrays import ArrayQueryEngine
-from .budget import QueryBudget
+from .budget import MATCH_SECONDS, SUGGEST_SECONDS, QueryBudget, too_slow
 from .protocol import EngineAnswer, EngineQuery
 from .state import ReaderState, ReaderStates
 from .whoosh_scoring import weighting
@@ -179,7 +181,7 @@ class WhooshEngine:
 
     def suggest(self, text: str) -> str | None:
         searcher, _ = self._view()
-        return suggest(searcher, text)
+        return suggest(searcher, text, seconds=SUGGEST_SECONDS)
 
     def topic_counts(self) -> tuple[TopicCount, ...]:
         return count_topics(self._view()[1])
@@ -278,8 +280,13 @@ def _by_score(searcher, state: ReaderState, q, final: np.ndarray, limit: int) ->
     # A query part only Whoosh scores (a coordination bonus): Whoosh ranks, a
     # few more than shown so that equal scores can be ordered newest first.
     allowed = None if final.sum() == state.live.sum() else set(np.nonzero(final)[0].tolist())
-    results = searcher.search(q, limit=limit + 20, filter=allowed, terms=False)
-    scored = [(hit.docnum, hit.score) for hit in results]
+    collector = searcher.collector(limit=limit + 20, filter=allowed, terms=False)
+    timed = collectors.TimeLimitCollector(collector, timelimit=MATCH_SECONDS, use_alarm=False)  # not a signal: threads
+    try:
+        searcher.search_with_collector(q, timed)
+    except TimeLimit as e:
+        raise too_slow(MATCH_SECONDS) from e
+    scored = [(hit.docnum, hit.score) for hit in collector.results()]
     scored.sort(key=lambda p: (-round(p[1], 6), -int(state.day[p[0]])))
     return scored[:limit]
 
