@@ -211,12 +211,19 @@ class ArrayQueryEngine:
     def _pattern_mask(self, q) -> np.ndarray:
         if q.fieldname == "date" and isinstance(q, wq.TermRange) and self.day is not None:
             return self._date_mask(q)
-        words = wi.pattern_words(q, self.reader, getattr(q, "max_words", MAX_EXPANSIONS))
-        self.budget.spend_words(len(words), wi.describe(q))
-        out = np.zeros(self.n, dtype=bool)
-        for btext in words:
-            out |= self._docs_mask(self._postings(q.fieldname, btext))
-        return out
+        limit = getattr(q, "max_words", MAX_EXPANSIONS)
+        key = ("pattern", type(q).__name__, q.fieldname, limit,
+               *(getattr(q, name, None) for name in ("text", "start", "end", "startexcl", "endexcl")))
+        found = self.cache.remembered(key)  # a pattern's words are looked up once per reader
+        if found is None:
+            words = wi.pattern_words(q, self.reader, limit)
+            self.budget.spend_words(len(words), wi.describe(q))
+            found = np.zeros(self.n, dtype=bool)
+            for btext in words:
+                found |= self._docs_mask(self._postings(q.fieldname, btext))
+            found.flags.writeable = False  # shared: every caller combines it into a new array
+            self.cache.remember(key, found)
+        return found
 
     def _date_mask(self, q: wq.TermRange) -> np.ndarray:
         first = dt.date.fromisoformat(q.start).toordinal() + q.startexcl if q.start else 1
