@@ -13,7 +13,8 @@ compares what is decoded here with Whoosh's own reader.
 from __future__ import annotations
 
 import re
-from pickle import UnpicklingError, loads
+from functools import lru_cache
+from pickle import UnpicklingError, dumps, loads
 
 import numpy as np
 import whoosh
@@ -21,6 +22,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
 from ..errors import QueryError, SchemaVersionError
@@ -182,6 +184,20 @@ def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
         weights.append(m.weight())
         m.next()
     return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """One posting's positions as Whoosh's ``Positions`` format stores them
+    (a count, then the pickled gaps); what :func:`decode_positions` reads."""
+    if len(positions) == 1:  # most terms: one position, its bytes made once
+        return _one_position(positions[0])
+    deltas = [b - a for a, b in zip([0, *positions], positions)]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+@lru_cache(maxsize=100_000)
+def _one_position(pos: int) -> bytes:
+    return pack_uint(1) + dumps([pos], 2)
 
 
 def decode_positions(reader, field: str, btext: bytes) -> np.ndarray:
