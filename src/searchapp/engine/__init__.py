@@ -5,6 +5,7 @@
 - ``whoosh_engine``: the Whoosh engine (generations, per-thread searchers);
 - ``state``: the per-reader state (live mask, days, facet ordinals, caches);
 - ``arrays``: the array query engine (matching and BM25F scoring on NumPy);
+- ``cache``: decoded postings, positions and field lengths per reader;
 - ``budget``: the cost bound of a query;
 - ``whoosh_scoring``: BM25F in Whoosh's query and weighting objects;
 - ``whoosh_internals``: everything that knows Whoosh's formats and private API.

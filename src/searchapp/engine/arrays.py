@@ -23,9 +23,6 @@ Scores of terms and phrases equal Whoosh's with ``whoosh_scoring.Weighting``
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
@@ -34,107 +31,12 @@ from .. import ranking
 from ..schema import FIELD_BOOSTS
 from . import whoosh_internals as wi
 from .budget import MAX_EXPANSIONS, QueryBudget, unbounded
+from .cache import Postings, PostingCache
 from .whoosh_scoring import FieldsTerm, Weighting
 
-CACHE_BYTES = 128 * 1024 * 1024  # decoded postings kept per index reader
+__all__ = ["ArrayQueryEngine", "PostingCache"]
+
 SPAN = wi.SPAN
-
-
-@dataclass(frozen=True)
-class Postings:
-    """One term's postings over the whole reader: sorted document numbers and term frequencies."""
-
-    docs: np.ndarray  # int64
-    weights: np.ndarray  # float64
-
-    @property
-    def nbytes(self) -> int:
-        return self.docs.nbytes + self.weights.nbytes
-
-
-@dataclass(frozen=True)
-class Positions:
-    """One term's positions as sorted keys ``document * SPAN + position``."""
-
-    keys: np.ndarray  # int64, ascending
-
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes
-
-
-class PostingCache:
-    """Decoded postings and field lengths of one index reader (shared by threads).
-
-    Decoding reads through the calling thread's own reader (Whoosh's file
-    handles are not thread-safe); the arrays are shared.
-    """
-
-    def __init__(self, reader, max_bytes: int = CACHE_BYTES) -> None:
-        self.n = reader.doc_count_all()
-        self.max_bytes = max_bytes
-        self._lru: OrderedDict[tuple, object] = OrderedDict()
-        self._bytes = 0
-        self._lengths: dict[str, np.ndarray] = {}
-        self._frequencies: dict[tuple[str, object], int] = {}
-        self._lock = threading.Lock()
-
-    def doc_frequency(self, parent, field: str, text) -> int:
-        """The parent searcher's document frequency, remembered (Whoosh adds it up per segment)."""
-        key = (field, text)
-        found = self._frequencies.get(key)
-        if found is None:
-            found = self._frequencies[key] = parent.doc_frequency(field, text)
-            if len(self._frequencies) > 100_000:
-                self._frequencies.clear()
-        return found
-
-    def get(self, reader, field: str, btext: bytes) -> Postings:
-        key = (field, btext)
-        found = self.remembered(key)
-        if found is None:
-            found = Postings(*wi.decode_postings(reader, field, btext))
-            self._store(key, found)
-        return found
-
-    def positions(self, reader, field: str, btext: bytes) -> Positions:
-        """The term's positions in every document holding it (for phrases), cached like postings."""
-        key = (field, btext, "positions")
-        found = self.remembered(key)
-        if found is None:
-            found = Positions(wi.decode_positions(reader, field, btext))
-            self._store(key, found)
-        return found
-
-    def remembered(self, key):
-        """What the cache holds under ``key`` (postings, positions, or an array
-        stored with ``remember``: phrase matches), or None."""
-        with self._lock:
-            found = self._lru.get(key)
-            if found is not None:
-                self._lru.move_to_end(key)
-            return found
-
-    def remember(self, key, value: np.ndarray) -> None:
-        self._store(key, value)
-
-    def _store(self, key, value) -> None:
-        if value.nbytes > self.max_bytes:
-            return
-        with self._lock:
-            if key not in self._lru:
-                self._lru[key] = value
-                self._bytes += value.nbytes
-                while self._bytes > self.max_bytes:
-                    _, old = self._lru.popitem(last=False)
-                    self._bytes -= old.nbytes
-
-    def lengths(self, reader, field: str) -> np.ndarray:
-        """Every document's length in ``field`` as Whoosh scores it (quantised to a byte)."""
-        found = self._lengths.get(field)
-        if found is None:
-            found = self._lengths[field] = wi.field_lengths(reader, field)
-        return found
 
 
 _PATTERNS = (wq.Prefix, wq.Wildcard, wq.TermRange)
@@ -211,18 +113,29 @@ class ArrayQueryEngine:
     def _pattern_mask(self, q) -> np.ndarray:
         if q.fieldname == "date" and isinstance(q, wq.TermRange) and self.day is not None:
             return self._date_mask(q)
-        limit = getattr(q, "max_words", MAX_EXPANSIONS)
-        key = ("pattern", type(q).__name__, q.fieldname, limit,
-               *(getattr(q, name, None) for name in ("text", "start", "end", "startexcl", "endexcl")))
-        found = self.cache.remembered(key)  # a pattern's words are looked up once per reader
+        key = ("pattern",) + _pattern_key(q)
+        found = self.cache.remembered(key)  # a pattern's matches are found once per reader
         if found is None:
-            words = wi.pattern_words(q, self.reader, limit)
-            self.budget.spend_words(len(words), wi.describe(q))
             found = np.zeros(self.n, dtype=bool)
-            for btext in words:
+            for btext in self.words(q):
                 found |= self._docs_mask(self._postings(q.fieldname, btext))
             found.flags.writeable = False  # shared: every caller combines it into a new array
             self.cache.remember(key, found)
+        return found
+
+    def words(self, q) -> list[bytes]:
+        """The words a prefix, wildcard or range stands for, looked up once per
+        reader (the vocabulary of a leading wildcard read once, for every thread).
+
+        :raises QueryError: too many words, for the pattern or the query.
+        """
+        key = ("words",) + _pattern_key(q)
+        found = self.cache.words.get(key)
+        if found is None:
+            vocabulary = lambda field: self.cache.vocabulary(self.reader, field)  # noqa: E731
+            found = wi.pattern_words(q, self.reader, key[3], vocabulary)
+            self.cache.words[key] = found
+        self.budget.spend_words(len(found), wi.describe(q))
         return found
 
     def _date_mask(self, q: wq.TermRange) -> np.ndarray:
@@ -362,6 +275,11 @@ class ArrayQueryEngine:
 
 
 _COMPOUND_MATCHER = wq.compound.CompoundQuery.matcher
+
+
+def _pattern_key(q) -> tuple:
+    return (type(q).__name__, q.fieldname, getattr(q, "max_words", MAX_EXPANSIONS),
+            *(getattr(q, name, None) for name in ("text", "start", "end", "startexcl", "endexcl")))
 
 
 def _members(wanted: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:

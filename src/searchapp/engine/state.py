@@ -2,7 +2,7 @@
 
 A :class:`ReaderState` holds, for one committed state of the index, the live
 mask, each document's day, the per-document ordinals of the exact-value
-fields (source, topics), the decoded postings cache (``arrays.PostingCache``)
+fields (source, topics), the decoded postings cache (``cache.PostingCache``)
 and the cache of parsed queries (a facet click or the next page parses the
 same words again). It is built once per reader and kept in the index folder
 (``facets-<commit>.npz``), so that a server starting on a built index does not
@@ -25,7 +25,7 @@ import numpy as np
 
 from ..facets import NO_DAY, DateRange, MultiValued
 from . import whoosh_internals as wi
-from .arrays import PostingCache
+from .cache import PostingCache
 
 FIELDS = ("source", "topic", "topic_auto")
 SAVED_PREFIX = "facets-"

@@ -149,7 +149,7 @@ class WhooshEngine:
             page = _by_score(searcher, state, q, final, end)[query.offset:]
         hits = tuple((searcher.stored_fields(d), s) for d, s in page)
         return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, date_granularity=granularity,
-                            fallback=fallback, highlight=_stems(searcher, q))
+                            fallback=fallback, highlight=_stems(searcher, state, q))
 
     def rank(self, text: str, limit: int, any_word: bool) -> list[tuple[str, float]]:
         searcher, state = self._view()
@@ -164,13 +164,13 @@ class WhooshEngine:
         return None if docnum is None else searcher.stored_fields(docnum)
 
     def highlight_words(self, text: str) -> frozenset[str]:
-        searcher, _ = self._view()
+        searcher, state = self._view()
         if not text.strip():
             return frozenset()
         try:
-            return _stems(searcher, qp.parse(text))
+            return _stems(searcher, state, qp.parse(text))
         except qp.QueryError:
-            return _stems(searcher, qp.bag_of_words(text))
+            return _stems(searcher, state, qp.bag_of_words(text))
 
     def more_like(self, report_id: str, limit: int):
         searcher, _ = self._view()
@@ -303,18 +303,20 @@ def _top(state: ReaderState, docs: np.ndarray, scores: np.ndarray, limit: int) -
     return [(int(docs[i]), float(exact[i])) for i in order]
 
 
-def _stems(searcher, q) -> frozenset[str]:
-    """The indexed words of the text fields a match holds or may hold (not under NOT)."""
+def _stems(searcher, state: ReaderState, q) -> frozenset[str]:
+    """The indexed words of the text fields a match holds or may hold (not under NOT).
+
+    A word matched in the title is marked in the body too, and back.
+    """
     out: set[str] = set()
     if q is not None:
         out.update(text for _, text in qp.positive_terms(q, TEXT_FIELDS))
-        reader = searcher.reader()
+        engine = _engine(searcher, state)
         for leaf in qp.expandable(q):
             if leaf.fieldname in TEXT_FIELDS:
                 try:
-                    words = wi.expanded_words(leaf, reader)[:HIGHLIGHT_EXPANSIONS]
+                    words = engine.words(leaf)[:HIGHLIGHT_EXPANSIONS]
                 except qp.QueryError:
                     continue
                 out.update(w.decode("utf-8") if isinstance(w, bytes) else w for w in words)
-    # A word matched in the title is worth marking in the body too, and back.
     return frozenset(out)

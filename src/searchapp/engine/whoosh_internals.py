@@ -306,14 +306,17 @@ def commit_segments(ix, segments: list) -> None:
 
 # -- the parser's expansion hooks ---------------------------------------------------
 
-def pattern_words(q: wq.Query, reader, limit: int) -> list[bytes]:
+def pattern_words(q: wq.Query, reader, limit: int, vocabulary=None) -> list[bytes]:
     """The words a prefix, wildcard or term range stands for in ``reader``.
+
+    :param vocabulary: ``field -> every word``, for a leading wildcard (default: read from ``reader``).
 
     :raises QueryError: more than ``limit`` words: the message says what to narrow.
     """
     if isinstance(q, wq.Wildcard) and not q._find_prefix(q.text):
         pattern = re.compile(q._get_pattern())
-        found = (w.encode("utf-8") for w in _vocabulary(reader, q.fieldname) if pattern.match(w))
+        words = (vocabulary or (lambda field: _vocabulary(reader, field)))(q.fieldname)
+        found = (w.encode("utf-8") for w in words if pattern.match(w))
     else:
         found = super(_Bounded, q)._btexts(reader) if isinstance(q, _Bounded) else q._btexts(reader)
     out: list[bytes] = []
@@ -334,14 +337,19 @@ def _narrow(q: wq.Query) -> str:
     return "narrow the range" if isinstance(q, wq.TermRange) else "make it longer"
 
 
+def vocabulary(reader, field: str) -> list[str]:
+    """Every word of a text field."""
+    return [btext.decode("utf-8") for btext in reader.lexicon(field)]
+
+
 def _vocabulary(reader, field: str) -> list[str]:
-    """Every word of a text field, kept with the reader (for leading wildcards)."""
+    """Every word of a text field, kept with the reader (Whoosh's own matching of a pattern)."""
     cache = getattr(reader, "_searchapp_vocabulary", None)
     if cache is None:
         cache = reader._searchapp_vocabulary = {}
     words = cache.get(field)
     if words is None:
-        words = cache[field] = [btext.decode("utf-8") for btext in reader.lexicon(field)]
+        words = cache[field] = vocabulary(reader, field)
     return words
 
 
@@ -384,7 +392,3 @@ def bounded(q: wq.Query, max_words: int) -> wq.Query:
     out.max_words = max_words
     return out
 
-
-def expanded_words(q: wq.Query, reader) -> list[bytes]:
-    """The words a bounded pattern stood for in ``reader`` (for highlighting)."""
-    return list(q._btexts(reader))
