@@ -42,3 +42,22 @@ def test_british_and_american_spellings_highlight_each_other():
 def test_snippet_collapses_line_breaks():
     out = snippet("First line\n\n  • second treason line\nthird", frozenset({"treason"}))
     assert "\n" not in out and "<mark>treason</mark>" in out
+
+
+def test_snippet_spans_give_the_plain_text_and_where_its_matches_are():
+    from searchapp.highlight import snippet_spans
+
+    shown = snippet_spans("The <b>Belkov</b> arrest & the Belkov trial", frozenset({"belkov"}))
+    assert shown.text == "The <b>Belkov</b> arrest & the Belkov trial"
+    assert [shown.text[s:e] for s, e in shown.spans] == ["Belkov", "Belkov"]
+    assert shown.to_html() == "The &lt;b&gt;<mark>Belkov</mark>&lt;/b&gt; arrest &amp; the <mark>Belkov</mark> trial"
+
+
+def test_snippet_spans_follow_the_fragments_cut_and_joined():
+    from searchapp.highlight import snippet_spans
+
+    text = ("alpha " * 100) + "treason one. " + ("beta " * 100) + "treason two. " + ("gamma " * 100)
+    shown = snippet_spans(text, frozenset({"treason"}))
+    assert [shown.text[s:e] for s, e in shown.spans] == ["treason", "treason"]
+    assert shown.text.startswith(ELLIPSIS) and shown.text.endswith(ELLIPSIS) and "  " not in shown.text
+    assert shown.to_html() == snippet(text, frozenset({"treason"}))

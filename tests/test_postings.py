@@ -12,8 +12,8 @@ from whoosh.filedb.filestore import RamStorage
 
 from searchapp import query as qp
 from searchapp import ranking
-from searchapp.postings import Evaluator, PostingCache
-from searchapp.ranking import FieldsTerm
+from searchapp.engine.arrays import ArrayQueryEngine as Evaluator, PostingCache
+from searchapp.engine.whoosh_scoring import FieldsTerm, weighting
 from searchapp.schema import build_schema
 
 WORDS = ("oil price crude market bank rate interest said year company share trade export "
@@ -75,7 +75,7 @@ QUERIES = {
 def test_array_scores_and_matches_equal_whooshs(name, segments, deletions):
     ix = _index(segments, deletions)
     q = QUERIES[name]()
-    with ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1)) as searcher:
+    with ix.searcher(weighting=weighting()) as searcher:
         reader = searcher.reader()
         assert len(list(reader.leaf_readers())) == segments
         evaluator = Evaluator(searcher, PostingCache(reader))
@@ -95,20 +95,36 @@ def test_array_scores_and_matches_equal_whooshs(name, segments, deletions):
 
 
 @pytest.mark.parametrize("query", ["oil*", "date:[1985 TO 1990] oil", "oil bank*"])
-def test_prefixes_and_ranges_are_left_to_whoosh_for_scoring_but_matched(query):
+def test_prefixes_and_ranges_are_matched_as_whoosh_and_scored_on_arrays(query):
+    """Patterns score their boost in each document they match (a constant-score
+    rewrite, as Lucene's), so the whole query stays on arrays (issue 11)."""
     ix = _index(2, False)
     q = qp.parse(query)
-    with ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1)) as searcher:
+    with ix.searcher(weighting=weighting()) as searcher:
         evaluator = Evaluator(searcher, PostingCache(searcher.reader()))
-        assert evaluator.scores(q) is None
         expected = {hit.docnum for hit in searcher.search(q, limit=None)}
         assert expected and set(np.nonzero(evaluator.mask(q))[0].tolist()) == expected
+        scores = evaluator.scores(q)
+        assert set(np.nonzero(scores)[0].tolist()) == expected
+
+
+def test_a_prefix_scores_its_boost_in_each_field_it_matches():
+    ix = _index(2, False)
+    q = qp.parse("oil*")  # title:oil*^4 OR body:oil*
+    with ix.searcher(weighting=weighting()) as searcher:
+        evaluator = Evaluator(searcher, PostingCache(searcher.reader()))
+        title = {d for d in wq.Prefix("title", "oil").docs(searcher)}
+        body = {d for d in wq.Prefix("body", "oil").docs(searcher)}
+        scores = evaluator.scores(q)
+        assert title and body
+        for d in title | body:
+            assert scores[d] == 4.0 * (d in title) + 1.0 * (d in body)
 
 
 def test_coordination_and_other_weightings_are_left_to_whoosh():
     ix = _index(1, False)
     scaled = wq.Or([FieldsTerm("oil"), FieldsTerm("bank")], scale=0.9)
-    with ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1)) as searcher:
+    with ix.searcher(weighting=weighting()) as searcher:
         assert Evaluator(searcher, PostingCache(searcher.reader())).scores(scaled) is None
     with ix.searcher(weighting=scoring.TF_IDF()) as searcher:
         assert Evaluator(searcher, PostingCache(searcher.reader())).scores(FieldsTerm("oil")) is None
@@ -142,7 +158,7 @@ def test_not_excludes_the_first_matching_document_too():
 
 
 def test_facet_table_reads_the_same_as_whooshs_own_postings():
-    from searchapp.facets import FacetTable
+    from searchapp.engine.state import ReaderState as FacetTable
 
     ix = _index(3, True)
     with ix.searcher() as searcher:
@@ -163,7 +179,7 @@ def test_facet_tables_are_kept_beside_the_index_and_follow_its_changes(tmp_path)
     from pathlib import Path
 
     from searchapp import reindex, store
-    from searchapp.facets import FacetTable
+    from searchapp.engine.state import ReaderState as FacetTable
 
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(__file__).parent / "data" / "corpus", corpus)

@@ -11,7 +11,8 @@ from whoosh.query.compound import DefaultOr
 
 from searchapp import query as qp
 from searchapp import ranking
-from searchapp.ranking import B, K1, FieldsTerm
+from searchapp.engine.whoosh_scoring import FieldsTerm, weighting
+from searchapp.ranking import B, K1
 from searchapp.schema import FIELD_BOOSTS, build_schema
 
 DOCS = [  # (id, title, body); every word is its own stem and no stopword
@@ -27,7 +28,7 @@ def searcher():
     with ix.writer() as writer:
         for id_, title, body in DOCS:
             writer.add_document(id=id_, title=title, body=body)
-    with ix.searcher(weighting=ranking.weighting()) as s:
+    with ix.searcher(weighting=weighting()) as s:
         yield s
 
 
@@ -80,7 +81,7 @@ def test_top_hits_once_the_collector_raises_its_minimum_score(limit):
         for number in range(60):
             words = [w for i, w in enumerate(vocabulary) if (number * (i + 3)) % (7 - i) == 0]
             writer.add_document(id=f"d{number}", title=" ".join(words[:1]), body=" ".join(words * (number % 3 + 1)))
-    with ix.searcher(weighting=ranking.weighting()) as s:
+    with ix.searcher(weighting=weighting()) as s:
         q = DefaultOr([FieldsTerm(w) for w in vocabulary])
         every = _scores(s, q)
         best = sorted(every, key=lambda d: (-round(every[d], 9), int(d[1:])))[:limit]

@@ -15,14 +15,14 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 from importlib import resources
-from pickle import dumps
 
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh.formats import Positions
-from whoosh.system import pack_uint
+
+from .engine.whoosh_internals import encode_positions
 
 try:  # NLTK 3.10 bounds every regexp match with a timeout
     from nltk import redos
@@ -222,13 +222,4 @@ class IndexPositions(Positions):
                 poses[term] = [pos]
         boost = self.field_boost
         for term, poslist in poses.items():
-            if len(poslist) == 1:  # most terms: one position, its bytes made once
-                yield term, 1, boost, _one_position(poslist[0])
-            else:
-                deltas = [b - a for a, b in zip([0, *poslist], poslist)]
-                yield term, len(poslist), len(poslist) * boost, pack_uint(len(deltas)) + dumps(deltas, 2)
-
-
-@lru_cache(maxsize=100_000)
-def _one_position(pos: int) -> bytes:
-    return pack_uint(1) + dumps([pos], 2)
+            yield term, len(poslist), len(poslist) * boost, encode_positions(poslist)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -154,15 +152,15 @@ def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_
         _print_results(res)
 
 
-_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
-
-
-def _emphasise(fragment: str) -> str:
-    if sys.stdout.isatty():
-        text = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow"), fragment)
-    else:
-        text = _MARK.sub(lambda m: f"**{m.group(1)}**", fragment)
-    return html.unescape(text)
+def _emphasise(text: str, spans) -> str:
+    """The matched words of ``text`` in bold yellow on a terminal, else in **stars**."""
+    tty = sys.stdout.isatty()
+    parts, pos = [], 0
+    for start, end in spans:
+        word = text[start:end]
+        parts += [text[pos:start], click.style(word, bold=True, fg="yellow") if tty else f"**{word}**"]
+        pos = end
+    return "".join(parts) + text[pos:]
 
 
 def _print_results(res: SearchResults) -> None:
@@ -175,11 +173,11 @@ def _print_results(res: SearchResults) -> None:
         click.echo(f"Did you mean: {res.suggestion}")
     for n, hit in enumerate(res.hits, (res.page - 1) * res.per_page + 1):
         click.echo()
-        click.echo(f"{n}. {_emphasise(hit.title_html)}")
+        click.echo(f"{n}. {_emphasise(hit.title, hit.title_spans)}")
         topics = ", ".join(hit.topics + tuple(f"{t} (auto)" for t in hit.auto_topics))
         click.echo(f"   {hit.date or 'undated'} | {hit.source}" + (f" | {topics}" if topics else "")
                    + f" | id: {hit.id}")
-        click.echo(f"   {_emphasise(hit.snippet)}")
+        click.echo(f"   {_emphasise(hit.snippet_text, hit.snippet_spans)}")
     for name, values in res.facets.items():
         if values:
             shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count})" for v in values[:12])

@@ -1,4 +1,8 @@
-"""Snippets and highlighted text: HTML-escaped, matched words in ``<mark>``.
+"""Snippets and highlighted text as plain text with the spans of the matched words.
+
+Each surface formats a :class:`results.Highlighted` its own way: the web as
+escaped HTML with ``<mark>``, the CLI with its own emphasis, the JSON API as
+the spans (and, for compatibility, the HTML of :func:`mark`).
 
 Matches are found with one regular-expression pass over the whole text (no
 character limit), then checked against the query's stems, so a long report
@@ -9,10 +13,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from html import escape
 from typing import Iterable
 
 from .analysis import STOPWORDS, spellings_of, stem
+from .results import Highlighted
 
 SNIPPET_FRAGMENTS = 3
 FRAGMENT_CHARS = 200
@@ -98,31 +102,21 @@ def _join(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:
-    """``text`` escaped, with the spans (relative to ``offset``) wrapped in <mark>."""
-    parts, pos = [], 0
-    for start, end in spans:
-        start, end = start - offset, end - offset
-        if end <= 0 or start >= len(text):
-            continue
-        start, end = max(start, 0), min(end, len(text))
-        parts.append(escape(text[pos:start], quote=False))
-        parts.append(f"<mark>{escape(text[start:end], quote=False)}</mark>")
-        pos = end
-    parts.append(escape(text[pos:], quote=False))
-    return "".join(parts)
+def highlight_spans(text: str, stems: frozenset[str]) -> Highlighted:
+    """The whole text and its matched words (titles, the report page)."""
+    return Highlighted(text, tuple(find_matches(text, stems)))
 
 
 def highlight_all(text: str, stems: frozenset[str]) -> str:
-    """The whole text escaped and highlighted (titles, the report page)."""
-    return mark(text, find_matches(text, stems))
+    """The whole text escaped and highlighted, as HTML."""
+    return highlight_spans(text, stems).to_html()
 
 
-def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> str:
+def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> Highlighted:
     """A few fragments with context around the best matches, or the text's lead."""
     spans = find_matches(text, stems) if stems else []
     if not spans:
-        return _lead(text)
+        return Highlighted(_lead(text))
     chosen: list[tuple[int, int]] = []
     remaining = spans
     while remaining and len(chosen) < fragments:
@@ -130,14 +124,52 @@ def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS
         chosen.append((start, end))
         remaining = [s for s in remaining if s[1] <= start or s[0] >= end]
     chosen.sort()
-    pieces = []
-    for start, end in chosen:
-        inside = [s for s in spans if s[0] >= start and s[1] <= end]
-        piece = mark(text[start:end], inside, offset=start)
-        prefix = ELLIPSIS if start > 0 else ""
-        suffix = ELLIPSIS if end < len(text) else ""
-        pieces.append(f"{prefix}{piece}{suffix}")
-    return _WHITESPACE.sub(" ", " ".join(pieces)).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} ")
+    out = _Joined()
+    cut = False  # the previous fragment stops before the text's end
+    for i, (start, end) in enumerate(chosen):
+        if i and cut and start > 0:
+            out.add(f" {ELLIPSIS} ")  # two cuts in a row read as one
+        elif i:
+            out.add((ELLIPSIS if cut else "") + " " + (ELLIPSIS if start > 0 else ""))
+        elif start > 0:
+            out.add(ELLIPSIS)
+        pos = start
+        for s_start, s_end in (s for s in spans if s[0] >= start and s[1] <= end):
+            out.add(text[pos:s_start])
+            out.add(text[s_start:s_end], marked=True)
+            pos = s_end
+        out.add(text[pos:end])
+        cut = end < len(text)
+    if cut:
+        out.add(ELLIPSIS)
+    return Highlighted(out.text(), tuple(out.spans))
+
+
+def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> str:
+    """The snippet as HTML (escaped, matched words in ``<mark>``)."""
+    return snippet_spans(text, stems, fragments).to_html()
+
+
+class _Joined:
+    """Text pieces joined with their whitespace collapsed, and the spans of the marked ones."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.spans: list[tuple[int, int]] = []
+        self.length = 0
+
+    def add(self, piece: str, marked: bool = False) -> None:
+        piece = _WHITESPACE.sub(" ", piece)
+        if piece.startswith(" ") and self.parts and self.parts[-1].endswith(" "):
+            piece = piece[1:]
+        if piece:
+            self.parts.append(piece)
+            if marked:
+                self.spans.append((self.length, self.length + len(piece)))
+            self.length += len(piece)
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
@@ -185,6 +217,6 @@ def _snap_right(text: str, pos: int) -> int:
 
 def _lead(text: str) -> str:
     if len(text) <= LEAD_CHARS:
-        return _WHITESPACE.sub(" ", escape(text, quote=False))
+        return _WHITESPACE.sub(" ", text)
     end = _snap_right(text, LEAD_CHARS - 20)
-    return _WHITESPACE.sub(" ", escape(text[:end], quote=False)) + ELLIPSIS
+    return _WHITESPACE.sub(" ", text[:end]) + ELLIPSIS

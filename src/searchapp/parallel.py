@@ -28,6 +28,7 @@ from whoosh.writing import SegmentWriter
 
 from . import processes
 from .corpus import CorpusFile
+from .engine.whoosh_internals import commit_segments
 from .errors import CorpusError
 
 Progress = Callable[[int, int, str], None]
@@ -143,20 +144,8 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
             segments.append(result.segment)
     found.sort(key=lambda e: (order.get(e.path, len(order)), e.line or 0))
     rejected.extend(found)
-    _commit(ix, segments)
+    commit_segments(ix, segments)
     return added
-
-
-def _commit(ix, segments: list) -> None:
-    writer = ix.writer()
-    try:
-        writer._close_segment()
-        writer._commit_toc(segments)
-        writer._finish()
-    except BaseException:
-        writer.cancel()
-        raise
-
 
 
 # -- workers --------------------------------------------------------------------

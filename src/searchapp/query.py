@@ -18,7 +18,9 @@ from whoosh.qparser.plugins import SingleQuotePlugin
 
 from .analysis import ANALYZER
 from .errors import QueryError
-from .ranking import FieldsTerm
+from .engine.budget import MAX_CLAUSES, MAX_EXPANSIONS
+from .engine.whoosh_internals import bounded
+from .engine.whoosh_scoring import FieldsTerm
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
 
 _SCHEMA = build_schema()
@@ -41,68 +43,18 @@ def _check_length(text: str) -> None:
 
 
 # issue 6: "*a*" stood for every word of a 60,000-word index and took 40 s;
-# like Lucene's clause limit, a pattern may stand for so many words, no more.
-MAX_EXPANSIONS = 1000  # words one prefix or wildcard may stand for, per field
+# like Lucene's clause limit, a pattern may stand for so many words, no more
+# (engine.budget holds the limits of the whole query).
 MAX_PATTERNS = 10  # prefix and wildcard words in one query
-
-
-class _Bounded:
-    """A prefix or wildcard that stands for at most MAX_EXPANSIONS words, found
-    once per reader (Whoosh looks them up again at each use, each time walking
-    the whole vocabulary for a leading wildcard, at ~20 us a word)."""
-
-    def _btexts(self, ixreader):
-        memo = self.__dict__.setdefault("_memo", {})
-        words = memo.get(id(ixreader))
-        if words is None:
-            words = memo[id(ixreader)] = self._expand(ixreader)
-        return iter(words)
-
-    def _expand(self, ixreader) -> list[bytes]:
-        if isinstance(self, wq.Wildcard) and not self._find_prefix(self.text):
-            pattern = re.compile(self._get_pattern())
-            found = (w.encode("utf-8") for w in _vocabulary(ixreader, self.fieldname) if pattern.match(w))
-        else:
-            found = super()._btexts(ixreader)
-        out: list[bytes] = []
-        for btext in found:
-            if len(out) >= MAX_EXPANSIONS:
-                shown = self.text + ("*" if isinstance(self, wq.Prefix) else "")
-                raise QueryError(f"{shown!r} matches more than {MAX_EXPANSIONS} words: make it longer")
-            out.append(btext)
-        return out
-
-
-def _vocabulary(ixreader, field: str) -> list[str]:
-    """Every word of a text field, kept with the reader (for leading wildcards)."""
-    cache = getattr(ixreader, "_searchapp_vocabulary", None)
-    if cache is None:
-        cache = ixreader._searchapp_vocabulary = {}
-    words = cache.get(field)
-    if words is None:
-        words = cache[field] = [btext.decode("utf-8") for btext in ixreader.lexicon(field)]
-    return words
-
-
-class BoundedPrefix(_Bounded, wq.Prefix):
-    pass
-
-
-class BoundedWildcard(_Bounded, wq.Wildcard):
-    pass
-
-
-def _bounded(q: wq.Query) -> wq.Query:
-    if type(q) in (wq.Prefix, wq.Wildcard):
-        kind = BoundedPrefix if type(q) is wq.Prefix else BoundedWildcard
-        return kind(q.fieldname, q.text, boost=q.boost, constantscore=q.constantscore)
-    return q
 
 
 def _check_patterns(q: wq.Query) -> None:
     words = {leaf.text for leaf in q.leaves() if isinstance(leaf, (wq.Prefix, wq.Wildcard))}
     if len(words) > MAX_PATTERNS:
         raise QueryError(f"too many words with * or ?: {len(words)}, the limit is {MAX_PATTERNS}")
+    clauses = sum(1 for _ in q.leaves())
+    if clauses > MAX_CLAUSES:
+        raise QueryError(f"the query has too many parts: {clauses} words and phrases, the limit is {MAX_CLAUSES}")
 
 
 def _parser(group) -> MultifieldParser:
@@ -116,6 +68,10 @@ def _parser(group) -> MultifieldParser:
 
 _ALL_PARSER = _parser(AndGroup)
 _ANY_PARSER = _parser(ANY_WORD_GROUP)
+
+
+PARSE_FAILED = ("cannot read the query: check its operators (AND, OR, NOT each between two words), "
+                "its quotes and its brackets, or search for the words alone")
 
 
 def check_fields(text: str) -> None:
@@ -143,10 +99,11 @@ def parse(text: str, any_word: bool = False, resolve: Callable[[str, str], list[
     _check_length(text)
     check_fields(text)
     try:
-        q = (_ANY_PARSER if any_word else _ALL_PARSER).parse(text)
-    except Exception as e:  # whoosh's parser raises assorted errors on odd input
-        raise QueryError(f"cannot parse the query: {e}") from e
-    q = _rewrite(q, resolve)
+        q = _rewrite((_ANY_PARSER if any_word else _ALL_PARSER).parse(text), resolve)
+    except QueryError:
+        raise
+    except Exception as e:  # whoosh's parser raises assorted errors on odd input ("NOT NOT oil")
+        raise QueryError(PARSE_FAILED) from e
     _check_patterns(q)
     return q
 
@@ -207,7 +164,7 @@ def _rewrite(q: wq.Query, resolve) -> wq.Query:
             return _date_query(q)
         if field in ("source", "topic"):
             return _exact_query(q, field, resolve)
-        return _bounded(q)
+        return bounded(q, MAX_EXPANSIONS)
     if q.is_leaf():
         return q
     return q.apply(lambda child: _rewrite(child, resolve))

@@ -1,42 +1,33 @@
-"""Relevance ranking: BM25F over the text fields, one score per query word.
+"""Relevance ranking: the one BM25F formula, as small functions over arrays.
 
-Whoosh's own ``BM25F`` scores every field apart and adds the field scores up,
-so a word found in the title and in the body is counted (and saturated)
-twice, with a per-field idf that makes title words look rare. Here a query
-word is one :class:`FieldsTerm`, scored as BM25F is defined (Robertson &
-Zaragoza, "The Probabilistic Relevance Framework: BM25 and Beyond", 2009):
-the field-weighted, length-normalised frequencies are added up first and
+A query word is scored as BM25F is defined (Robertson & Zaragoza, "The
+Probabilistic Relevance Framework: BM25 and Beyond", 2009): the
+field-weighted, length-normalised frequencies are added up first and
 saturated once, with one idf per word::
 
     tf = sum over fields f of  weight_f * tf_f / (1 - B + B * length_f / avg_length_f)
     score = boost * idf * tf * (K1 + 1) / (tf + K1)
     idf = ln(1 + (N - df + 0.5) / (df + 0.5)),  df = the largest field document frequency
 
-The field weights are ``schema.FIELD_BOOSTS``; ``K1``, ``B`` and the weights
-were chosen on half of the queries of seven IR test collections and checked
-on the other half (``benchmarks/relevance.py``).
+A word searched in one field (``title:word``, a phrase's words) is the same
+formula over that one field with weight 1 and Whoosh's idf. Every path uses
+these functions: the array engine (``engine.arrays``), the Whoosh matcher of
+``engine.whoosh_scoring.FieldsTerm`` and the searcher's weighting. The field
+weights are ``schema.FIELD_BOOSTS``; ``K1``, ``B`` and the weights were
+chosen on half of the queries of seven IR test collections and checked on
+the other half (``benchmarks/relevance.py``).
 """
 
 from __future__ import annotations
 
 import math
-from functools import reduce
-from typing import Iterator, Sequence
 
-from whoosh import matching, scoring
-from whoosh import query as wq
-
-from .schema import FIELD_BOOSTS, TEXT_FIELDS
+import numpy as np
 
 K1 = 1.5
 B = 0.4
 
-__all__ = ["B", "K1", "FieldsTerm", "idf", "weighting"]
-
-
-def weighting() -> scoring.WeightingModel:
-    """The searcher's weighting, for what is scored field by field (phrases, ``title:word``)."""
-    return scoring.BM25F(B=B, K1=K1)
+__all__ = ["B", "K1", "idf", "length_norm", "saturate", "term_score"]
 
 
 def idf(doc_count: int, doc_frequency: int) -> float:
@@ -48,104 +39,29 @@ def idf(doc_count: int, doc_frequency: int) -> float:
     return math.log(1 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
 
 
-class FieldsTerm(wq.Query):
-    """One analysed word, matched in any of ``fields`` and scored as BM25F.
+def length_norm(length, avg_length: float, b: float = B):
+    """BM25's length normalisation: 1 for a document of average length.
 
-    :param text: the word as indexed (already analysed).
-    :param boost: multiplies the score (a word repeated in the query weighs more).
+    >>> length_norm(10.0, 10.0), length_norm(20.0, 10.0, b=0.5)
+    (1.0, 1.5)
     """
-
-    def __init__(self, text: str, fields: Sequence[str] = TEXT_FIELDS, boost: float = 1.0) -> None:
-        self.text = text
-        self.fields = tuple(fields)
-        self.boost = boost
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, FieldsTerm) and self.text == other.text
-                and self.fields == other.fields and self.boost == other.boost)
-
-    def __hash__(self) -> int:
-        return hash((self.__class__.__name__, self.text, self.fields, self.boost))
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.text!r}, {self.fields!r}, boost={self.boost!r})"
-
-    def __unicode__(self) -> str:
-        return f"({'|'.join(self.fields)}):{self.text}" + (f"^{self.boost:g}" if self.boost != 1 else "")
-
-    __str__ = __unicode__
-
-    def is_leaf(self) -> bool:
-        return True
-
-    def has_terms(self) -> bool:
-        return True
-
-    def terms(self, phrases: bool = False) -> Iterator[tuple[str, str]]:
-        for field in self.fields:
-            yield field, self.text
-
-    def tokens(self, boost: float = 1.0):
-        for field in self.fields:
-            yield from wq.Term(field, self.text).tokens(boost * self.boost)
-
-    def replace(self, fieldname, oldtext, newtext):
-        if self.text == oldtext and fieldname in self.fields:
-            return FieldsTerm(newtext, self.fields, self.boost)
-        return self
-
-    def estimate_size(self, ixreader) -> int:
-        return sum(ixreader.doc_frequency(f, self.text) for f in self.fields)
-
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
-        parent = searcher.get_parent()  # collection statistics come from the whole index
-        leaves, avg = [], {}
-        for field in self.fields:
-            btext = searcher.schema[field].to_bytes(self.text)
-            avg[field] = parent.avg_field_length(field) or 1.0
-            if (field, btext) in reader:
-                leaves.append(reader.postings(field, btext))
-        if not leaves:
-            return matching.NullMatcher()
-        df = max(parent.doc_frequency(f, self.text) for f in self.fields)
-        weight = self.boost * idf(parent.doc_count_all(), df)
-        child = reduce(matching.UnionMatcher, leaves)
-        return _BM25FMatcher(child, weight, avg, searcher.doc_field_length)
+    return 1 - b + b * length / avg_length
 
 
-class _BM25FMatcher(matching.WrappingMatcher):
-    """Scores the documents of a union of one word's field postings as BM25F."""
+def saturate(tf, k1: float = K1):
+    """BM25's term-frequency saturation of a (normalised) frequency.
 
-    def __init__(self, child, weight: float, avg: dict[str, float], field_length) -> None:
-        super().__init__(child)
-        self._weight, self._avg, self._length = weight, avg, field_length
+    >>> saturate(0.0), round(saturate(1.0), 3), saturate(1e12) < K1 + 1
+    (0.0, 1.0, True)
+    """
+    return tf * (k1 + 1) / (tf + k1)
 
-    def _replacement(self, newchild):
-        return _BM25FMatcher(newchild, self._weight, self._avg, self._length)
 
-    def copy(self):
-        return self._replacement(self.child.copy())
+def term_score(weight: float, tf, length, avg_length: float, b: float = B, k1: float = K1):
+    """One field's BM25: ``weight`` (idf times boost) times the saturated,
+    length-normalised frequency. Works on floats and NumPy arrays alike.
 
-    def replace(self, minquality=0):
-        # The field postings carry no scorer: they must not be asked for quality.
-        if not self.child.is_active():
-            return matching.NullMatcher()
-        replaced = self.child.replace(0)
-        return self if replaced is self.child else self._replacement(replaced)
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def max_quality(self) -> float:
-        return self._weight * (K1 + 1)
-
-    def score(self) -> float:
-        docnum = self.child.id()
-        tf = 0.0
-        for leaf in self.child.term_matchers():
-            if leaf.is_active() and leaf.id() == docnum:
-                field = leaf.term()[0]
-                norm = 1 - B + B * self._length(docnum, field, 1) / self._avg[field]
-                tf += FIELD_BOOSTS.get(field, 1.0) * leaf.weight() / norm
-        return self._weight * tf * (K1 + 1) / (tf + K1)
+    >>> float(term_score(2.0, np.array([1.0]), np.array([10.0]), 10.0)[0])
+    2.0
+    """
+    return weight * saturate(tf / length_norm(length, avg_length, b), k1)

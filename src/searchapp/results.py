@@ -6,7 +6,28 @@ Templates, the JSON API and the CLI get these, never Whoosh objects.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from html import escape
 from typing import Any, Mapping
+
+Spans = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Highlighted:
+    """Plain text and the (start, end) character spans of its matched words."""
+
+    text: str
+    spans: Spans = ()
+
+    def to_html(self) -> str:
+        """The text HTML-escaped, the spans in ``<mark>`` (the JSON API's ``snippet``)."""
+        parts, pos = [], 0
+        for start, end in self.spans:
+            parts.append(escape(self.text[pos:start], quote=False))
+            parts.append(f"<mark>{escape(self.text[start:end], quote=False)}</mark>")
+            pos = end
+        parts.append(escape(self.text[pos:], quote=False))
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -20,24 +41,39 @@ class FacetValue:
         return {"value": self.value, "count": self.count, "selected": self.selected}
 
 
+class _Titled:
+    """The title and its matched words as one ``Highlighted``."""
+
+    title: str
+    title_spans: Spans
+
+    @property
+    def title_highlight(self) -> Highlighted:
+        return Highlighted(self.title, self.title_spans)
+
+
 @dataclass(frozen=True)
-class Hit:
+class Hit(_Titled):
     id: str
     title: str
     date: str | None  # YYYY-MM-DD
     source: str
     topics: tuple[str, ...]
     score: float | None
-    snippet: str  # HTML-escaped, matched words in <mark>
+    snippet: str  # HTML-escaped, matched words in <mark> (for the JSON API's compatibility)
     title_html: str  # HTML-escaped title, matched words in <mark>
     auto_topics: tuple[str, ...] = ()
     url: str | None = None
+    snippet_text: str = ""  # the snippet as plain text ...
+    snippet_spans: Spans = ()  # ... and its matched words' (start, end)
+    title_spans: Spans = ()  # the matched words of ``title``
+
+    @property
+    def snippet_highlight(self) -> Highlighted:
+        return Highlighted(self.snippet_text, self.snippet_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["topics"] = list(self.topics)
-        data["auto_topics"] = list(self.auto_topics)
-        return data
+        return _listed(asdict(self), "topics", "auto_topics", "snippet_spans", "title_spans")
 
 
 @dataclass(frozen=True)
@@ -78,7 +114,7 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
-class ReportDetail:
+class ReportDetail(_Titled):
     """One report in full, as the report page and ``/api/reports/<id>`` show it."""
 
     id: str
@@ -92,10 +128,21 @@ class ReportDetail:
     file: str
     auto_topics: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    body_spans: Spans = ()  # the matched words of ``body``
+    title_spans: Spans = ()
+
+    @property
+    def body_highlight(self) -> Highlighted:
+        return Highlighted(self.body, self.body_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["topics"] = list(self.topics)
-        data["auto_topics"] = list(self.auto_topics)
+        data = _listed(asdict(self), "topics", "auto_topics", "body_spans", "title_spans")
         data["meta"] = dict(self.meta)
         return data
+
+
+def _listed(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Tuples as JSON lists (spans as lists of [start, end])."""
+    for name in names:
+        data[name] = [list(v) if isinstance(v, tuple) else v for v in data[name]]
+    return data

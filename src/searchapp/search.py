@@ -1,43 +1,33 @@
-"""Searching: ``SearchIndex`` (the long-lived object) and ``search()``.
+"""Searching: ``SearchIndex`` (the long-lived object) and ``search()``, the facade.
 
-Filters and facets run on NumPy arrays from ``facets.FacetTable``; Whoosh
-scores only the top hits (BM25F, title above body) among the filtered
-documents.
+Parameters are checked here, once; matching, scoring and facet counting are
+the engine's (``engine.protocol.SearchEngine``, today
+``engine.whoosh_engine.WhooshEngine``); the result types and snippets are
+built here from the engine's plain answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
-from whoosh import query as wq
-from whoosh.filedb.filestore import FileStorage
-from whoosh import scoring
-from whoosh.index import EmptyIndexError
-
 from . import query as qp
-from . import ranking, store
+from .engine.protocol import EngineQuery, SearchEngine, Stored
+from .engine.whoosh_engine import WhooshEngine
 from .errors import QueryError, ReportNotFoundError
-from .facets import DateRange, FacetTable
-from .highlight import highlight_all, snippet
-from .postings import Evaluator
+from .facets import DateRange
+from .highlight import highlight_spans, snippet_spans
 from .results import Hit, ReportDetail, SearchResults
-from .schema import TEXT_FIELDS
-from .spelling import suggest
-from .topics import TopicCount, count_topics
+from .topics import TopicCount
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
 MAX_PER_PAGE = 100
-REFRESH_EVERY_S = 0.5
+REFRESH_EVERY_S = 0.5  # how often searches look for a new commit or generation
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
@@ -75,46 +65,25 @@ class _Request:
     per_page: int
     any_word: bool
 
-
-class _Generation:
-    """One opened index generation and the facet tables of its readers."""
-
-    def __init__(self, index_dir: Path) -> None:
-        ix, self.path = store.open_generation(index_dir)
-        # Without memory maps: Whoosh copies a memory-mapped compound segment's
-        # postings into memory once per searcher (one per server thread); read
-        # from the file, they are shared through the page cache.
-        self.ix = FileStorage(str(self.path), supports_mmap=False).open_index(schema=ix.schema)
-        ix.close()
-        self.tables: dict[int, FacetTable] = {}
-        self.lock = threading.Lock()
-
-    def table(self, searcher) -> FacetTable:
-        gen = searcher.reader().generation()
-        table = self.tables.get(gen)
-        if table is None:
-            with self.lock:
-                table = self.tables.get(gen)
-                if table is None:
-                    table = FacetTable.open(searcher.reader(), self.path)
-                    self.tables = {gen: table}  # older readers' tables are no longer needed
-        return table
+    def engine_query(self, facets: bool = True) -> EngineQuery:
+        return EngineQuery(
+            text=self.text, any_word=self.any_word, source=tuple(self.source), topic=tuple(self.topic),
+            first_day=self.dates.first, last_day=self.dates.last, sort=self.sort,
+            offset=(self.page - 1) * self.per_page, limit=self.per_page, facets=facets,
+        )
 
 
 class SearchIndex:
-    """A searchable index; safe to share between threads (one Whoosh searcher per thread).
+    """A searchable index; safe to share between threads.
 
     >>> idx = SearchIndex.open("index")            # doctest: +SKIP
     >>> idx.search("corruption", source=["Reuters"]).total   # doctest: +SKIP
     """
 
-    def __init__(self, index_dir: str | os.PathLike) -> None:
+    def __init__(self, index_dir: str | os.PathLike, engine: SearchEngine | None = None) -> None:
         self.index_dir = Path(index_dir)
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._gen = _Generation(self.index_dir)
-        self._checked = time.monotonic()
-        self._current_mtime = self._pointer_mtime()
+        self._engine: SearchEngine = engine if engine is not None else WhooshEngine(
+            self.index_dir, refresh_every=lambda: REFRESH_EVERY_S)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike) -> "SearchIndex":
@@ -126,66 +95,14 @@ class SearchIndex:
         return cls(index_dir)
 
     def close(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-            self._local.searcher = None
+        """Close every thread's reader (a later search opens them again)."""
+        self._engine.close()
 
     def __enter__(self) -> "SearchIndex":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # -- keeping up with reindexes --------------------------------------------
-
-    def _pointer_mtime(self) -> int:
-        try:
-            return os.stat(self.index_dir / store.CURRENT).st_mtime_ns
-        except OSError:
-            return 0
-
-    def _generation(self) -> _Generation:
-        now = time.monotonic()
-        if now - self._checked >= REFRESH_EVERY_S:
-            self._checked = now
-            mtime = self._pointer_mtime()
-            if mtime != self._current_mtime:
-                with self._lock:
-                    if mtime != self._current_mtime:
-                        self._gen = _Generation(self.index_dir)
-                        self._current_mtime = mtime
-        return self._gen
-
-    def _reload(self) -> _Generation:
-        with self._lock:
-            mtime = self._pointer_mtime()
-            self._gen, self._current_mtime, self._checked = _Generation(self.index_dir), mtime, time.monotonic()
-            return self._gen
-
-    def _searcher(self):
-        gen = self._generation()
-        local = self._local
-        searcher = getattr(local, "searcher", None)
-        if searcher is None or local.gen is not gen:
-            if searcher is not None:
-                searcher.close()
-            try:
-                searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))  # ranking.py (issue 7)
-            except (EmptyIndexError, OSError):
-                # issue 6: the generation last seen (CURRENT is looked at every
-                # REFRESH_EVERY_S) was swapped out and deleted since: look now.
-                gen = self._reload()
-                searcher = gen.ix.searcher(weighting=scoring.BM25F(B=ranking.B, K1=ranking.K1))
-            local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
-        elif time.monotonic() - local.checked >= REFRESH_EVERY_S:
-            local.checked = time.monotonic()
-            if not searcher.up_to_date():  # an incremental reindex committed
-                searcher = searcher.refresh()
-                local.searcher = searcher
-        return gen, searcher
-
-    # -- searching ------------------------------------------------------------
 
     def search(
         self,
@@ -209,62 +126,23 @@ class SearchIndex:
         :param sort: ``relevance``, ``newest`` or ``oldest``.
         :param mode: ``all`` (every word required, falling back to any word when
             nothing matches), or ``any`` (the query as a bag of words, no syntax).
-        :raises QueryError: a bad query or parameter.
+        :raises QueryError: a bad query or parameter, or one too costly to answer.
         """
         started = time.perf_counter()
         req = _request(query, source, topic, date_from, date_to, sort, page, per_page, mode)
-        gen, searcher = self._searcher()
-        table = gen.table(searcher)
-        q, fallback, matched = self._match(searcher, table, req)
-        masks = _filter_masks(table, req)
-        final = matched & masks["source"] & masks["topic"] & masks["date"]
-        facets, granularity = _facets(table, matched, masks, req)
-        hits = self._page(searcher, table, q, final, req)
-        total = int(final.sum())
+        answer = self._engine.search(req.engine_query())
         suggestion = None
-        if req.text and not req.any_word and (total == 0 or fallback):
-            suggestion = suggest(searcher, req.text)
+        if req.text and not req.any_word:  # spelling.FEW_RESULTS decides for words the index holds
+            suggestion = self._engine.suggest(req.text, 0 if answer.fallback else answer.total)
         return SearchResults(
-            query=req.text, total=total, page=req.page, per_page=req.per_page,
-            hits=tuple(hits), facets=facets, sort=req.sort, suggestion=suggestion,
-            fallback=fallback, date_granularity=granularity,
+            query=req.text, total=answer.total, page=req.page, per_page=req.per_page,
+            hits=tuple(_hit(stored, score, answer.highlight) for stored, score in answer.hits),
+            facets=answer.facets, sort=req.sort, suggestion=suggestion,
+            fallback=answer.fallback, date_granularity=answer.date_granularity,
             filters={"source": req.source, "topic": req.topic,
                      "date_from": _iso(req.dates.first), "date_to": _iso(req.dates.last)},
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-
-    def _match(self, searcher, table: FacetTable, req: _Request):
-        """The parsed query and the mask of live documents it matches."""
-        if not req.text.strip():
-            return None, False, table.live.copy()
-        resolve = _resolver(table)
-        if req.any_word:
-            q = qp.bag_of_words(req.text)
-        else:
-            q = _parsed(table, req.text, False, resolve)
-        matched = _docs_mask(searcher, table, q)
-        fallback = False
-        if not req.any_word and not matched.any() and qp.relaxable(q):
-            loose = _parsed(table, req.text, True, resolve)
-            if loose != q:
-                loose_mask = _docs_mask(searcher, table, loose)
-                if loose_mask.any():
-                    q, matched, fallback = loose, loose_mask, True
-        return q, fallback, matched
-
-    def _page(self, searcher, table: FacetTable, q, final: np.ndarray, req: _Request) -> list[Hit]:
-        offset = (req.page - 1) * req.per_page
-        if q is None or req.sort != "relevance":
-            docnums = _by_date(table, final, newest=req.sort != "oldest", limit=offset + req.per_page)[offset:]
-            scored = [(int(d), None) for d in docnums]
-        else:
-            scored = _by_score(searcher, table, q, final, offset + req.per_page)[offset:]
-        stems = _stems(searcher, q)
-        hits = []
-        for docnum, score in scored:
-            stored = searcher.stored_fields(docnum)
-            hits.append(_hit(stored, score, stems))
-        return hits
 
     def get(self, report_id: str, query: str = "") -> ReportDetail:
         """One report in full, the words of ``query`` highlighted.
@@ -272,24 +150,19 @@ class SearchIndex:
         :raises ReportNotFoundError: no report has that id.
         """
         _check_text("the query", query)
-        _, searcher = self._searcher()
-        docnum = searcher.document_number(id=report_id) if _is_text(report_id) else None
-        if docnum is None:
+        stored = self._engine.stored(report_id) if _is_text(report_id) else None
+        if stored is None:
             raise ReportNotFoundError(report_id)
-        stored = searcher.stored_fields(docnum)
-        stems: dict[str, frozenset[str]] = {f: frozenset() for f in TEXT_FIELDS}
-        if query.strip():
-            try:
-                stems = _stems(searcher, qp.parse(query))
-            except QueryError:
-                stems = _stems(searcher, qp.bag_of_words(query))
+        stems = self._engine.highlight_words(query)
+        body = highlight_spans(stored.get("body", ""), stems)
+        title = highlight_spans(stored.get("title", ""), stems)
         return ReportDetail(
             id=stored["id"], title=stored.get("title", ""), date=stored.get("date"),
             source=stored.get("source", ""), topics=_topics(stored.get("topic")),
             auto_topics=_topics(stored.get("topic_auto")),
-            body=stored.get("body", ""), body_html=highlight_all(stored.get("body", ""), stems["body"]),
-            title_html=highlight_all(stored.get("title", ""), stems["title"]),
+            body=body.text, body_html=body.to_html(), title_html=title.to_html(),
             file=stored.get("file", ""), meta=stored.get("meta") or {},
+            body_spans=body.spans, title_spans=title.spans,
         )
 
     def more_like_this(self, report_id: str, limit: int = 5) -> list[Hit]:
@@ -297,15 +170,10 @@ class SearchIndex:
 
         :raises ReportNotFoundError: no report has that id.
         """
-        _, searcher = self._searcher()
-        docnum = searcher.document_number(id=report_id) if _is_text(report_id) else None
-        if docnum is None:
+        found = self._engine.more_like(report_id, limit) if _is_text(report_id) else None
+        if found is None:
             raise ReportNotFoundError(report_id)
-        results = searcher.more_like(docnum, "body", top=limit)
-        empty = frozenset()
-        return [_hit(r.fields(), r.score, {"title": empty, "body": empty}) for r in results]
-
-    # -- ranking only (relevance evaluation, issue 7) --------------------------
+        return [_hit(stored, score, frozenset()) for stored, score in found]
 
     def rank(self, query: str, *, limit: int = 1000, mode: str = "any") -> list[tuple[str, float]]:
         """The ids and scores of the ``limit`` best reports for ``query``, best first.
@@ -318,24 +186,14 @@ class SearchIndex:
         if not isinstance(limit, int) or limit < 1:
             raise QueryError(f"limit must be a whole number of 1 or more, got {limit!r}")
         req = _request(query, None, None, None, None, "relevance", 1, 1, mode)
-        gen, searcher = self._searcher()
-        table = gen.table(searcher)
-        q, _, matched = self._match(searcher, table, req)
-        if q is None:
-            return []
-        scored = _by_score(searcher, table, q, matched, limit)
-        return [(searcher.stored_fields(d)["id"], float(s)) for d, s in scored]
-
-    # -- end of ranking only ----------------------------------------------------
+        return self._engine.rank(req.text, limit, req.any_word)
 
     def doc_count(self) -> int:
-        _, searcher = self._searcher()
-        return searcher.doc_count()
+        return self._engine.doc_count()
 
     def topic_counts(self) -> tuple[TopicCount, ...]:
         """Issue 4: every topic of the index, with its curated and automatic report counts."""
-        gen, searcher = self._searcher()
-        return count_topics(gen.table(searcher))
+        return self._engine.topic_counts()
 
 
 def search(query: str = "", *, index_dir: str | os.PathLike = "index", **kwargs) -> SearchResults:
@@ -400,137 +258,19 @@ def _iso(day: int | None) -> str | None:
     return dt.date.fromordinal(day).isoformat() if day is not None else None
 
 
-def _resolver(table: FacetTable):
-    def resolve(field: str, text: str) -> list[str]:
-        if field == "source":
-            values = table.source.values
-        else:
-            values = sorted(set(table.topic.values) | set(table.topic_auto.values))
-        wanted = text.strip().lower()
-        exact = [v for v in values if v.lower() == wanted]
-        if exact:
-            return exact
-        return [v for v in values if f" {wanted} " in f" {v.lower()} "]
-    return resolve
-
-
-# Parsed queries per index reader (issue 5): a facet click or the next page
-# parses the same words again, and Whoosh's parser takes about a millisecond.
-_PARSED: "weakref.WeakKeyDictionary[FacetTable, OrderedDict]" = weakref.WeakKeyDictionary()
-_PARSED_LOCK = threading.Lock()
-PARSED_PER_READER = 256
-
-
-def _parsed(table: FacetTable, text: str, any_word: bool, resolve) -> wq.Query:
-    key = (text, any_word)
-    with _PARSED_LOCK:
-        memo = _PARSED.setdefault(table, OrderedDict())
-        q = memo.get(key)
-        if q is not None:
-            memo.move_to_end(key)
-            return q
-    q = qp.parse(text, any_word=any_word, resolve=resolve)
-    with _PARSED_LOCK:
-        memo[key] = q
-        if len(memo) > PARSED_PER_READER:
-            memo.popitem(last=False)
-    return q
-
-
-def _docs_mask(searcher, table: FacetTable, q: wq.Query) -> np.ndarray:
-    return Evaluator(searcher, table.postings).mask(q) & table.live
-
-
-def _filter_masks(table: FacetTable, req: _Request) -> dict[str, np.ndarray]:
-    everything = np.ones(table.n, dtype=bool)
-    return {
-        "source": table.source.mask(req.source, table.n) if req.source else everything,
-        "topic": table.topic_mask(req.topic) if req.topic else everything,
-        "date": table.date_mask(req.dates) if req.dates.active else everything,
-    }
-
-
-def _facets(table: FacetTable, matched: np.ndarray, masks: dict, req: _Request):
-    """Each facet counted with every filter but its own (tag/exclude)."""
-    src, top, date = masks["source"], masks["topic"], masks["date"]
-    dates, granularity = table.date_values(matched & src & top, req.dates)
-    return {
-        "source": table.source_values(matched & top & date, req.source),
-        "topic": table.topic_values(matched & src & date, req.topic),
-        "date": dates,
-    }, granularity
-
-
-def _by_date(table: FacetTable, final: np.ndarray, newest: bool, limit: int | None = None) -> np.ndarray:
-    """The ``final`` documents newest (or oldest) first, the first ``limit`` of them."""
-    docnums = np.nonzero(final)[0]
-    days = table.day[docnums].astype(np.int64)
-    # Undated reports last either way; ties by document order.
-    key = np.where(days == 0, np.iinfo(np.int64).max, -days if newest else days)
-    if limit is not None and len(key) > 4 * limit:
-        kth = np.partition(key, limit - 1)[limit - 1]
-        keep = key <= kth  # every document tied with the last one shown
-        docnums, key = docnums[keep], key[keep]
-    return docnums[np.argsort(key, kind="stable")][:limit]
-
-
-def _by_score(searcher, table: FacetTable, q, final: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best of the ``final`` documents; equal scores newest first."""
-    if not final.any():
-        return []
-    scores = Evaluator(searcher, table.postings).scores(q)
-    if scores is not None:
-        return _top(table, np.nonzero(final)[0], scores, limit)
-    # A query part only Whoosh scores (prefixes, ranges): Whoosh ranks, a few
-    # more than shown so that equal scores can be ordered newest first.
-    allowed = None if final.sum() == table.live.sum() else set(np.nonzero(final)[0].tolist())
-    results = searcher.search(q, limit=limit + 20, filter=allowed, terms=False)
-    scored = [(hit.docnum, hit.score) for hit in results]
-    scored.sort(key=lambda p: (-round(p[1], 6), -int(table.day[p[0]])))
-    return scored[:limit]
-
-
-def _top(table: FacetTable, docs: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    """Best first by score (to 6 decimals), then newest, then document order."""
-    exact = scores[docs]
-    rounded = np.round(exact, 6)
-    if len(docs) > limit:
-        kth = np.partition(rounded, len(rounded) - limit)[len(rounded) - limit]
-        keep = rounded >= kth  # every document tied with the last one shown
-        docs, exact, rounded = docs[keep], exact[keep], rounded[keep]
-    order = np.lexsort((docs, -table.day[docs].astype(np.int64), -rounded))[:limit]
-    return [(int(docs[i]), float(exact[i])) for i in order]
-
-
-def _stems(searcher, q) -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {f: set() for f in TEXT_FIELDS}
-    if q is not None:
-        for field, text in qp.positive_terms(q):
-            out[field].add(text)
-        reader = searcher.reader()
-        for leaf in qp.expandable(q):
-            if leaf.fieldname in out:
-                for i, term in enumerate(leaf._btexts(reader)):
-                    if i >= 200:
-                        break
-                    out[leaf.fieldname].add(term.decode("utf-8") if isinstance(term, bytes) else term)
-    # A word matched in the title is worth marking in the body too, and back.
-    both = out["title"] | out["body"]
-    return {f: frozenset(both) for f in out}
-
-
 def _topics(value: str | None) -> tuple[str, ...]:
     return tuple(t for t in (value or "").split(",") if t)
 
 
-def _hit(stored: dict, score: float | None, stems: dict[str, frozenset[str]]) -> Hit:
+def _hit(stored: Stored, score: float | None, stems: frozenset[str]) -> Hit:
     meta = stored.get("meta") or {}
+    shown = snippet_spans(stored.get("body", ""), stems)
+    title = highlight_spans(stored.get("title", ""), stems)
     return Hit(
         id=stored["id"], title=stored.get("title", ""), date=stored.get("date"),
         source=stored.get("source", ""), topics=_topics(stored.get("topic")),
         auto_topics=_topics(stored.get("topic_auto")),
         score=round(float(score), 4) if score is not None else None,
-        snippet=snippet(stored.get("body", ""), stems["body"]),
-        title_html=highlight_all(stored.get("title", ""), stems["title"]),
-        url=meta.get("url"),
+        snippet=shown.to_html(), title_html=title.to_html(), url=meta.get("url"),
+        snippet_text=shown.text, snippet_spans=shown.spans, title_spans=title.spans,
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import time
 from dataclasses import dataclass
 
 from whoosh.support.levenshtein import distance
@@ -59,13 +60,16 @@ class _Candidate:
         return math.log(self.freq) - self.edits * math.log(EDIT_COST)
 
 
-def suggest(searcher, text: str, total: int = 0) -> str | None:
+def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) -> str | None:
     """``text`` with each misspelled word replaced by the likeliest corpus word, or None.
 
     :param total: how many reports the query found; words the index holds are
         questioned only when it is at most :data:`FEW_RESULTS`.
+    :param seconds: no word is looked up after this long (issue 11: a walk of
+        the vocabulary can take most of a second for a long made-up word).
     """
     reader = searcher.reader()
+    deadline = time.monotonic() + seconds
     out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
         word = m.group(0)
@@ -77,7 +81,7 @@ def suggest(searcher, text: str, total: int = 0) -> str | None:
         if known and total > FEW_RESULTS:
             continue
         lookups += 1
-        if lookups > MAX_LOOKUPS:
+        if lookups > MAX_LOOKUPS or time.monotonic() > deadline:
             break
         better = _best(reader, term, word.lower(), field, known)
         if better is None:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings, load_settings
 from ..errors import IndexNotFoundError, QueryError, SchemaVersionError, SearchAppError
-from ..results import SearchResults
+from ..results import Highlighted, SearchResults
 from ..search import SearchIndex
 from . import guard
 from .params import SearchParams
@@ -165,11 +165,13 @@ def add_security_headers(response):
     return response
 
 
-def marked(html: str) -> Markup:
-    """Mark as safe an HTML fragment from the core (escaped text, only ``<mark>`` tags).
-
-    Anything else in it is escaped again rather than trusted.
+def marked(html) -> Markup:
+    """Text with its matched words in ``<mark>``, escaped: a ``Highlighted``
+    (text and spans) from the core, or an HTML fragment (only ``<mark>`` tags;
+    anything else in it is escaped again rather than trusted).
     """
+    if isinstance(html, Highlighted):
+        return Markup(html.to_html())  # every character of the text escaped, the spans marked
     if "<" in _MARK_TAG.sub("", html):
         return escape(html)
     return Markup(html)

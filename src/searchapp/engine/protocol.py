@@ -1,0 +1,105 @@
+"""The boundary of a search engine: what ``SearchIndex`` asks of one.
+
+``SearchIndex`` (``search.py``) checks the parameters, builds the result
+types and formats nothing engine-specific; everything that knows how reports
+are stored, matched and scored sits behind :class:`SearchEngine` (reading)
+and :class:`EngineWriter` (writing). ``engine.whoosh_engine.WhooshEngine`` is
+the one engine today; a distributed one (Solr) implements the same two
+protocols. Nothing that crosses this boundary is an engine's object: requests
+and answers are the plain dataclasses below, stored fields are dicts of plain
+values, and errors are the ``searchapp.errors`` family (``QueryError`` for a
+query the engine refuses, with what to simplify).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
+
+from ..results import FacetValue
+
+Stored = Mapping[str, Any]  # id, title, body, date, source, topic, topic_auto, file, meta
+
+
+@dataclass(frozen=True)
+class EngineQuery:
+    """One search as the engine sees it: parameters already checked.
+
+    ``first_day``/``last_day`` are inclusive day ordinals (``date.toordinal()``).
+    """
+
+    text: str = ""
+    any_word: bool = False  # the text as a bag of words, no syntax
+    source: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
+    first_day: int | None = None
+    last_day: int | None = None
+    sort: str = "relevance"  # or "newest", "oldest"
+    offset: int = 0
+    limit: int = 10
+    facets: bool = True
+
+
+@dataclass(frozen=True)
+class EngineAnswer:
+    """What matched: the total after filters, one page of stored fields with
+    scores, facet counts (each with every other filter applied, not its own),
+    and the words to highlight."""
+
+    total: int
+    hits: tuple[tuple[Stored, float | None], ...]
+    facets: Mapping[str, tuple[FacetValue, ...]] = field(default_factory=dict)
+    date_granularity: str = "year"
+    fallback: bool = False  # nothing held every word: matched by any word instead
+    highlight: frozenset[str] = frozenset()  # indexed words (stems) the hits matched
+
+
+@runtime_checkable
+class SearchEngine(Protocol):
+    """Reading an index: match and score with facet counts, stored fields, term statistics."""
+
+    def search(self, query: EngineQuery) -> EngineAnswer:
+        """Match, filter, count facets and score; :raises QueryError: a bad or too costly query."""
+
+    def rank(self, text: str, limit: int, any_word: bool) -> list[tuple[str, float]]:
+        """The ids and scores of the ``limit`` best reports, no filters (evaluations)."""
+
+    def stored(self, report_id: str) -> Stored | None:
+        """One report's stored fields, or None when no report has that id."""
+
+    def highlight_words(self, text: str) -> frozenset[str]:
+        """The indexed words (stems) a query's text stands for, to highlight in a report."""
+
+    def more_like(self, report_id: str, limit: int) -> list[tuple[Stored, float]] | None:
+        """Reports most like one, by its most telling words; None when the id is unknown."""
+
+    def suggest(self, text: str, total: int = 0) -> str | None:
+        """The text with misspelled words replaced by likely corpus words (term
+        statistics); words the index holds are questioned only when ``total``,
+        the number of reports the text found, is small."""
+
+    def topic_counts(self) -> Mapping[str, tuple[int, int]]:
+        """Every topic with its curated and automatic report counts."""
+
+    def doc_count(self) -> int:
+        """Live reports in the index."""
+
+    def close(self) -> None:
+        """Release every reader of every thread."""
+
+
+@runtime_checkable
+class EngineWriter(Protocol):
+    """Writing an index: documents in and out, then one commit that readers swap to."""
+
+    def add(self, fields: Stored) -> None:
+        """Add (or replace, by ``id``) one report's fields."""
+
+    def delete(self, report_ids: Iterable[str]) -> int:
+        """Delete reports by id; the number deleted."""
+
+    def commit(self) -> None:
+        """Make every change visible at once; searches move to it on their next request."""
+
+    def cancel(self) -> None:
+        """Drop every change since the writer opened."""

@@ -1,0 +1,192 @@
+"""The state of one index reader: what every search on it shares.
+
+A :class:`ReaderState` holds, for one committed state of the index, the live
+mask, each document's day, the per-document ordinals of the exact-value
+fields (source, topics), the decoded postings cache (``cache.PostingCache``)
+and the cache of parsed queries (a facet click or the next page parses the
+same words again). It is built once per reader and kept in the index folder
+(``facets-<commit>.npz``), so that a server starting on a built index does not
+read it from the postings again. :class:`ReaderStates` keeps the states of
+the readers that searches use, the old and the new one alike during an
+incremental commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from ..facets import NO_DAY, DateRange, MultiValued
+from . import whoosh_internals as wi
+from .cache import PostingCache
+
+FIELDS = ("source", "topic", "topic_auto")
+SAVED_PREFIX = "facets-"
+_SAVED_RE = re.compile(rf"^{SAVED_PREFIX}(-?\d+)\.npz$")
+PARSED_PER_READER = 256
+STATES_KEPT = 4  # readers' states kept at once: the newest, and those still in use during commits
+
+
+class ReaderState:
+    """Per-document data of one reader: live mask, days, facet ordinals, caches."""
+
+    def __init__(self, reader, saved: dict | None = None) -> None:
+        self.n = reader.doc_count_all()
+        self.postings = PostingCache(reader)
+        self._parsed: OrderedDict = OrderedDict()
+        self._parsed_lock = threading.Lock()
+        if saved is None:
+            self.live = wi.live_mask(reader)
+            for field in FIELDS:
+                setattr(self, field, _multi_valued(reader, field, self.live))
+            self.day = _days(reader, self.n, self.live)
+        else:
+            self.live, self.day = saved["live"], saved["day"]
+            for field in FIELDS:
+                values = json.loads(str(saved[f"{field}_values"]))
+                setattr(self, field, MultiValued(values, saved[f"{field}_docs"], saved[f"{field}_ords"]))
+        self.topics = MultiValued.union(self.topic, self.topic_auto)  # what the topic facet counts
+        self.dated = self.day != NO_DAY
+        years, months = _year_month(self.day)
+        self.year = np.where(self.dated, years, 0)
+        self.month_index = np.where(self.dated, years * 12 + months - 1, 0)
+        # Each document's year as a bucket from the first year on, undated ones
+        # in one more bucket after the last: the year facet is one bincount.
+        dated_years = self.year[self.dated]
+        self.first_year = int(dated_years.min()) if dated_years.size else 0
+        self.years = int(dated_years.max()) - self.first_year + 1 if dated_years.size else 0
+        self.year_bucket = np.where(self.dated, self.year - self.first_year, self.years).astype(np.int64)
+
+    @classmethod
+    def open(cls, reader, folder: Path | None) -> "ReaderState":
+        """The state of ``reader``, from ``folder`` when it was kept there, else
+        read from the index and kept (when the folder can be written)."""
+        if folder is None:
+            return cls(reader)
+        key = wi.reader_key(reader)
+        path = folder / f"{SAVED_PREFIX}{key[0]}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                saved = {name: data[name] for name in data.files}
+            if str(saved["key"]) == key[1]:
+                return cls(reader, saved)
+        except (OSError, KeyError, ValueError):
+            pass  # not kept yet, or for another state of the index
+        state = cls(reader)
+        state._save(folder, path, key)
+        return state
+
+    def _save(self, folder: Path, path: Path, key: tuple[int, str]) -> None:
+        arrays = {"key": np.array(key[1]), "live": self.live, "day": self.day}
+        for field in FIELDS:
+            values = getattr(self, field)
+            arrays[f"{field}_values"] = np.array(json.dumps(values.values))  # any text, NULs too
+            arrays[f"{field}_docs"], arrays[f"{field}_ords"] = values.docs, values.ords
+        tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+            _remove_older(folder, key[0])
+        except OSError:  # a read-only index: read from the postings each time
+            tmp.unlink(missing_ok=True)
+
+    def parsed(self, key, parse):
+        """The parsed query under ``key``, parsed with ``parse()`` once per reader."""
+        with self._parsed_lock:
+            q = self._parsed.get(key)
+            if q is not None:
+                self._parsed.move_to_end(key)
+                return q
+        q = parse()
+        with self._parsed_lock:
+            self._parsed[key] = q
+            if len(self._parsed) > PARSED_PER_READER:
+                self._parsed.popitem(last=False)
+        return q
+
+    def topic_mask(self, selected: list[str]) -> np.ndarray:
+        return self.topics.mask(selected, self.n)
+
+    def date_mask(self, rng: DateRange) -> np.ndarray:
+        mask = self.dated.copy()
+        if rng.first is not None:
+            mask &= self.day >= rng.first
+        if rng.last is not None:
+            mask &= self.day <= rng.last
+        return mask
+
+
+def _remove_older(folder: Path, commit: int) -> None:
+    """Delete the kept states of earlier commits only: a later one (just
+    written by the indexer, or by a thread on the newer reader) is needed."""
+    for old in folder.glob(f"{SAVED_PREFIX}*.npz"):
+        m = _SAVED_RE.match(old.name)
+        if m and int(m.group(1)) < commit:
+            old.unlink(missing_ok=True)
+
+
+class ReaderStates:
+    """The states of the readers of one index generation, by commit.
+
+    Threads on the old and on the new reader after an incremental commit
+    each find their own state: the ``STATES_KEPT`` most recently used are
+    kept, so that neither evicts the other's and rebuilds it.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._states: OrderedDict[int, ReaderState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader) -> ReaderState:
+        commit = reader.generation()
+        with self._lock:
+            state = self._states.get(commit)
+            if state is not None:
+                self._states.move_to_end(commit)
+                return state
+            state = ReaderState.open(reader, self.folder)
+            self._states[commit] = state
+            while len(self._states) > STATES_KEPT:
+                self._states.popitem(last=False)
+            return state
+
+
+def _multi_valued(reader, fieldname: str, live: np.ndarray) -> MultiValued:
+    values, docs, ords = [], [], []
+    if fieldname in reader.schema:
+        for number, (term, ids) in enumerate(wi.field_terms(reader, fieldname).items()):
+            ids = ids[live[ids]].astype(np.int32)
+            values.append(term.decode("utf-8"))
+            docs.append(ids)
+            ords.append(np.full(len(ids), number, dtype=np.int32))
+    if not values:
+        return MultiValued([], np.zeros(0, np.int32), np.zeros(0, np.int32))
+    return MultiValued(values, np.concatenate(docs), np.concatenate(ords))
+
+
+def _days(reader, n: int, live: np.ndarray) -> np.ndarray:
+    day = np.full(n, NO_DAY, dtype=np.int32)
+    for term, ids in (wi.field_terms(reader, "date") if "date" in reader.schema else {}).items():
+        try:
+            ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
+        except ValueError:
+            continue
+        day[ids[live[ids]]] = ordinal
+    return day
+
+
+def _year_month(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month arrays for day ordinals (vectorised through datetime64)."""
+    epoch = dt.date(1970, 1, 1).toordinal()
+    d64 = (days.astype(np.int64) - epoch).astype("datetime64[D]")
+    months = d64.astype("datetime64[M]").astype(np.int64)
+    return (months // 12 + 1970).astype(np.int32), (months % 12 + 1).astype(np.int32)

@@ -1,0 +1,322 @@
+"""The Whoosh engine: ``protocol.SearchEngine`` over a store of index generations.
+
+One opened generation (``store``) at a time, looked at again when CURRENT
+moves; one Whoosh searcher per thread (Whoosh's file handles are not
+thread-safe), refreshed after an incremental commit; the readers' states
+(``state.ReaderStates``) shared by all threads. Queries are matched and scored
+by ``arrays.ArrayQueryEngine`` within a ``budget.QueryBudget``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from whoosh import collectors
+from whoosh.index import EmptyIndexError
+from whoosh.searching import TimeLimit
+
+from .. import query as qp
+from .. import store
+from ..facets import DateRange, date_values, source_values, topic_values
+from ..schema import SCHEMA_VERSION, TEXT_FIELDS
+from ..spelling import suggest
+from ..topics import TopicCount, count_topics
+from . import whoosh_internals as wi
+from .arrays import ArrayQueryEngine
+from .budget import MATCH_SECONDS, SUGGEST_SECONDS, QueryBudget, too_slow
+from .protocol import EngineAnswer, EngineQuery
+from .state import ReaderState, ReaderStates
+from .whoosh_scoring import weighting
+
+REFRESH_EVERY_S = 0.5
+HIGHLIGHT_EXPANSIONS = 200  # words of one pattern marked in snippets
+
+
+class _Generation:
+    """One opened index generation and the states of its readers."""
+
+    def __init__(self, index_dir: Path) -> None:
+        def checked() -> Path:
+            ix, path = store.open_generation(index_dir)
+            ix.close()
+            return path
+
+        self.ix, self.path = wi.open_index(None, str(index_dir), SCHEMA_VERSION, open_first=checked)
+        self.states = ReaderStates(self.path)
+
+
+class WhooshEngine:
+    """The Whoosh index of ``index_dir``; safe to share between threads.
+
+    :param refresh_every: seconds between looks at CURRENT and at the commit
+        a thread's searcher shows (a callable: read at each look).
+    """
+
+    def __init__(self, index_dir: str | os.PathLike, refresh_every=lambda: REFRESH_EVERY_S) -> None:
+        self.index_dir = Path(index_dir)
+        self._refresh_every = refresh_every
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._searchers: set = set()  # every thread's, for close()
+        self._gen = _Generation(self.index_dir)
+        self._checked = time.monotonic()
+        self._current_mtime = self._pointer_mtime()
+
+    def close(self) -> None:
+        with self._lock:
+            searchers, self._searchers = self._searchers, set()
+        for searcher in searchers:
+            searcher.close()
+        self._local = threading.local()
+
+    # -- keeping up with reindexes --------------------------------------------
+
+    def _pointer_mtime(self) -> int:
+        try:
+            return os.stat(self.index_dir / store.CURRENT).st_mtime_ns
+        except OSError:
+            return 0
+
+    def _generation(self) -> _Generation:
+        now = time.monotonic()
+        if now - self._checked >= self._refresh_every():
+            self._checked = now
+            mtime = self._pointer_mtime()
+            if mtime != self._current_mtime:
+                with self._lock:
+                    if mtime != self._current_mtime:
+                        self._gen = _Generation(self.index_dir)
+                        self._current_mtime = mtime
+        return self._gen
+
+    def _reload(self) -> _Generation:
+        with self._lock:
+            mtime = self._pointer_mtime()
+            self._gen, self._current_mtime, self._checked = _Generation(self.index_dir), mtime, time.monotonic()
+            return self._gen
+
+    def _swap(self, old, new) -> None:
+        with self._lock:
+            self._searchers.discard(old)
+            self._searchers.add(new)
+        if old is not None:
+            old.close()
+
+    def _view(self) -> tuple:
+        """This thread's searcher, up to date, and its reader's state."""
+        gen = self._generation()
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        if searcher is None or local.gen is not gen:
+            try:
+                fresh = gen.ix.searcher(weighting=weighting())
+            except (EmptyIndexError, OSError):
+                # issue 6: the generation last seen (CURRENT is looked at every
+                # REFRESH_EVERY_S) was swapped out and deleted since: look now.
+                gen = self._reload()
+                fresh = gen.ix.searcher(weighting=weighting())
+            self._swap(searcher, fresh)
+            searcher = fresh
+            local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
+        elif time.monotonic() - local.checked >= self._refresh_every():
+            local.checked = time.monotonic()
+            if not searcher.up_to_date():  # an incremental reindex committed
+                fresh = searcher.refresh()
+                if fresh is not searcher:
+                    with self._lock:
+                        self._searchers.discard(searcher)
+                        self._searchers.add(fresh)
+                searcher = local.searcher = fresh
+        return searcher, gen.states.get(searcher.reader())
+
+    # -- reading ----------------------------------------------------------------
+
+    def search(self, query: EngineQuery) -> EngineAnswer:
+        searcher, state = self._view()
+        q, fallback, matched = _match(searcher, state, query.text, query.any_word)
+        dates = DateRange(query.first_day, query.last_day)
+        masks = _filter_masks(state, query, dates)
+        final = matched & masks["source"] & masks["topic"] & masks["date"]
+        facets, granularity = _facets(state, matched, masks, query, dates) if query.facets else ({}, "year")
+        end = query.offset + query.limit
+        if q is None or query.sort != "relevance":
+            page = [(int(d), None) for d in _by_date(state, final, query.sort != "oldest", end)[query.offset:]]
+        else:
+            page = _by_score(searcher, state, q, final, end)[query.offset:]
+        hits = tuple((searcher.stored_fields(d), s) for d, s in page)
+        return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, date_granularity=granularity,
+                            fallback=fallback, highlight=_stems(searcher, state, q))
+
+    def rank(self, text: str, limit: int, any_word: bool) -> list[tuple[str, float]]:
+        searcher, state = self._view()
+        q, _, matched = _match(searcher, state, text, any_word)
+        if q is None:
+            return []
+        return [(searcher.stored_fields(d)["id"], float(s)) for d, s in _by_score(searcher, state, q, matched, limit)]
+
+    def stored(self, report_id: str):
+        searcher, _ = self._view()
+        docnum = searcher.document_number(id=report_id)
+        return None if docnum is None else searcher.stored_fields(docnum)
+
+    def highlight_words(self, text: str) -> frozenset[str]:
+        searcher, state = self._view()
+        if not text.strip():
+            return frozenset()
+        try:
+            return _stems(searcher, state, qp.parse(text))
+        except qp.QueryError:
+            return _stems(searcher, state, qp.bag_of_words(text))
+
+    def more_like(self, report_id: str, limit: int):
+        searcher, _ = self._view()
+        docnum = searcher.document_number(id=report_id)
+        if docnum is None:
+            return None
+        return [(r.fields(), r.score) for r in searcher.more_like(docnum, "body", top=limit)]
+
+    def suggest(self, text: str, total: int = 0) -> str | None:
+        searcher, _ = self._view()
+        return suggest(searcher, text, total, seconds=SUGGEST_SECONDS)
+
+    def topic_counts(self) -> tuple[TopicCount, ...]:
+        return count_topics(self._view()[1])
+
+    def doc_count(self) -> int:
+        return self._view()[0].doc_count()
+
+
+# -- matching ---------------------------------------------------------------------
+
+def _match(searcher, state: ReaderState, text: str, any_word: bool):
+    """The parsed query and the mask of live documents it matches (all of them without words)."""
+    if not text.strip():
+        return None, False, state.live.copy()
+    budget = QueryBudget()
+    resolve = _resolver(state)
+    if any_word:
+        q = qp.bag_of_words(text)
+    else:
+        q = state.parsed((text, False), lambda: qp.parse(text, any_word=False, resolve=resolve))
+    matched = _docs_mask(searcher, state, q, budget)
+    fallback = False
+    if not any_word and not matched.any() and qp.relaxable(q):
+        loose = state.parsed((text, True), lambda: qp.parse(text, any_word=True, resolve=resolve))
+        if loose != q:
+            loose_mask = _docs_mask(searcher, state, loose, budget)
+            if loose_mask.any():
+                q, matched, fallback = loose, loose_mask, True
+    return q, fallback, matched
+
+
+def _resolver(state: ReaderState):
+    def resolve(field: str, text: str) -> list[str]:
+        if field == "source":
+            values = state.source.values
+        else:
+            values = sorted(set(state.topic.values) | set(state.topic_auto.values))
+        wanted = text.strip().lower()
+        exact = [v for v in values if v.lower() == wanted]
+        if exact:
+            return exact
+        return [v for v in values if f" {wanted} " in f" {v.lower()} "]
+    return resolve
+
+
+def _engine(searcher, state: ReaderState, budget: QueryBudget | None = None) -> ArrayQueryEngine:
+    return ArrayQueryEngine(searcher, state.postings, budget or QueryBudget(), day=state.day)
+
+
+def _docs_mask(searcher, state: ReaderState, q, budget: QueryBudget) -> np.ndarray:
+    return _engine(searcher, state, budget).mask(q) & state.live
+
+
+def _filter_masks(state: ReaderState, query: EngineQuery, dates: DateRange) -> dict[str, np.ndarray]:
+    everything = np.ones(state.n, dtype=bool)
+    return {
+        "source": state.source.mask(list(query.source), state.n) if query.source else everything,
+        "topic": state.topic_mask(list(query.topic)) if query.topic else everything,
+        "date": state.date_mask(dates) if dates.active else everything,
+    }
+
+
+def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQuery, dates: DateRange):
+    """Each facet counted with every filter but its own (tag/exclude)."""
+    src, top, date = masks["source"], masks["topic"], masks["date"]
+    counted, granularity = date_values(state, matched & src & top, dates)
+    return {
+        "source": source_values(state, matched & top & date, list(query.source)),
+        "topic": topic_values(state, matched & src & date, list(query.topic)),
+        "date": counted,
+    }, granularity
+
+
+# -- ordering ---------------------------------------------------------------------
+
+def _by_date(state: ReaderState, final: np.ndarray, newest: bool, limit: int | None = None) -> np.ndarray:
+    """The ``final`` documents newest (or oldest) first, the first ``limit`` of them."""
+    docnums = np.nonzero(final)[0]
+    days = state.day[docnums].astype(np.int64)
+    # Undated reports last either way; ties by document order.
+    key = np.where(days == 0, np.iinfo(np.int64).max, -days if newest else days)
+    if limit is not None and len(key) > 4 * limit:
+        kth = np.partition(key, limit - 1)[limit - 1]
+        keep = key <= kth  # every document tied with the last one shown
+        docnums, key = docnums[keep], key[keep]
+    return docnums[np.argsort(key, kind="stable")][:limit]
+
+
+def _by_score(searcher, state: ReaderState, q, final: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best of the ``final`` documents; equal scores newest first."""
+    if not final.any():
+        return []
+    scores = _engine(searcher, state).scores(q)
+    if scores is not None:
+        return _top(state, np.nonzero(final)[0], scores, limit)
+    # A query part only Whoosh scores (a coordination bonus): Whoosh ranks, a
+    # few more than shown so that equal scores can be ordered newest first.
+    allowed = None if final.sum() == state.live.sum() else set(np.nonzero(final)[0].tolist())
+    collector = searcher.collector(limit=limit + 20, filter=allowed, terms=False)
+    timed = collectors.TimeLimitCollector(collector, timelimit=MATCH_SECONDS, use_alarm=False)  # not a signal: threads
+    try:
+        searcher.search_with_collector(q, timed)
+    except TimeLimit as e:
+        raise too_slow(MATCH_SECONDS) from e
+    scored = [(hit.docnum, hit.score) for hit in collector.results()]
+    scored.sort(key=lambda p: (-round(p[1], 6), -int(state.day[p[0]])))
+    return scored[:limit]
+
+
+def _top(state: ReaderState, docs: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """Best first by score (to 6 decimals), then newest, then document order."""
+    exact = scores[docs]
+    rounded = np.round(exact, 6)
+    if len(docs) > limit:
+        kth = np.partition(rounded, len(rounded) - limit)[len(rounded) - limit]
+        keep = rounded >= kth  # every document tied with the last one shown
+        docs, exact, rounded = docs[keep], exact[keep], rounded[keep]
+    order = np.lexsort((docs, -state.day[docs].astype(np.int64), -rounded))[:limit]
+    return [(int(docs[i]), float(exact[i])) for i in order]
+
+
+def _stems(searcher, state: ReaderState, q) -> frozenset[str]:
+    """The indexed words of the text fields a match holds or may hold (not under NOT).
+
+    A word matched in the title is marked in the body too, and back.
+    """
+    out: set[str] = set()
+    if q is not None:
+        out.update(text for _, text in qp.positive_terms(q, TEXT_FIELDS))
+        engine = _engine(searcher, state)
+        for leaf in qp.expandable(q):
+            if leaf.fieldname in TEXT_FIELDS:
+                try:
+                    words = engine.words(leaf)[:HIGHLIGHT_EXPANSIONS]
+                except qp.QueryError:
+                    continue
+                out.update(w.decode("utf-8") if isinstance(w, bytes) else w for w in words)
+    return frozenset(out)

@@ -1,0 +1,394 @@
+"""Everything that knows Whoosh's file formats or private API, in one place.
+
+Whoosh 2.7.4 is read and written below its public API for speed (issue 5):
+posting blocks and pickled positions decoded into arrays, segment term
+tables walked in order, field-length columns read whole, a codec that looks
+lengths up once, the segment commit of the parallel full reindex (as
+Whoosh's own ``multiproc.py`` does it), and the query parser's term
+expansion hooks. An upgrade of Whoosh is a change to this one module:
+the version check below stops an untested one, and tests/test_postings.py
+compares what is decoded here with Whoosh's own reader.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pickle import UnpicklingError, dumps, loads
+
+import numpy as np
+import whoosh
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, _lenfield
+from whoosh.filedb.filestore import FileStorage
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
+
+from ..errors import QueryError, SchemaVersionError
+
+SUPPORTED_WHOOSH = (2, 7, 4)
+if tuple(whoosh.__version__[:3]) != SUPPORTED_WHOOSH:  # pragma: no cover - an upgrade must be checked here
+    raise ImportError(
+        f"searchapp reads Whoosh {'.'.join(map(str, SUPPORTED_WHOOSH))}'s internal formats, but Whoosh "
+        f"{'.'.join(map(str, whoosh.__version__[:3]))} is installed: install that version"
+    )
+
+SPAN = np.int64(1 << 32)  # a position key: document * SPAN + position
+LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_LIST = [None] + [byte_to_length(b) for b in range(1, 256)]  # a zero byte: no length, as Whoosh's
+_EMPTY_IDS = np.zeros(0, np.int64)
+
+
+class Unsupported(Exception):
+    """A reader or query this module cannot decode: the caller asks Whoosh."""
+
+
+# -- opening ------------------------------------------------------------------
+
+UNPICKLING_ERRORS = (AttributeError, ImportError, UnpicklingError)
+
+
+def open_index(path, index_dir: str, expected_version: int, open_first=None):
+    """Whoosh's index in ``path`` read without memory maps (Whoosh copies a
+    memory-mapped compound segment's postings into memory once per searcher).
+
+    :param open_first: called first (the store's checked open), inside the same guard.
+    :raises SchemaVersionError: the index pickles a class this searchapp no
+        longer has (renamed or moved): it needs a full rebuild.
+    """
+    try:
+        if open_first is not None:
+            path = open_first()
+        return FileStorage(str(path), supports_mmap=False).open_index(), path
+    except UNPICKLING_ERRORS as e:
+        missing = str(e).split("\n")[0][:100] or type(e).__name__
+        raise SchemaVersionError(index_dir, f"unknown (it names what this searchapp no longer has: {missing})",
+                                 expected_version) from e
+
+
+# -- the codec ------------------------------------------------------------------
+
+class IndexCodec(W3Codec):
+    """Whoosh's W3 codec, writing the same files faster (issue 5).
+
+    At commit Whoosh looks up the field length of every posting it writes
+    with a seek and a one-byte read (a quarter of the commit); here each
+    field's lengths are read once. Whoosh pickles the codec into the index
+    as ``searchapp.schema.IndexCodec``: that name stays importable.
+    """
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+
+IndexCodec.__module__ = "searchapp.schema"  # the name pickled into existing indexes
+
+
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        super().add_postings(schema, _LoadedLengths(lengths) if lengths else None, items)
+
+
+class _LoadedLengths:
+    """``doc_field_length`` of Whoosh's per-document reader, from the columns read whole."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._fields: dict[str, list] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default=0):
+        values = self._fields.get(fieldname)
+        if values is None:
+            raw = length_bytes(self._reader, fieldname)
+            values = self._fields[fieldname] = [_LENGTH_LIST[b] for b in raw] if raw is not None else []
+        return values[docnum] if values else default
+
+
+def length_bytes(perdoc, fieldname: str) -> bytes | None:
+    """Each document's field length as Whoosh quantises it to a byte (0: none),
+    read in one go from a segment's per-document reader; None without lengths."""
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    raw = column._dbfile.get(column._basepos, column._count)
+    return raw + bytes(column._doccount - column._count)
+
+
+def field_lengths(reader, field: str) -> np.ndarray:
+    """Every document's length in ``field`` over the whole reader, as Whoosh scores it."""
+    parts = [_segment_lengths(seg, field) for seg, _ in reader.leaf_readers()]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _segment_lengths(seg, field: str) -> np.ndarray:
+    perdoc = getattr(seg, "_perdoc", None)
+    raw = length_bytes(perdoc, field) if hasattr(perdoc, "_cached_reader") else None
+    if raw is not None:
+        return LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
+    return np.array([seg.doc_field_length(d, field, 0) or 0 for d in range(seg.doc_count_all())],
+                    dtype=np.float64)
+
+
+# -- postings and positions ---------------------------------------------------------
+
+def _leaf_matchers(reader, field: str, btext: bytes):
+    for seg, offset in reader.leaf_readers():
+        if (field, btext) not in seg:
+            continue
+        matcher = seg.postings(field, btext)
+        if isinstance(matcher, FilterMatcher):  # deletions: the caller masks with the live documents
+            matcher = matcher.child
+        yield matcher, offset
+
+
+def decode_postings(reader, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's document numbers (over the whole reader, deleted ones included) and weights."""
+    docs, weights = [], []
+    for matcher, offset in _leaf_matchers(reader, field, btext):
+        d, w = _blocks(matcher) if hasattr(matcher, "_read_data") else _one_by_one(matcher)
+        docs.append(d + offset)
+        weights.append(w)
+    if not docs:
+        return _EMPTY_IDS, np.zeros(0, np.float64)
+    return np.concatenate(docs), np.concatenate(weights)
+
+
+def _block_ids(m) -> np.ndarray:
+    block = np.asarray(m._data[0], dtype=np.int64)
+    return block if m._byteids else np.cumsum(block)  # delta-coded
+
+
+def _blocks(m) -> tuple[np.ndarray, np.ndarray]:
+    """A ``W3LeafMatcher``'s postings, a block (up to 128 postings) per step."""
+    ids, weights = [], []
+    while m.is_active():
+        m._read_data()
+        block = _block_ids(m)
+        ids.append(block)
+        raw_weights = m._data[1]
+        if raw_weights is None or isinstance(raw_weights, float):
+            weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights))
+        else:
+            weights.append(np.asarray(raw_weights, dtype=np.float64))
+        m._next_block()
+    if not ids:
+        return _EMPTY_IDS, np.zeros(0, np.float64)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
+    ids, weights = [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """One posting's positions as Whoosh's ``Positions`` format stores them
+    (a count, then the pickled gaps); what :func:`decode_positions` reads."""
+    if len(positions) == 1:  # most terms: one position, its bytes made once
+        return _one_position(positions[0])
+    deltas = [b - a for a, b in zip([0, *positions], positions)]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+@lru_cache(maxsize=100_000)
+def _one_position(pos: int) -> bytes:
+    return pack_uint(1) + dumps([pos], 2)
+
+
+def decode_positions(reader, field: str, btext: bytes) -> np.ndarray:
+    """A term's positions as sorted keys ``document * SPAN + position``
+    (Whoosh keeps each posting's positions as a pickled list of gaps).
+
+    :raises Unsupported: a segment not in Whoosh's W3 format.
+    """
+    docs: list[np.ndarray] = []
+    gaps: list[int] = []
+    counts: list[int] = []
+    for matcher, offset in _leaf_matchers(reader, field, btext):
+        if not hasattr(matcher, "_read_data"):
+            raise Unsupported(field)
+        while matcher.is_active():
+            matcher._read_data()
+            docs.append(_block_ids(matcher) + offset)
+            for value in matcher._data[2]:
+                deltas = loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+                gaps.extend(deltas)
+                counts.append(len(deltas))
+            matcher._next_block()
+    if not docs:
+        return _EMPTY_IDS
+    counts_a = np.asarray(counts, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts_a)])
+    running = np.cumsum(np.asarray(gaps, dtype=np.int64))
+    # Gaps restart at every document: subtract the running sum before each one's first.
+    before = np.concatenate([[0], running])[offsets[:-1]]
+    positions = running - np.repeat(before, counts_a)
+    return np.repeat(np.concatenate(docs), counts_a) * SPAN + positions
+
+
+def field_terms(reader, field: str) -> dict[bytes, np.ndarray]:
+    """Every term of ``field`` with the (global) numbers of the documents holding
+    it, deleted ones included: ``{term bytes: int64 array}``, in term order.
+
+    Reads each segment's term table in order instead of asking for every
+    term's postings through the whole reader (Whoosh's way costs about 0.2 ms
+    a term: 1.5 s for the dates and sources of 100,000 reports).
+    """
+    found: dict[bytes, list[np.ndarray]] = {}
+    for seg, offset in reader.leaf_readers():
+        if field not in seg.schema:
+            continue
+        for btext, ids in _segment_terms(seg, field):
+            found.setdefault(btext, []).append(ids + offset)
+    return {t: (v[0] if len(v) == 1 else np.concatenate(v)) for t, v in sorted(found.items())}
+
+
+def _segment_terms(seg, field: str):
+    terms = getattr(seg, "_terms", None)
+    if terms is None or not hasattr(terms, "items_from") or not hasattr(terms, "_postfile"):
+        for btext in seg.lexicon(field):  # another codec: the plain way
+            yield btext, np.fromiter(seg.postings(field, btext).all_ids(), dtype=np.int64)
+        return
+    fmt = seg.schema[field].format
+    for (name, btext), info in terms.items_from(field, b""):
+        if name != field:
+            break
+        if info.is_inlined():
+            yield btext, np.asarray(info.inlined_postings()[0], dtype=np.int64)
+        else:
+            yield btext, _blocks(W3LeafMatcher(terms._postfile, *info.extent(), fmt))[0]
+
+
+def live_mask(reader) -> np.ndarray:
+    """True for each document of the reader that is not deleted."""
+    live = np.ones(reader.doc_count_all(), dtype=bool)
+    for seg, offset in reader.leaf_readers():
+        if seg.has_deletions():
+            segment = seg.segment() if hasattr(seg, "segment") else None
+            if segment is not None and hasattr(segment, "deleted_docs"):
+                deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64)
+            else:  # another reader: ask document by document
+                deleted = np.array([d for d in range(seg.doc_count_all()) if seg.is_deleted(d)], np.int64)
+            live[deleted + offset] = False
+    return live
+
+
+def reader_key(reader) -> tuple[int, str]:
+    """The index state a reader shows: its commit number, and its segments and size."""
+    segments = []
+    for seg, _ in reader.leaf_readers():
+        segment = seg.segment() if hasattr(seg, "segment") else None
+        segments.append(segment.segment_id() if hasattr(segment, "segment_id") else "?")
+    generation = reader.generation()
+    return (generation if isinstance(generation, int) else -1,
+            f"{generation}:{reader.doc_count_all()}:{','.join(segments)}")
+
+
+# -- the segment commit (parallel full reindex) --------------------------------------
+
+def commit_segments(ix, segments: list) -> None:
+    """Publish segments written by separate writers as one commit of ``ix``
+    (as Whoosh's ``MpWriter`` does with its sub-writers' segments)."""
+    writer = ix.writer()
+    try:
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+# -- the parser's expansion hooks ---------------------------------------------------
+
+def pattern_words(q: wq.Query, reader, limit: int, vocabulary=None) -> list[bytes]:
+    """The words a prefix, wildcard or term range stands for in ``reader``.
+
+    :param vocabulary: ``field -> every word``, for a leading wildcard (default: read from ``reader``).
+
+    :raises QueryError: more than ``limit`` words: the message says what to narrow.
+    """
+    if isinstance(q, wq.Wildcard) and not q._find_prefix(q.text):
+        pattern = re.compile(q._get_pattern())
+        words = (vocabulary or (lambda field: _vocabulary(reader, field)))(q.fieldname)
+        found = (w.encode("utf-8") for w in words if pattern.match(w))
+    else:
+        found = super(_Bounded, q)._btexts(reader) if isinstance(q, _Bounded) else q._btexts(reader)
+    out: list[bytes] = []
+    for btext in found:
+        if len(out) >= limit:
+            raise QueryError(f"{describe(q)} matches more than {limit} words: {_narrow(q)}")
+        out.append(btext)
+    return out
+
+
+def describe(q: wq.Query) -> str:
+    if isinstance(q, wq.TermRange):
+        return f"the range [{q.start or '*'} TO {q.end or '*'}] in {q.fieldname}"
+    return repr(q.text + ("*" if isinstance(q, wq.Prefix) else ""))
+
+
+def _narrow(q: wq.Query) -> str:
+    return "narrow the range" if isinstance(q, wq.TermRange) else "make it longer"
+
+
+def vocabulary(reader, field: str) -> list[str]:
+    """Every word of a text field."""
+    return [btext.decode("utf-8") for btext in reader.lexicon(field)]
+
+
+def _vocabulary(reader, field: str) -> list[str]:
+    """Every word of a text field, kept with the reader (Whoosh's own matching of a pattern)."""
+    cache = getattr(reader, "_searchapp_vocabulary", None)
+    if cache is None:
+        cache = reader._searchapp_vocabulary = {}
+    words = cache.get(field)
+    if words is None:
+        words = cache[field] = vocabulary(reader, field)
+    return words
+
+
+class _Bounded:
+    """A pattern that stands for at most ``max_words`` words, found once per
+    reader (Whoosh looks them up again at each use, each time walking the
+    whole vocabulary for a leading wildcard, at ~20 us a word)."""
+
+    max_words = 1000
+
+    def _btexts(self, ixreader):
+        memo = self.__dict__.setdefault("_memo", {})
+        words = memo.get(id(ixreader))
+        if words is None:
+            words = memo[id(ixreader)] = pattern_words(self, ixreader, self.max_words)
+        return iter(words)
+
+
+class BoundedPrefix(_Bounded, wq.Prefix):
+    pass
+
+
+class BoundedWildcard(_Bounded, wq.Wildcard):
+    pass
+
+
+class BoundedTermRange(_Bounded, wq.TermRange):
+    pass
+
+
+def bounded(q: wq.Query, max_words: int) -> wq.Query:
+    """``q`` as its bounded kind when it is a plain prefix, wildcard or term range."""
+    kinds = {wq.Prefix: BoundedPrefix, wq.Wildcard: BoundedWildcard}
+    if type(q) in kinds:
+        out = kinds[type(q)](q.fieldname, q.text, boost=q.boost, constantscore=q.constantscore)
+    elif type(q) is wq.TermRange:
+        out = BoundedTermRange(q.fieldname, q.start, q.end, q.startexcl, q.endexcl, boost=q.boost)
+    else:
+        return q
+    out.max_words = max_words
+    return out
+
