@@ -97,7 +97,7 @@ def test_a_renamed_pickled_class_asks_for_a_rebuild(tmp_path, monkeypatch):
     shutil.copytree(DATA, corpus)
     reindex(corpus, tmp_path / "index", procs=1)
     monkeypatch.delattr(analysis, "NltkStemFilter")  # as if renamed since the index was built
-    with pytest.raises(SchemaVersionError, match=r"NltkStemFilter.*run `searchapp reindex --full`"):
+    with pytest.raises(SchemaVersionError, match=r"NltkStemFilter.*rebuild it with a full reindex"):
         SearchIndex.open(tmp_path / "index")
 
 

@@ -17,7 +17,7 @@ __all__ = ["FIELD_BOOSTS", "QUERY_FIELDS", "SCHEMA_VERSION", "TEXT_FIELDS", "Ind
            "join_topics"]
 
 # Bump whenever the analysis chain or the fields change: an index with
-# another version asks for `searchapp reindex --full`.
+# another version asks for a full reindex.
 SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "body")
