@@ -36,11 +36,16 @@ import datetime as dt
 import os
 import re
 import stat
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from searchapp.corpus.dates import DATE_ORDERS, read_date
 from searchapp.corpus.native import collapse, make_report
