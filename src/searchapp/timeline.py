@@ -101,9 +101,9 @@ def count_timeline(state, mask: np.ndarray, dates: DateRange, top: int = TOP) ->
     """
     dated = mask & state.dated
     undated = int(mask.sum() - dated.sum())
-    if not dated.any():
-        return Timeline("year", (), (), (), undated)
     days = state.day[dated]
+    if not days.size and (dates.first is None or dates.last is None):
+        return Timeline("year", (), (), (), undated)
     first = dates.first if dates.first is not None else int(days.min())
     last = dates.last if dates.last is not None else int(days.max())
     granularity = granularity_for(first, last)
