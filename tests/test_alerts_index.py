@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -117,3 +119,54 @@ def test_cli_search_exports_every_hit(tmp_path):
     assert len(result.output.splitlines()) == 1 + 10  # one page of the default size, and the header
     result = runner.invoke(main, ["search", "pipeline", "--index", str(index_dir), "--all"])
     assert result.exit_code == 2 and "--all needs --format csv or --format jsonl" in result.output
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver on loopback that fails its first request."""
+
+    bodies: list[dict] = []
+    calls = 0
+
+    def do_POST(self):  # noqa: N802 (the handler's name)
+        type(self).calls += 1
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if type(self).calls == 1:
+            self.send_response(500)
+        else:
+            type(self).bodies.append(body)
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_cli_alerts_run_posts_to_the_webhook_and_retries_a_failure(tmp_path):
+    corpus, index_dir, db = tmp_path / "corpus", tmp_path / "index", tmp_path / "alerts.sqlite"
+    corpus.mkdir()
+    write_reports(corpus / "a.jsonl", 0, 1)
+    reindex(corpus, index_dir, procs=1)
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        common = ["--index", str(index_dir), "--db", str(db)]
+        env = {"SEARCHAPP_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook"}
+        runner = CliRunner()
+        assert runner.invoke(main, ["alerts", "add", "pipes", "pipeline", *common]).exit_code == 0
+        write_reports(corpus / "b.jsonl", 7, 1)
+        reindex(corpus, index_dir, procs=1)
+        first = runner.invoke(main, ["alerts", "run", *common], env=env)
+        assert first.exit_code == 1, first.output
+        assert first.output.splitlines()[-1] == (
+            f"  webhook to http://127.0.0.1:{server.server_port}: not sent, retried at the next run: delivery by "
+            f"webhook to http://127.0.0.1:{server.server_port} failed: the receiver answered HTTP 500; it is "
+            "retried at the next run")
+        second = runner.invoke(main, ["alerts", "run", *common], env=env)
+        assert second.exit_code == 0, second.output
+        assert second.output.splitlines()[0] == "pipes: 0 new"
+        assert [(b["saved_search"]["name"], b["new"], [h["id"] for h in b["hits"]]) for b in _Receiver.bodies] == [
+            ("pipes", 1, ["b:r7"])]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -15,6 +15,7 @@ import pytest
 
 from searchapp import reindex
 from searchapp.config import Settings
+from searchapp.paging import encode_cursor
 from searchapp.web import create_app
 
 
@@ -168,3 +169,11 @@ def test_reuters_crude_export_has_the_search_total(shared_corpora, tmp_path):
     assert all("crude" in r["topics"].split("; ") or "crude" in r["auto_topics"].split("; ") for r in rows)
     lines = client.get("/api/search.jsonl?topic=crude").get_data(as_text=True).splitlines()
     assert len(lines) == total
+    # Past the 10,000 of plain pages: a cursor reaches them, in the order of the export.
+    assert client.get("/api/search?page=201&per_page=50").status_code == 400
+    every = [r["id"] for r in csv.DictReader(io.StringIO(client.get("/api/search.csv?sort=oldest").get_data(
+        as_text=True)))]
+    assert len(every) == client.get("/api/search").json["total"] > 20_000
+    deep = client.get(f"/api/search?sort=oldest&per_page=50&cursor={encode_cursor(20_000)}").json
+    assert [h["id"] for h in deep["hits"]] == every[20_000:20_050]
+    assert deep["next_cursor"] == encode_cursor(20_050)
