@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from . import export
 from .config import Settings, load_settings, option_help
 from .errors import IndexLockedError, ListenError, SchemaVersionError, SearchAppError
 from .indexer import ReindexSummary, reindex as run_reindex
@@ -132,7 +133,11 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
 @click.option("--per-page", type=int, help=option_help("per_page"))
 @click.option("--any", "any_word", is_flag=True, help="match any word (a bag of words, no query syntax)")
 @click.option("--json", "as_json", is_flag=True, help="print the result's to_dict() as JSON")
-def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_page, any_word, as_json) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl"]), default="text", show_default=True,
+              help="csv or jsonl: the hits as rows (with --all: every hit, streamed)")
+@click.option("--all", "every", is_flag=True, help="every hit, not one page (with --format csv|jsonl)")
+def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_page, any_word, as_json,
+           fmt, every) -> None:
     """Search the index. An empty QUERY lists every report (filter with the options).
 
     Query syntax: all words are required; "exact phrase"; a OR b; NOT word or
@@ -140,9 +145,20 @@ def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_
     (date:2024-07, date:[2024-01 TO 2024-06]); prefix*.
     """
     settings = _settings(index=index_dir)
+    if every and fmt == "text":
+        raise click.UsageError("--all needs --format csv or --format jsonl")
     # --per-page is a parameter of this search (checked by the core), not a setting.
     per_page = settings.per_page if per_page is None else per_page
     with SearchIndex.open(settings.index) as index:
+        if fmt != "text":
+            filters = dict(source=source, topic=topic, date_from=date_from, date_to=date_to, sort=sort,
+                           mode="any" if any_word else "all")
+            hits = (index.all_hits(query, **filters) if every else
+                    index.search(query, page=page, per_page=per_page, **filters).hits)
+            write = export.csv_chunks if fmt == "csv" else export.jsonl_chunks
+            for chunk in write(hits):
+                click.echo(chunk, nl=False)
+            return
         res = index.search(query, source=source, topic=topic, date_from=date_from, date_to=date_to,
                            sort=sort, page=page, per_page=per_page,
                            mode="any" if any_word else "all")
@@ -225,3 +241,8 @@ def serve(host, port, index_dir, threads, allowed_hosts) -> None:
     settings = _settings(host=host, port=port, index=index_dir, threads=threads,
                          allowed_hosts=allowed_hosts or None)
     run_server(settings)
+
+
+from .alerts_cli import alerts  # noqa: E402  (issue 14: its own module)
+
+main.add_command(alerts)

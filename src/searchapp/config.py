@@ -73,6 +73,23 @@ def _names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _flag_text(text: str) -> bool | str:
+    word = text.strip().lower()
+    return True if word in ("1", "true", "yes", "on") else False if word in ("0", "false", "no", "off") else text
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise TypeError
+    return tuple(v.strip() for v in value if v.strip())
+
+
 def _as_is(text: str) -> str:
     return text
 
@@ -94,6 +111,8 @@ PATH = Kind(Path, "a path (text)", _path)
 OPTIONAL_PATH = Kind(Path | None, "a path (text)", _optional_path)
 WHOLE = Kind(int, "a whole number", _whole, _whole_text)
 NAMES = Kind(tuple[str, ...], "a list of host names (text)", _names, lambda text: text.split(","))
+FLAG = Kind(bool, "true or false", _flag, _flag_text)
+TEXTS = Kind(tuple[str, ...], "a list of text", _texts, lambda text: text.split(","))
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("procs", 0, "indexing processes (0: one per core)", WHOLE, 0, 1024),
     Setting("topics", None, "topic taxonomy (TOML) for automatic topics", OPTIONAL_PATH,
             shown="the one shipped with searchapp"),
+    # issue 14: saved searches and alerts (the SMTP password only from SEARCHAPP_SMTP_PASSWORD)
+    Setting("alerts_db", Path("alerts.sqlite"), "SQLite file of saved searches and alerts", PATH),
+    Setting("base_url", "", "the site's address for links in alerts sent by `alerts run` "
+            "(e.g. https://search.example.org/)", shown="none"),
+    Setting("smtp_host", "", "SMTP server for alert e-mails (none: no e-mail)", shown="none"),
+    Setting("smtp_port", 587, "port of the SMTP server", WHOLE, 1, 65535),
+    Setting("smtp_user", "", "SMTP login (the password comes from SEARCHAPP_SMTP_PASSWORD)", shown="none"),
+    Setting("smtp_starttls", True, "upgrade the SMTP connection with STARTTLS", FLAG),
+    Setting("smtp_sender", "", "From address of alert e-mails", shown="none"),
+    Setting("smtp_recipients", (), "addresses alert e-mails go to (a list)", TEXTS, shown="none"),
+    Setting("webhook_url", "", "URL alerts are POSTed to as JSON (none: no webhook)", shown="none"),
 )
 DEFAULT_SETTINGS = {s.name: s.default for s in SETTINGS}
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -220,7 +250,17 @@ def load_settings(
     settings = settings.updated(**options)
     # Relative folders are taken from the project folder (where the command runs).
     return replace(settings, corpus=_under(cwd, settings.corpus), index=_under(cwd, settings.index),
-                   topics=_under(cwd, settings.topics) if settings.topics else None)
+                   topics=_under(cwd, settings.topics) if settings.topics else None,
+                   alerts_db=_under(cwd, settings.alerts_db))
+
+
+SMTP_PASSWORD_VARIABLE = ENV_PREFIX + "SMTP_PASSWORD"
+
+
+def smtp_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """The SMTP password, only ever from the environment (never a file or an option)."""
+    environ = os.environ if environ is None else environ
+    return environ.get(SMTP_PASSWORD_VARIABLE) or None
 
 
 def _under(cwd: Path, path: Path) -> Path:

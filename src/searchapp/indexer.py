@@ -16,7 +16,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, facets, parallel, processes, segments, store, topics
+from . import changes, facets, markers, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
@@ -112,6 +112,8 @@ def reindex(
 def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
           taxonomy: topics.Taxonomy) -> ReindexSummary:
     summary = ReindexSummary(full=True)
+    commit = markers.next_commit(store.current_generation(index_dir))  # issue 14
+    kept = markers.previous_marks(index_dir)
     building = store.new_generation(index_dir)
     try:
         ix = whoosh_index.create_in(str(building), build_schema())
@@ -125,15 +127,16 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
             taken: dict[str, str] = {}  # each worker has its own copy
 
             def add(writer, part, rejected):
-                _add_files(topics.TaggingWriter(writer, tagger), part, rejected, None, taken)
+                _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
+                           part, rejected, None, taken)
 
             summary.added = parallel.add_files_in_parts(
                 ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS, items)
         else:
             writer = ix.writer(**_WRITER_ARGS)
             try:
-                summary.added = _add_files(topics.TaggingWriter(writer, tagger), files, summary.rejected,
-                                           progress, taken={})
+                summary.added = _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept),
+                                                                tagger), files, summary.rejected, progress, taken={})
                 writer.commit()
             except BaseException:
                 _abandon(writer)
@@ -147,7 +150,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
             facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
         auto.save(building, ix.latest_generation())
         ix.close()
-        store.write_meta(building, reports=summary.added, built=time.time())
+        store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
         store.publish(index_dir, building)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
@@ -189,7 +192,8 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
             _learn_files(auto, todo, taken=changes.IndexIdLookup(searcher, old_ids))
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
             taken = changes.IndexIdLookup(searcher, old_ids)
-            _add_files(topics.TaggingWriter(writer, tagger), todo, summary.rejected, progress, taken=taken,
+            marking = markers.MarkingWriter(writer, markers.next_commit(gen))  # issue 14
+            _add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected, progress, taken=taken,
                        added_ids=added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
@@ -223,7 +227,7 @@ def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSum
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
         facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
-    store.write_meta(gen, reports=summary.total, built=time.time())
+    store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
 
 

@@ -18,7 +18,7 @@ __all__ = ["FIELD_BOOSTS", "QUERY_FIELDS", "SCHEMA_VERSION", "TEXT_FIELDS", "Ind
 
 # Bump whenever the analysis chain or the fields change: an index with
 # another version asks for a full reindex.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the ``indexed`` marker (issue 14)
 
 TEXT_FIELDS = ("title", "body")
 # Title words weigh 4 body words in BM25F (ranking.py; tuned with benchmarks/relevance.py).
@@ -41,6 +41,7 @@ def build_schema() -> Schema:
         topic_auto=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         date=ID(stored=True),  # YYYY-MM-DD, absent when undated
         meta=STORED(),  # url, author, line and the extra fields, as a dict
+        indexed=ID(stored=True),  # issue 14: the commit that first indexed the report (markers.py)
     )
 
 

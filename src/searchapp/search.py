@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -21,7 +21,9 @@ from .engine.whoosh_engine import WhooshEngine
 from .errors import QueryError, ReportNotFoundError
 from .facets import DateRange
 from .highlight import highlight_spans, snippet_spans
+from .paging import HitStream
 from .results import Hit, ReportDetail, SearchResults
+from .timeline import TOP, Timeline
 from .topics import TopicCount
 
 SORTS = ("relevance", "newest", "oldest")
@@ -191,6 +193,40 @@ class SearchIndex:
     def doc_count(self) -> int:
         return self._engine.doc_count()
 
+    # -- issue 14: every hit, sources over time, what is new ------------------------
+
+    def all_hits(self, query: str = "", *, start: int = 0, batch: int = 1000, indexed_after: int | None = None,
+                 indexed_until: int | None = None, **filters) -> HitStream:
+        """Every hit of a search from ``start`` on, without the paging window:
+        read ``batch`` at a time from one view of the index, so memory is bounded
+        by the batch (and one number per matching report).
+
+        :param filters: ``source``, ``topic``, ``date_from``, ``date_to``, ``sort``, ``mode``
+            as for :meth:`search`.
+        :param indexed_after: only reports indexed after this marker (see :meth:`marker`).
+        :raises QueryError: a bad query or parameter.
+        """
+        if not isinstance(start, int) or start < 0 or not isinstance(batch, int) or batch < 1:
+            raise QueryError("start must be 0 or more and batch 1 or more (whole numbers)")
+        req = _filtered(query, filters)
+        answer = self._engine.hits(replace(req.engine_query(facets=False), offset=start, limit=batch,
+                                           indexed_after=indexed_after, indexed_until=indexed_until), batch)
+        hits = (_hit(stored, score, answer.highlight) for chunk in answer.batches for stored, score in chunk)
+        return HitStream(total=answer.total, start=start, hits=hits)
+
+    def timeline(self, query: str = "", *, top: int = TOP, **filters) -> Timeline:
+        """How many matching reports each source and each topic has per period
+        (year, month, week or day as the range narrows); the ``top`` largest kept,
+        the rest grouped. :raises QueryError: a bad query or parameter."""
+        if not isinstance(top, int) or not 1 <= top <= 100:
+            raise QueryError(f"top must be a whole number from 1 to 100, got {top!r}")
+        return self._engine.timeline(_filtered(query, filters).engine_query(facets=False), top)
+
+    def marker(self) -> int:
+        """The index's marker: it grows with each commit that adds reports (full
+        reindexes included); reports carry the marker they were indexed at."""
+        return self._engine.marker()
+
     def topic_counts(self) -> tuple[TopicCount, ...]:
         """Issue 4: every topic of the index, with its curated and automatic report counts."""
         return self._engine.topic_counts()
@@ -206,6 +242,15 @@ def search(query: str = "", *, index_dir: str | os.PathLike = "index", **kwargs)
 
 
 # -- helpers ------------------------------------------------------------------
+
+def _filtered(query: str, filters: dict) -> _Request:
+    """A checked request of the search's filters, without page or window."""
+    unknown = set(filters) - {"source", "topic", "date_from", "date_to", "sort", "mode"}
+    if unknown:
+        raise QueryError(f"unknown search parameter(s): {', '.join(sorted(unknown))}")
+    return _request(query, filters.get("source"), filters.get("topic"), filters.get("date_from"),
+                    filters.get("date_to"), filters.get("sort", "relevance"), 1, 1, filters.get("mode", "all"))
+
 
 def _request(query, source, topic, date_from, date_to, sort, page, per_page, mode) -> _Request:
     if not isinstance(query, str):

@@ -396,6 +396,8 @@ def test_index_from_another_schema_asks_for_a_full_rebuild(tmp_path, html, index
 def assert_inert(page) -> None:
     """No markup from the reports or the query got through as markup."""
     for node in page.iter():
+        if node.tag == "svg" and node.attrs.get("class") == "timeline-svg":
+            continue  # the page's own chart (issue 14); its children are checked like the rest
         assert node.tag not in ("img", "svg", "b", "textarea", "style"), node
         assert node.tag != "script" or node.attrs.get("src", "").startswith("/static/"), node
         assert not any(name.startswith("on") for name in node.attrs), node

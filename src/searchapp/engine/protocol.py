@@ -14,7 +14,7 @@ query the engine refuses, with what to simplify).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Any, Iterable, Iterator, Mapping, Protocol, runtime_checkable
 
 from ..results import FacetValue
 
@@ -38,6 +38,9 @@ class EngineQuery:
     offset: int = 0
     limit: int = 10
     facets: bool = True
+    # Issue 14: only reports indexed after marker ``indexed_after`` and up to ``indexed_until``.
+    indexed_after: int | None = None
+    indexed_until: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,16 @@ class EngineAnswer:
     date_granularity: str = "year"
     fallback: bool = False  # nothing held every word: matched by any word instead
     highlight: frozenset[str] = frozenset()  # indexed words (stems) the hits matched
+
+
+@dataclass(frozen=True)
+class EngineHits:
+    """Issue 14: every hit of a search from ``query.offset`` on, in order, as
+    batches of stored fields with scores, read from one view of the index."""
+
+    total: int
+    batches: Iterator[tuple[tuple[Stored, float | None], ...]]
+    highlight: frozenset[str] = frozenset()
 
 
 @runtime_checkable
@@ -83,6 +96,15 @@ class SearchEngine(Protocol):
 
     def doc_count(self) -> int:
         """Live reports in the index."""
+
+    def hits(self, query: EngineQuery, batch: int) -> EngineHits:
+        """Every hit from ``query.offset`` on (no window), ``batch`` stored fields at a time."""
+
+    def timeline(self, query: EngineQuery, top: int) -> Any:
+        """Matching reports per source and per topic per period (``timeline.Timeline``)."""
+
+    def marker(self) -> int:
+        """The index's marker: it grows with every commit that adds reports, across full reindexes."""
 
     def close(self) -> None:
         """Release every reader of every thread."""

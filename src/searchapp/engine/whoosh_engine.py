@@ -25,10 +25,12 @@ from ..facets import DateRange, date_values, source_values, topic_values
 from ..schema import SCHEMA_VERSION, TEXT_FIELDS
 from ..spelling import suggest
 from ..topics import TopicCount, count_topics
+from .. import timeline
+from . import deep
 from . import whoosh_internals as wi
 from .arrays import ArrayQueryEngine
 from .budget import MATCH_SECONDS, SUGGEST_SECONDS, QueryBudget, too_slow
-from .protocol import EngineAnswer, EngineQuery
+from .protocol import EngineAnswer, EngineHits, EngineQuery
 from .state import ReaderState, ReaderStates
 from .whoosh_scoring import weighting
 
@@ -138,6 +140,7 @@ class WhooshEngine:
     def search(self, query: EngineQuery) -> EngineAnswer:
         searcher, state = self._view()
         q, fallback, matched = _match(searcher, state, query.text, query.any_word)
+        matched = _since(searcher, state, query, matched)
         dates = DateRange(query.first_day, query.last_day)
         masks = _filter_masks(state, query, dates)
         final = matched & masks["source"] & masks["topic"] & masks["date"]
@@ -189,6 +192,46 @@ class WhooshEngine:
     def doc_count(self) -> int:
         return self._view()[0].doc_count()
 
+    # -- issue 14: every hit, the timeline, the marker ----------------------------
+
+    def hits(self, query: EngineQuery, batch: int) -> EngineHits:
+        """Every hit from ``query.offset`` on, read through a searcher of its own
+        (the thread's may move to a newer commit between two batches)."""
+        gen = self._generation()
+        searcher = gen.ix.searcher(weighting=weighting())
+        try:
+            state = gen.states.get(searcher.reader())
+            q, _, final = self._final(searcher, state, query)
+            docs = np.nonzero(final)[0]
+            scores = None
+            if q is not None and query.sort == "relevance":
+                scores = _engine(searcher, state).scores(q)
+                if scores is None:  # a query part only Whoosh scores
+                    scores = np.zeros(state.n)
+                    for d, s in _by_score(searcher, state, q, final, len(docs)):
+                        scores[d] = s
+            ordered = deep.order_all(state, docs, scores, query.sort != "oldest")
+            stems = _stems(searcher, state, q)
+        except BaseException:
+            searcher.close()
+            raise
+        return EngineHits(len(docs), deep.batches(searcher, ordered, scores, query.offset, batch), stems)
+
+    def timeline(self, query: EngineQuery, top: int) -> timeline.Timeline:
+        searcher, state = self._view()
+        _, _, final = self._final(searcher, state, query)
+        return timeline.count_timeline(state, final, DateRange(query.first_day, query.last_day), top)
+
+    def marker(self) -> int:
+        searcher, state = self._view()
+        return deep.marker_of(searcher.reader(), state)
+
+    def _final(self, searcher, state: ReaderState, query: EngineQuery):
+        q, _, matched = _match(searcher, state, query.text, query.any_word)
+        masks = _filter_masks(state, query, DateRange(query.first_day, query.last_day))
+        final = _since(searcher, state, query, matched) & masks["source"] & masks["topic"] & masks["date"]
+        return q, None, final
+
 
 # -- matching ---------------------------------------------------------------------
 
@@ -211,6 +254,13 @@ def _match(searcher, state: ReaderState, text: str, any_word: bool):
             if loose_mask.any():
                 q, matched, fallback = loose, loose_mask, True
     return q, fallback, matched
+
+
+def _since(searcher, state: ReaderState, query: EngineQuery, matched: np.ndarray) -> np.ndarray:
+    """Issue 14: ``matched`` narrowed to the reports indexed between the query's markers."""
+    if query.indexed_after is None and query.indexed_until is None:
+        return matched
+    return matched & deep.indexed_mask(searcher.reader(), state, query.indexed_after, query.indexed_until)
 
 
 def _resolver(state: ReaderState):

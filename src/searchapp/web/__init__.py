@@ -97,11 +97,13 @@ def create_app(settings: Settings | None = None, index: SearchIndex | None = Non
     app.jinja_env.lstrip_blocks = True
 
     from .api import bp as api_bp
+    from .follow import bp as follow_bp
     from .ui import bp as ui_bp
 
     guard.install(app, settings)
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(follow_bp)  # issue 14: exports, feed, timeline, saved searches
     app.register_error_handler(Exception, handle_error)
     app.after_request(add_security_headers)
     return app

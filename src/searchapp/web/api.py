@@ -6,7 +6,7 @@ Answers are the core's ``to_dict()``; errors are ``{"error": {"status", "message
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from . import get_index, read_params, run_search
 
@@ -16,6 +16,9 @@ bp = Blueprint("api", __name__)
 @bp.route("/search")
 def search():
     params = read_params()
+    if "cursor" in request.args:  # issue 14: deep pages, past the 10,000 of plain ones
+        from .follow import cursor_page
+        return cursor_page(params)
     return jsonify(run_search(get_index(), params).to_dict())
 
 
