@@ -45,7 +45,9 @@ class Inert(HTMLParser):
                "label", "input", "button", "details", "summary", "dl", "dt", "dd", "code", "em", "main", "nav",
                "h1", "h2", "h3", "p", "ul", "ol", "li", "section", "aside", "article", "fieldset", "legend",
                "select", "option", "time", "mark", "q", "kbd", "footer", "strong", "small", "abbr", "pre",
-               "br", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+               "br", "hr", "table", "thead", "tbody", "tr", "th", "td",
+               # the page's own sources-over-time chart (its event attributes and links are still checked)
+               "figure", "figcaption", "caption", "svg", "text", "rect"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
