@@ -21,6 +21,7 @@ from .errors import QueryError
 from .engine.budget import MAX_CLAUSES, MAX_EXPANSIONS
 from .engine.whoosh_internals import bounded
 from .engine.whoosh_scoring import FieldsTerm
+from .query_syntax import check_syntax
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
 
 _SCHEMA = build_schema()
@@ -94,10 +95,12 @@ def parse(text: str, any_word: bool = False, resolve: Callable[[str, str], list[
     :param any_word: OR the words instead of requiring all of them.
     :param resolve: maps (field, value) of ``source:``/``topic:`` to the exact
         values it means (case-insensitive match against the index's values).
-    :raises QueryError: unknown field, bad date, too long.
+    :raises QueryError: unknown field, bad date, too long, unreadable structure
+        (``query_syntax``: brackets, quotes, empty fields, lone operators).
     """
     _check_length(text)
     check_fields(text)
+    check_syntax(text, QUERY_FIELDS)
     try:
         q = _rewrite((_ANY_PARSER if any_word else _ALL_PARSER).parse(text), resolve)
     except QueryError:
@@ -190,6 +193,9 @@ def _date_query(q: wq.Query) -> wq.Query:
     if isinstance(q, wq.TermRange):
         first = date_bounds(q.start)[0] if q.start else None
         last = date_bounds(q.end)[1] if q.end else None
+        if first and last and first > last:
+            raise QueryError(f"the date range [{q.start} TO {q.end}] starts after it ends: "
+                             f"write the earlier date first, as in [{q.end} TO {q.start}]")
     else:
         first, last = date_bounds(_text_of(q))
     return wq.TermRange("date", first.isoformat() if first else None, last.isoformat() if last else None)
