@@ -91,7 +91,10 @@ def build_searchapp(collection: Collection, workdir: Path, mode: str = "any") ->
         raise RuntimeError(f"searchapp rejected {len(summary.rejected)} records: {summary.rejected[0]}")
     searcher = SearchIndex.open(index)
     # Report ids are "docs:<record id>".
-    return lambda text: [rid.split(":", 1)[1] for rid, _ in searcher.rank(text, limit=DEPTH, mode=mode)]
+    # The default mode reads the query language: the words alone, lower case
+    # (a collection's stray quote or "AND" is not an operator meant by a user).
+    prepare = (lambda text: " ".join(_words(text))) if mode == "all" else (lambda text: text)
+    return lambda text: [rid.split(":", 1)[1] for rid, _ in searcher.rank(prepare(text), limit=DEPTH, mode=mode)]
 
 
 def build_fts5(collection: Collection, workdir: Path) -> Ranker:

@@ -115,3 +115,23 @@ def test_unreadable_queries_name_the_problem_and_where(text, message):
 )
 def test_readable_queries_pass_the_syntax_check(text):
     parse(text)
+
+
+def test_short_queries_require_every_word():
+    q = parse("oil gas prices")
+    assert type(q) is wq.And and len(q.subqueries) == 3
+
+
+def test_long_queries_need_a_share_of_their_words_each_weighed_as_often_as_written():
+    from searchapp.engine.arrays import AtLeast
+
+    q = parse("information retrieval of information in libraries systems")
+    assert isinstance(q, AtLeast) and q.minimum == 1
+    assert {(s.text, s.boost) for s in q.subqueries} == {("inform", 2), ("retriev", 1), ("librari", 1), ("system", 1)}
+    words = " ".join(f"word{i}" for i in range(20))
+    assert parse(words).minimum == 2
+
+
+def test_long_queries_with_a_field_or_an_exclusion_stay_strict():
+    assert type(parse("oil gas prices rise title:opec")) is wq.And
+    assert not isinstance(parse("oil gas prices rise -opec"), wq.Or)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from typing import Callable, Iterator
 
@@ -18,6 +19,7 @@ from whoosh.qparser.plugins import SingleQuotePlugin
 
 from .analysis import ANALYZER
 from .errors import QueryError
+from .engine.arrays import AtLeast
 from .engine.budget import MAX_CLAUSES, MAX_EXPANSIONS
 from .engine.whoosh_internals import bounded
 from .engine.whoosh_scoring import FieldsTerm
@@ -36,6 +38,13 @@ ANY_WORD_GROUP = OrGroup
 # issue 6: Whoosh's parser takes time quadratic in the length of a word (a
 # 100,000-letter one took a minute); the web's own limit is lower (a setting).
 MAX_QUERY_CHARS = 10_000
+# issue 13 item 8: "all words" keeps its precision on short queries, but a long
+# question collapsed to the few reports holding every word (CISI nDCG@10 .313
+# against .402 for any word). Up to ALL_WORDS_UP_TO plain words all are
+# required; beyond, a share of the words that grows with the query's length
+# (measured with benchmarks/relevance.py, engine searchapp-all).
+ALL_WORDS_UP_TO = 3
+SHARE_BEYOND = 0.1
 
 
 def _check_length(text: str) -> None:
@@ -103,6 +112,8 @@ def parse(text: str, any_word: bool = False, resolve: Callable[[str, str], list[
     check_syntax(text, QUERY_FIELDS)
     try:
         q = _rewrite((_ANY_PARSER if any_word else _ALL_PARSER).parse(text), resolve)
+        if not any_word:
+            q = _loosen_long(q, text)
     except QueryError:
         raise
     except Exception as e:  # whoosh's parser raises assorted errors on odd input ("NOT NOT oil")
@@ -127,6 +138,31 @@ def bag_of_words(text: str) -> wq.Query:
     # Each word is scored once over title and body (BM25F, see ranking.py).
     clauses = [FieldsTerm(t, TEXT_FIELDS, boost=n) for t, n in counts.items()]
     return ANY_WORD_GROUP.qclass(clauses) if len(clauses) > 1 else clauses[0]
+
+
+def minimum_words(n: int) -> int:
+    """How many of ``n`` plain query words a match must hold in the default mode.
+
+    >>> [minimum_words(n) for n in (1, 2, 3, 4, 11, 20, 40)]
+    [1, 2, 3, 1, 1, 2, 4]
+    """
+    if n <= ALL_WORDS_UP_TO:
+        return n
+    return max(1, math.floor(n * SHARE_BEYOND))
+
+
+def _loosen_long(q: wq.Query, text: str) -> wq.Query:
+    """An AND of more than ALL_WORDS_UP_TO plain words (no phrase, field or
+    exclusion) made an :class:`AtLeast` of :func:`minimum_words`, each word
+    weighing as often as it is written (as :func:`bag_of_words`)."""
+    if type(q) is not wq.And or len(q.subqueries) <= ALL_WORDS_UP_TO:
+        return q
+    if not all(isinstance(s, FieldsTerm) and s.boost == 1.0 for s in q.subqueries):
+        return q
+    words = bag_of_words(text)
+    if not isinstance(words, wq.Or) or len(words.subqueries) <= ALL_WORDS_UP_TO:
+        return q
+    return AtLeast(words.subqueries, minimum_words(len(words.subqueries)))
 
 
 def _fields_terms(q: wq.Query) -> wq.Query | None:
@@ -229,7 +265,7 @@ def relaxable(q: wq.Query) -> bool:
     """Whether the any-word fallback may loosen ``q``: only plain words, no
     field filters (``source:``, ``topic:``, ``date:``) or exclusions, which
     the user meant strictly."""
-    if not isinstance(q, wq.And):
+    if not isinstance(q, (wq.And, AtLeast)):
         return False
     for leaf in q.leaves():
         fields = leaf.fields if isinstance(leaf, FieldsTerm) else (getattr(leaf, "fieldname", None),)
