@@ -282,16 +282,18 @@ def _nodes(q: wq.Query) -> Iterator[wq.Query]:
 
 
 def positive_terms(q: wq.Query, fieldnames=TEXT_FIELDS) -> Iterator[tuple[str, str]]:
-    """The (field, text) terms a match must or may contain: not those under NOT."""
+    """The (field, text) terms a match must or may contain: not those under NOT;
+    a phrase's text is its words joined by spaces."""
     if isinstance(q, wq.Not):
         return
     if isinstance(q, wq.AndNot):
         yield from positive_terms(q.a, fieldnames)
         return
     if isinstance(q, wq.Phrase):
-        for word in q.words:
-            if q.fieldname in fieldnames:
-                yield q.fieldname, word
+        # A phrase is one entry, its words joined by spaces: highlight marks
+        # them only together (highlight.find_matches).
+        if q.fieldname in fieldnames and q.words:
+            yield q.fieldname, " ".join(q.words)
         return
     if q.is_leaf():
         for field, text in q.terms() if hasattr(q, "terms") else ():
