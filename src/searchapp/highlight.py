@@ -101,7 +101,7 @@ def keyed_matches(text: str, stems: frozenset[str]) -> list[tuple[int, int, str]
         # The word may run past a token's end ("5.93," or "word's"); trim to a token.
         token = _TOKEN.match(text, start, end)
         key = stem(token.group(0)) if token else None
-        if key in words:
+        if key in words and (key not in STOPWORDS or token.group(0).isupper()):  # "US", not "us"
             found.append((start, token.end(), key))
             if len(found) >= MAX_MATCHES:
                 break

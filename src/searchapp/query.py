@@ -152,17 +152,29 @@ def minimum_words(n: int) -> int:
 
 
 def _loosen_long(q: wq.Query, text: str) -> wq.Query:
-    """An AND of more than ALL_WORDS_UP_TO plain words (no phrase, field or
-    exclusion) made an :class:`AtLeast` of :func:`minimum_words`, each word
-    weighing as often as it is written (as :func:`bag_of_words`)."""
-    if type(q) is not wq.And or len(q.subqueries) <= ALL_WORDS_UP_TO:
+    """A long AND of words and phrases written without a field (no filter or
+    exclusion) made an :class:`AtLeast` of
+    :func:`minimum_words`; plain words weigh as often as they are written
+    (as in :func:`bag_of_words`). Long is the question as written
+    ("parallel languages languages for parallel computation" is 5 words)."""
+    if type(q) is not wq.And or len(q.subqueries) < 2 or not all(map(_unfielded, q.subqueries)):
         return q
     if not all(isinstance(s, FieldsTerm) and s.boost == 1.0 for s in q.subqueries):
-        return q
+        n = len(q.subqueries)
+        return q if n <= ALL_WORDS_UP_TO else AtLeast(q.subqueries, minimum_words(n))
     words = bag_of_words(text)
-    if not isinstance(words, wq.Or) or len(words.subqueries) <= ALL_WORDS_UP_TO:
+    written = sum(s.boost for s in words.subqueries) if isinstance(words, wq.Or) else 0
+    if written <= ALL_WORDS_UP_TO:
         return q
-    return AtLeast(words.subqueries, minimum_words(len(words.subqueries)))
+    return AtLeast(words.subqueries, min(len(words.subqueries), minimum_words(int(written))))
+
+
+def _unfielded(q: wq.Query) -> bool:
+    """A word or phrase the user wrote without a field (the parser spread it over the text fields)."""
+    if isinstance(q, FieldsTerm):
+        return True
+    return (type(q) is wq.Or and all(type(s) is wq.Phrase for s in q.subqueries)
+            and sorted(s.fieldname for s in q.subqueries) == sorted(TEXT_FIELDS))
 
 
 def _fields_terms(q: wq.Query) -> wq.Query | None:
