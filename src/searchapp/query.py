@@ -159,14 +159,14 @@ def _loosen_long(q: wq.Query, text: str) -> wq.Query:
     ("parallel languages languages for parallel computation" is 5 words)."""
     if type(q) is not wq.And or len(q.subqueries) < 2 or not all(map(_unfielded, q.subqueries)):
         return q
-    if not all(isinstance(s, FieldsTerm) and s.boost == 1.0 for s in q.subqueries):
-        n = len(q.subqueries)
-        return q if n <= ALL_WORDS_UP_TO else AtLeast(q.subqueries, minimum_words(n))
     words = bag_of_words(text)
-    written = sum(s.boost for s in words.subqueries) if isinstance(words, wq.Or) else 0
+    counts = {s.text: s.boost for s in words.subqueries} if isinstance(words, wq.Or) else {}
+    written = sum(counts.values())
     if written <= ALL_WORDS_UP_TO:
         return q
-    return AtLeast(words.subqueries, min(len(words.subqueries), minimum_words(int(written))))
+    parts = [FieldsTerm(s.text, s.fields, boost=counts.get(s.text, 1)) if isinstance(s, FieldsTerm) and s.boost == 1.0
+             else s for s in q.subqueries]
+    return AtLeast(parts, min(len(parts), minimum_words(int(written))))
 
 
 def _unfielded(q: wq.Query) -> bool:
