@@ -96,7 +96,9 @@ class ArrayQueryEngine:
             return _reduce(np.logical_or, [self._docs_mask(self._postings(f, q.text)) for f in q.fields],
                            self.n, False)
         if isinstance(q, AtLeast):
-            counts = _sum([self.mask(s).astype(np.float64) for s in q.subqueries], self.n)
+            counts = np.zeros(self.n, dtype=np.uint16)  # MAX_CLAUSES parts at most
+            for sub in q.subqueries:
+                counts += self.mask(sub)
             return counts >= q.minimum
         if isinstance(q, (wq.And, wq.Or)):
             op, empty = (np.logical_and, True) if isinstance(q, wq.And) else (np.logical_or, False)
