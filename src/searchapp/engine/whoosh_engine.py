@@ -177,8 +177,10 @@ class WhooshEngine:
         docnum = searcher.document_number(id=report_id)
         if docnum is None:
             return None
-        from .related import related  # here, not at the top: this method is the related reports' one entry
-        return related(searcher, _engine(searcher, state), docnum, state.live, limit)
+        from .budget import unbounded  # here, not at the top: this method is the related reports' one entry
+        from .related import related
+        # The query is WORDS words, no patterns: its cost is bounded without a clock.
+        return related(searcher, _engine(searcher, state, unbounded()), docnum, state.live, limit)
 
     def suggest(self, text: str, total: int = 0) -> str | None:
         searcher, _ = self._view()
