@@ -91,8 +91,9 @@ def build_searchapp(collection: Collection, workdir: Path, mode: str = "any") ->
         raise RuntimeError(f"searchapp rejected {len(summary.rejected)} records: {summary.rejected[0]}")
     searcher = SearchIndex.open(index)
     # Report ids are "docs:<record id>".
-    # The default mode reads the query language: the words alone, lower case
-    # (a collection's stray quote or "AND" is not an operator meant by a user).
+    # The default mode reads the query language; it gets the words alone, lower
+    # case, as the reference engines do (a question's "e.g.", hyphens or stray
+    # quote are not syntax its writer meant).
     prepare = (lambda text: " ".join(_words(text))) if mode == "all" else (lambda text: text)
     return lambda text: [rid.split(":", 1)[1] for rid, _ in searcher.rank(prepare(text), limit=DEPTH, mode=mode)]
 
