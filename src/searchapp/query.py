@@ -1,6 +1,7 @@
 """Query parsing: the query language, field checks, date ranges.
 
-The language: all words required by default; ``"exact phrase"``, ``OR``,
+The language: all words required by default (a longer question needs only a
+share of its words, :func:`minimum_words`); ``"exact phrase"``, ``OR``,
 ``NOT word`` / ``-word``, ``title:`` ``body:`` ``source:`` ``topic:`` ``date:``
 fields, ``date:2024-07`` and ``date:[2024-01 TO 2024-06]`` ranges, ``word*``.
 """
