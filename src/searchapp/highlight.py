@@ -199,12 +199,11 @@ def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRA
 def _span_keys(spans, keyed) -> list[frozenset[str]]:
     """The query words (stems or phrases) each joined span holds."""
     out, i = [], 0
-    for start, end in spans:
-        keys = set()
+    for _, end in spans:
+        first = i
         while i < len(keyed) and keyed[i][0] < end:
-            keys.add(keyed[i][2])
             i += 1
-        out.append(frozenset(keys))
+        out.append(frozenset(m[2] for m in keyed[first:i]))
     return out
 
 
@@ -219,7 +218,9 @@ def _fragments(text: str, spans, keys, fragments: int) -> list[tuple[int, int]]:
     chosen: list[tuple[int, int]] = []
     shown: list[frozenset[str]] = []
     remaining = list(range(len(spans)))
-    while remaining and len(chosen) < limit:
+    tries = limit + 2  # a report repeating one passage offers it again and again
+    while remaining and len(chosen) < limit and tries:
+        tries -= 1
         first, last = _best_window(spans, keys, remaining, gain)
         room = max(0, FRAGMENT_CHARS - (spans[last][1] - spans[first][0]))
         start = _snap_left(text, spans[first][0] - room // 3, spans[first][0])
@@ -283,19 +284,29 @@ class _Joined:
 
 def _best_window(spans, keys, remaining: list[int], gain: dict[str, int]) -> tuple[int, int]:
     """(first, last) of the remaining spans whose window of about FRAGMENT_CHARS
-    is worth most: the gain of each word it holds once, then its number of spans."""
+    is worth most: the gain of each word it holds once, then its number of spans.
+
+    One pass with two pointers: the window starting at each span is the one
+    before it minus its first span plus the spans that now fit.
+    """
+    inside: dict[str, int] = {}  # word -> spans of the window holding it
     best, best_pair = -1, (remaining[0], remaining[0])
+    j = 0
     for a, first in enumerate(remaining):
-        held: set[str] = set()
-        last = first
-        for i in remaining[a:]:
-            if spans[i][1] - spans[first][0] > FRAGMENT_CHARS - 40:
-                break
-            held |= keys[i]
-            last = i
-        score = sum(gain.get(k, 0) for k in held) * 100 + (last - first)
+        if a:
+            for k in keys[remaining[a - 1]]:
+                inside[k] -= 1
+                if not inside[k]:
+                    del inside[k]
+        j = max(j, a)
+        limit = spans[first][0] + FRAGMENT_CHARS - 40
+        while j < len(remaining) and (j == a or spans[remaining[j]][1] <= limit):
+            for k in keys[remaining[j]]:
+                inside[k] = inside.get(k, 0) + 1
+            j += 1
+        score = sum(gain.get(k, 0) for k in inside) * 100 + (j - a)
         if score > best:
-            best, best_pair = score, (first, last)
+            best, best_pair = score, (first, remaining[j - 1])
     return best_pair
 
 
