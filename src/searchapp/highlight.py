@@ -12,6 +12,7 @@ is highlighted past Whoosh's 32K-character default as cheaply as a short one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Iterable
 
@@ -198,12 +199,11 @@ def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRA
 
 def _span_keys(spans, keyed) -> list[frozenset[str]]:
     """The query words (stems or phrases) each joined span holds."""
-    out, i = [], 0
-    for _, end in spans:
-        first = i
-        while i < len(keyed) and keyed[i][0] < end:
-            i += 1
-        out.append(frozenset(m[2] for m in keyed[first:i]))
+    starts = [m[0] for m in keyed]
+    out = []
+    for start, end in spans:
+        words = {m[2] for m in keyed[bisect_left(starts, start):bisect_left(starts, end)]}
+        out.append(frozenset(words))
     return out
 
 
