@@ -6,7 +6,8 @@ documents (title and body) and answers the same queries as bags of words;
 ``evaluation.py`` (beside this script) scores the rankings (nDCG@10, MAP@1000, P@10,
 recall@100). searchapp indexes with its own analysis and schema (through
 ``searchapp.reindex`` on a temporary JSON Lines corpus) and ranks through
-``SearchIndex.rank`` in any-word mode, the scoring of ``search()``.
+``SearchIndex.rank`` in any-word mode (engine ``searchapp``) and in the search
+box's default mode (``searchapp-all``: all words, see ``query.py``).
 
 The reference engines, with their usual settings: SQLite FTS5 (``porter
 unicode61``, ``bm25()``), plain Whoosh (``StemmingAnalyzer``, default BM25F,
@@ -42,7 +43,7 @@ for _folder in (REPO / "src", Path(__file__).resolve().parent):
 from evaluation import METRICS, Collection, evaluate, load_collection  # noqa: E402
 
 COLLECTIONS = ("adi", "cacm", "cisi", "cranfield", "med", "npl", "lisa")
-ENGINES = ("searchapp", "fts5", "whoosh", "tantivy", "bm25s")
+ENGINES = ("searchapp", "searchapp-all", "fts5", "whoosh", "tantivy", "bm25s")
 DEPTH = 1000
 SPLITS = ("all", "tune", "test")
 _WORD = re.compile(r"\w+")
@@ -76,7 +77,8 @@ def _words(text: str) -> list[str]:
 
 # -- engines: each builds its index in ``workdir`` and returns a ranker -------
 
-def build_searchapp(collection: Collection, workdir: Path) -> Ranker:
+def build_searchapp(collection: Collection, workdir: Path, mode: str = "any") -> Ranker:
+    """searchapp's ranking in ``mode``: "any" (any word) or "all" (the search box's default)."""
     from searchapp import SearchIndex, reindex
 
     corpus, index = workdir / "corpus", workdir / "index"
@@ -89,7 +91,11 @@ def build_searchapp(collection: Collection, workdir: Path) -> Ranker:
         raise RuntimeError(f"searchapp rejected {len(summary.rejected)} records: {summary.rejected[0]}")
     searcher = SearchIndex.open(index)
     # Report ids are "docs:<record id>".
-    return lambda text: [rid.split(":", 1)[1] for rid, _ in searcher.rank(text, limit=DEPTH, mode="any")]
+    # The default mode reads the query language; it gets the words alone, lower
+    # case, as the reference engines do (a question's "e.g.", hyphens or stray
+    # quote are not syntax its writer meant).
+    prepare = (lambda text: " ".join(_words(text))) if mode == "all" else (lambda text: text)
+    return lambda text: [rid.split(":", 1)[1] for rid, _ in searcher.rank(prepare(text), limit=DEPTH, mode=mode)]
 
 
 def build_fts5(collection: Collection, workdir: Path) -> Ranker:
@@ -182,6 +188,7 @@ def build_bm25s(collection: Collection, workdir: Path) -> Ranker:
 
 BUILDERS = {
     "searchapp": build_searchapp,
+    "searchapp-all": lambda collection, workdir: build_searchapp(collection, workdir, mode="all"),
     "fts5": build_fts5,
     "whoosh": build_whoosh,
     "tantivy": build_tantivy,

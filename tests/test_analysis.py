@@ -81,3 +81,23 @@ def test_core_never_imports_flask_or_click():
                          env={"PYTHONPATH": ":".join(sys.path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_capital_stopwords_beside_lower_case_words_are_acronyms_and_indexed():
+    from searchapp.analysis import ANALYZER, analyze
+
+    assert analyze("The WHO said IT staff") == ["who", "said", "it", "staff"]
+    assert analyze("who said it") == ["said"]
+    assert analyze("WHO SAYS IT IS") == ["say"]  # a headline in capitals: plain stopwords
+    assert analyze("oil AND gas") == ["oil", "gas"]  # an operator is never an acronym
+    # the query side: a query word alone is kept when written in capitals
+    assert [t.text for t in ANALYZER("WHO")] == ["who"] and [t.text for t in ANALYZER("who")] == []
+    # positions as the index's: stopwords removed, acronyms counted
+    assert [(t.text, t.pos) for t in ANALYZER("The WHO and IT staff", positions=True)] == \
+        [("who", 1), ("it", 2), ("staff", 3)]
+
+
+def test_an_acronym_is_marked_only_in_capitals():
+    from searchapp.highlight import highlight_all
+
+    assert highlight_all("The WHO said who knows", frozenset({"who"})) == "The <mark>WHO</mark> said who knows"

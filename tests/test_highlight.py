@@ -61,3 +61,49 @@ def test_snippet_spans_follow_the_fragments_cut_and_joined():
     assert [shown.text[s:e] for s, e in shown.spans] == ["treason", "treason"]
     assert shown.text.startswith(ELLIPSIS) and shown.text.endswith(ELLIPSIS) and "  " not in shown.text
     assert shown.to_html() == snippet(text, frozenset({"treason"}))
+
+
+def test_snippet_shows_every_query_word_the_rare_one_too():
+    from searchapp.highlight import snippet_spans
+
+    text = ("The ministry awarded grants to farmers. " * 20) + "filler text here. " * 30 + \
+        "A report on Mangkhut mentions the province. " + "filler text here. " * 30
+    shown = snippet_spans(text, frozenset({"mangkhut", "grant"}))
+    marked = [shown.text[s:e] for s, e in shown.spans]
+    assert "Mangkhut" in marked and "grants" in marked
+
+
+def test_snippet_never_shows_a_passage_twice():
+    from searchapp.highlight import snippet_spans
+
+    para = "The embargo on treason cases was lifted by the court in spring. "
+    text = para + "filler words go here now. " * 40 + para + "other words go here now. " * 40 + para
+    shown = snippet_spans(text, frozenset({"treason"}))
+    assert shown.text.count("embargo on treason") == 1
+
+
+def test_a_phrase_marks_the_phrase_only():
+    html = highlight_all("The Military Construction Company and another company",
+                         frozenset({"militari construct compani"}))
+    assert html == "The <mark>Military Construction Company</mark> and another company"
+
+
+def test_a_dotted_or_hyphenated_token_is_marked_whole_never_inside_a_longer_one():
+    html = highlight_all("Patched CVE-2022-3786 and CVE-2022-3602. Not CVE-2022-3602-1", frozenset({"cve 2022 3602"}))
+    assert html == "Patched CVE-2022-3786 and <mark>CVE-2022-3602</mark>. Not CVE-2022-3602-1"
+    html = highlight_all("The Council's U.S. sanctions", frozenset({"u s", "sanction"}))
+    assert html == "The Council's <mark>U.S. sanctions</mark>"  # adjacent marks join as one
+    assert highlight_all("an e-mail, email", frozenset({"e mail"})) == "an <mark>e-mail</mark>, email"
+
+
+def test_fragments_end_on_word_boundaries_never_inside_a_url():
+    from searchapp.highlight import snippet_spans
+
+    url = "https://example.org/" + "segment/" * 20 + "page.html"
+    text = "words before " * 30 + "The treason trial opened, see " + url + " for the record. " + "words after " * 30
+    shown = snippet_spans(text, frozenset({"treason"}))
+    assert url not in shown.text and "https" not in shown.text
+    for piece in shown.text.split("\u2026"):
+        piece = piece.strip()
+        if piece:
+            assert piece.split()[0] in text.split() and piece.split()[-1] in text.split()

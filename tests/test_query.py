@@ -83,3 +83,55 @@ def test_bag_of_words_ignores_syntax():
 
 def test_date_bounds():
     assert date_bounds("2023") == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("title:(", "title: at character 1 has nothing to search: write a word after it, as in title:word"),
+     ("source:", "source: at character 1 has nothing to search: write a word after it, as in source:word"),
+     ("AND", 'AND at character 1 has no word after it: write it between two words, as in oil AND gas, '
+             'or search for "and"'),
+     ("OR gas", "OR at character 1 has no word before it: write it between two words, as in oil OR gas"),
+     ("((((", "the bracket at character 1 is not closed: add a ) after its words"),
+     ("oil (gas", "the bracket at character 5 is not closed: add a ) after its words"),
+     ("oil) gas", "the bracket at character 4 closes nothing: remove it or add a ( before it"),
+     ("oil ()", "the brackets at character 5 hold nothing: put words inside or remove them"),
+     ('"Military Construction', 'the quote at character 1 is not closed: end the phrase with another "'),
+     ("date:[2025 TO 2023]", "the date range [2025 TO 2023] starts after it ends: "
+                             "write the earlier date first, as in [2023 TO 2025]"),
+     ("date:[2024 TO", "the range at character 6 is not closed: write it as [2023 TO 2024]"),
+     ("y (x +)", "the + at character 6 has no word after it: write +word, without a space")],
+)
+def test_unreadable_queries_name_the_problem_and_where(text, message):
+    with pytest.raises(QueryError) as e:
+        parse(text)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["corruption (defence OR treason)", 'title:"Military Construction"', "date:[2023 TO]", "NOT oil",
+     "oil AND NOT gas", "Rostov-on-Don", "oil -gas", "see http://example.org/a", "e-mail U.S.", "a + b"],
+)
+def test_readable_queries_pass_the_syntax_check(text):
+    parse(text)
+
+
+def test_short_queries_require_every_word():
+    q = parse("oil gas prices")
+    assert type(q) is wq.And and len(q.subqueries) == 3
+
+
+def test_long_queries_need_a_share_of_their_words_each_weighed_as_often_as_written():
+    from searchapp.engine.arrays import AtLeast
+
+    q = parse("information retrieval of information in libraries systems")
+    assert isinstance(q, AtLeast) and q.minimum == 1
+    assert {(s.text, s.boost) for s in q.subqueries} == {("inform", 2), ("retriev", 1), ("librari", 1), ("system", 1)}
+    words = " ".join(f"word{i}" for i in range(20))
+    assert parse(words).minimum == 2
+
+
+def test_long_queries_with_a_field_or_an_exclusion_stay_strict():
+    assert type(parse("oil gas prices rise title:opec")) is wq.And
+    assert not isinstance(parse("oil gas prices rise -opec"), wq.Or)

@@ -110,3 +110,23 @@ def test_parsed_words_become_bm25f_words(any_word):
 def test_highlighting_sees_the_words_of_a_fields_term():
     assert set(qp.positive_terms(qp.parse("wing lift"))) == {
         ("title", "wing"), ("body", "wing"), ("title", "lift"), ("body", "lift")}
+
+
+@pytest.mark.parametrize("share, expected", [(0.1, ["docs:a", "docs:b", "docs:c"]), (0.4, ["docs:a", "docs:b"])])
+def test_at_least_matches_documents_holding_the_minimum_of_its_words(tmp_path, monkeypatch, share, expected):
+    import json
+
+    from searchapp import SearchIndex, query, reindex
+
+    monkeypatch.setattr(query, "SHARE_BEYOND", share)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    texts = {"a": "alpha beta gamma delta", "b": "alpha beta", "c": "alpha", "d": "epsilon"}
+    with open(corpus / "docs.jsonl", "w") as out:
+        for rid, body in texts.items():
+            out.write(json.dumps({"id": rid, "title": rid, "body": body}) + "\n")
+    reindex(corpus, tmp_path / "index", full=True, procs=1)
+    with SearchIndex.open(tmp_path / "index") as index:
+        found = [rid for rid, _ in index.rank("alpha beta gamma delta zeta", mode="all")]
+    # five words: at least floor(5 * share) of them (query.minimum_words), best coverage first
+    assert found == expected

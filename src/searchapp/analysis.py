@@ -8,6 +8,12 @@ means bumping ``schema.SCHEMA_VERSION``.
 ['corrupt', 'offici', 'rostov', 'don', '2007']
 >>> [(t.text, t.startchar, t.endchar) for t in ANALYZER("Belkov's arrest", chars=True)]
 [('belkov', 0, 8), ('arrest', 9, 15)]
+
+A stopword written in capitals among lower-case words is an acronym and kept
+(the WHO, IT staff, the US), not in a title all in capitals:
+
+>>> analyze("The WHO and IT staff in the US"), analyze("WHO SAYS IT IS")
+(['who', 'it', 'staff', 'us'], ['say'])
 """
 
 from __future__ import annotations
@@ -43,6 +49,23 @@ def _load_stopwords() -> frozenset[str]:
 
 
 STOPWORDS = _load_stopwords()
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})  # the query language's, never acronyms
+
+
+def acronyms(words: list[str]) -> list[bool]:
+    """Which of the words (as written) are acronyms that would otherwise be
+    stopwords: two or more capitals (WHO, IT, US) beside a word with a
+    lower-case letter, or alone (a query's word); in a line all in capitals
+    (a Reuters headline) they are plain stopwords."""
+    flags = [False] * len(words)
+    for i, word in enumerate(words):
+        if len(word) < 2 or not word.isupper() or word.lower() not in STOPWORDS or word in _OPERATORS:
+            continue
+        beside = words[max(0, i - 1):i] + words[i + 1:i + 2]
+        flags[i] = not beside or any(not w.isupper() and any(c.islower() for c in w) for w in beside)
+    return flags
 
 
 class _Tokenizer(RegexpTokenizer):
@@ -138,9 +161,11 @@ class NltkTokenizer(Tokenizer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        spans = _nltk_tokenizer.span_tokenize(value) if tokenize else [(0, len(value))]
+        spans = list(_nltk_tokenizer.span_tokenize(value)) if tokenize else [(0, len(value))]
+        kept = acronyms([value[start:end] for start, end in spans])
         for pos, (start, end) in enumerate(spans):
             token.text = value[start:end]
+            token.acronym = kept[pos]
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
@@ -151,6 +176,27 @@ class NltkTokenizer(Tokenizer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
+
+
+class AcronymStopFilter(StopFilter):
+    """Whoosh's ``StopFilter`` (renumbering positions) that keeps the tokens
+    :class:`NltkTokenizer` marked as acronyms (see :func:`acronyms`)."""
+
+    def __call__(self, tokens):
+        pos = None
+        for t in tokens:
+            if getattr(t, "acronym", False) or (len(t.text) >= self.min and t.text not in self.stops):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
 
 
 class NltkStemFilter(Filter):
@@ -169,7 +215,7 @@ class NltkStemFilter(Filter):
 ANALYZER = (
     NltkTokenizer()
     | LowercaseFilter()
-    | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=True)
+    | AcronymStopFilter(stoplist=STOPWORDS, minsize=1, renumber=True)
     | NltkStemFilter()
 )
 
@@ -191,7 +237,11 @@ def _analyzed(text: str) -> tuple[int, tuple[str, ...]]:
     # The indexer analyses a report's title and body for its automatic topics
     # and then again for the postings: the second time is a lookup (a string
     # keeps its hash, so the key costs nothing).
-    terms = list(map(_index_term, _nltk_tokenizer.tokenize(text)))
+    words = _nltk_tokenizer.tokenize(text)
+    terms = list(map(_index_term, words))
+    for i, acronym in enumerate(acronyms(words)):
+        if acronym:
+            terms[i] = stem(words[i])
     kept = tuple(t for t in terms if t is not None)
     return (terms.index(kept[0]) if kept else 0), kept
 

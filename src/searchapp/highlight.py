@@ -12,6 +12,7 @@ is highlighted past Whoosh's 32K-character default as cheaply as a short one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Iterable
 
@@ -19,6 +20,7 @@ from .analysis import STOPWORDS, spellings_of, stem
 from .results import Highlighted
 
 SNIPPET_FRAGMENTS = 3
+MAX_FRAGMENTS = 5  # when the query's words are far apart, each still shows once
 FRAGMENT_CHARS = 200
 LEAD_CHARS = 260
 MAX_MATCHES = 5000
@@ -31,7 +33,11 @@ _JOINABLE = re.compile(r"[\s\-\u2010-\u2015'\u2019]*(?:(\w{1,3})[\s\-\u2010-\u20
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['\u2019]\w+)*")
 _WORD_TAIL = re.compile(r"(?:[\w.,'\u2019]*\w)?")
-_WORD_BEFORE = re.compile(r"[\w.,]")
+# Not a word start: after a letter or an apostrophe (the "s" of "Council's"), or
+# after a digit's point or comma (5.93); after an initial's dot it is (U.S.).
+_WORD_BEFORE = re.compile(r"[\w'\u2019]|(?<=\d)[.,]")
+_GAP_WORD = re.compile(r"\w+")
+_JOINERS = "-.\u2010\u2011"
 
 
 def _prefixes(stems: Iterable[str]) -> list[str]:
@@ -44,7 +50,7 @@ def _matcher(stems: frozenset[str]) -> re.Pattern | None:
     if not prefixes:
         return None
     alternatives = "|".join(re.escape(p) for p in prefixes)
-    return re.compile(rf"(?<![\w.,])(?:{alternatives})(?:[\w.,'\u2019]*\w)?", re.IGNORECASE)
+    return re.compile(rf"(?<![\w'\u2019])(?<!\d[.,])(?:{alternatives})(?:[\w.,'\u2019]*\w)?", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -76,17 +82,62 @@ def _word_starts(text: str, stems: frozenset[str]):
 
 
 def find_matches(text: str, stems: frozenset[str]) -> list[tuple[int, int]]:
-    """Character spans of the words of ``text`` whose stem is in ``stems``."""
-    stems = frozenset(stems)
-    spans = []
-    for start, end in _word_starts(text, stems):
+    """Character spans of the words of ``text`` whose stem is in ``stems``.
+
+    An entry of ``stems`` with spaces is a phrase ("militari construct compani",
+    or "cve 2022 3602" for CVE-2022-3602): its words are marked only where they
+    stand in that order, one mark for the whole phrase, and never as part of a
+    longer hyphenated or dotted token (CVE-2022-3602 is not in CVE-2022-3602-1).
+    """
+    return _join(text, [(s, e) for s, e, _ in keyed_matches(text, stems)])
+
+
+def keyed_matches(text: str, stems: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(start, end, key) of each match: the key is the stem, or the phrase."""
+    singles = frozenset(s for s in stems if " " not in s)
+    phrases = {tuple(s.split()) for s in stems if " " in s}
+    words = singles | {w for p in phrases for w in p}
+    found = []
+    for start, end in _word_starts(text, words):
         # The word may run past a token's end ("5.93," or "word's"); trim to a token.
         token = _TOKEN.match(text, start, end)
-        if token and stem(token.group(0)) in stems:
-            spans.append((start, token.end()))
-            if len(spans) >= MAX_MATCHES:
+        key = stem(token.group(0)) if token else None
+        if key in words and (key not in STOPWORDS or token.group(0).isupper()):  # "US", not "us"
+            found.append((start, token.end(), key))
+            if len(found) >= MAX_MATCHES:
                 break
-    return _join(text, spans)
+    out = [m for m in found if m[2] in singles] + _phrase_runs(text, found, phrases)
+    out.sort()
+    return [m for i, m in enumerate(out) if not i or m[0] >= out[i - 1][1]]  # a word in two runs: once
+
+
+def _phrase_runs(text: str, found: list[tuple[int, int, str]], phrases) -> list[tuple[int, int, str]]:
+    runs = []
+    for phrase in phrases:
+        k = len(phrase)
+        for i in range(len(found) - k + 1):
+            if tuple(m[2] for m in found[i:i + k]) != phrase:
+                continue
+            start, end = found[i][0], found[i + k - 1][1]
+            if all(_phrase_gap(text[found[j][1]:found[j + 1][0]]) for j in range(i, i + k - 1)) \
+                    and not _inside_token(text, start, end):
+                gaps = {text[found[j][1]:found[j + 1][0]] for j in range(i, i + k - 1)}
+                if gaps == {"."} and text[end:end + 1] == ".":
+                    end += 1  # an abbreviation's last dot (U.S.)
+                runs.append((start, end, " ".join(phrase)))
+    return runs
+
+
+def _phrase_gap(gap: str) -> bool:
+    """Between two words of a phrase: punctuation, spaces and stopwords only."""
+    return len(gap) <= 30 and all(w.lower() in STOPWORDS for w in _GAP_WORD.findall(gap))
+
+
+def _inside_token(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] continues a longer token joined by a hyphen or dot."""
+    before = start >= 2 and text[start - 1] in _JOINERS and text[start - 2].isalnum()
+    after = end + 1 < len(text) and text[end] in _JOINERS and text[end + 1].isalnum()
+    return before or after
 
 
 def _join(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -113,17 +164,18 @@ def highlight_all(text: str, stems: frozenset[str]) -> str:
 
 
 def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> Highlighted:
-    """A few fragments with context around the best matches, or the text's lead."""
-    spans = find_matches(text, stems) if stems else []
-    if not spans:
+    """A few fragments with context around the best matches, or the text's lead.
+
+    Fragments are chosen so that every matched word shows at least once, the
+    rarest in the report first (more fragments than ``fragments`` if the words
+    are far apart, up to MAX_FRAGMENTS); a fragment whose text was shown is not
+    shown again.
+    """
+    keyed = keyed_matches(text, stems) if stems else []
+    if not keyed:
         return Highlighted(_lead(text))
-    chosen: list[tuple[int, int]] = []
-    remaining = spans
-    while remaining and len(chosen) < fragments:
-        start, end = _best_window(text, remaining)
-        chosen.append((start, end))
-        remaining = [s for s in remaining if s[1] <= start or s[0] >= end]
-    chosen.sort()
+    spans = _join(text, [(s, e) for s, e, _ in keyed])
+    chosen = _fragments(text, spans, _span_keys(spans, keyed), fragments)
     out = _Joined()
     cut = False  # the previous fragment stops before the text's end
     for i, (start, end) in enumerate(chosen):
@@ -143,6 +195,64 @@ def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRA
     if cut:
         out.add(ELLIPSIS)
     return Highlighted(out.text(), tuple(out.spans))
+
+
+def _span_keys(spans, keyed) -> list[frozenset[str]]:
+    """The query words (stems or phrases) each joined span holds."""
+    starts = [m[0] for m in keyed]
+    out = []
+    for start, end in spans:
+        words = {m[2] for m in keyed[bisect_left(starts, start):bisect_left(starts, end)]}
+        out.append(frozenset(words))
+    return out
+
+
+def _fragments(text: str, spans, keys, fragments: int) -> list[tuple[int, int]]:
+    counts: dict[str, int] = {}
+    for held in keys:
+        for k in held:
+            counts[k] = counts.get(k, 0) + 1
+    # A word not shown yet is worth more the rarer it is in the report.
+    gain = {k: 1000 + 1000 // n for k, n in counts.items()}
+    limit = max(fragments, min(len(counts), MAX_FRAGMENTS))
+    chosen: list[tuple[int, int]] = []
+    shown: list[frozenset[str]] = []
+    remaining = list(range(len(spans)))
+    tries = limit + 2  # a report repeating one passage offers it again and again
+    while remaining and len(chosen) < limit and tries:
+        tries -= 1
+        first, last = _best_window(spans, keys, remaining, gain)
+        room = max(0, FRAGMENT_CHARS - (spans[last][1] - spans[first][0]))
+        start = _snap_left(text, spans[first][0] - room // 3, spans[first][0])
+        end = _snap_right(text, spans[last][1] + room - room // 3, spans[last][1])
+        for i in remaining:
+            if spans[i][0] >= start and spans[i][1] <= end:
+                gain.update(dict.fromkeys(keys[i], 0))
+        # The next fragment neither overlaps nor touches this one.
+        remaining = [i for i in remaining if spans[i][1] < start - 40 or spans[i][0] > end + 40]
+        words = frozenset(_GAP_WORD.findall(text[start:end].lower()))
+        if any(_similar(words, seen) for seen in shown):
+            continue  # the same passage again (a repeated paragraph)
+        shown.append(words)
+        chosen.append((start, end))
+        if len(chosen) >= fragments and not any(gain.values()):
+            break
+    return _merge(sorted(chosen))
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two fragments of mostly the same words (Jaccard 0.8 or more)."""
+    return len(a & b) >= 0.8 * len(a | b)
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in windows:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
 
 
 def snippet(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRAGMENTS) -> str:
@@ -172,47 +282,70 @@ class _Joined:
         return "".join(self.parts)
 
 
-def _best_window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """The window of about FRAGMENT_CHARS holding the most distinct matched words.
+def _best_window(spans, keys, remaining: list[int], gain: dict[str, int]) -> tuple[int, int]:
+    """(first, last) of the remaining spans whose window of about FRAGMENT_CHARS
+    is worth most: the gain of each word it holds once, then its number of spans.
 
     One pass with two pointers: the window starting at each span is the one
     before it minus its first span plus the spans that now fit.
     """
-    words = [text[s:e].lower() for s, e in spans]
-    inside: dict[str, int] = {}  # word -> how often in the window
-    best_score, best_start, best_end = -1, 0, 0
+    inside: dict[str, int] = {}  # word -> spans of the window holding it
+    best, best_pair = -1, (remaining[0], remaining[0])
     j = 0
-    for i, (start, first_end) in enumerate(spans):
-        if i > 0 and i <= j:  # the previous window's first span leaves it
-            gone = words[i - 1]
-            inside[gone] -= 1
-            if not inside[gone]:
-                del inside[gone]
-        j = max(j, i)
-        while j < len(spans) and spans[j][1] - start <= FRAGMENT_CHARS - 40:
-            inside[words[j]] = inside.get(words[j], 0) + 1
+    for a, first in enumerate(remaining):
+        if a:
+            for k in keys[remaining[a - 1]]:
+                inside[k] -= 1
+                if not inside[k]:
+                    del inside[k]
+        j = max(j, a)
+        limit = spans[first][0] + FRAGMENT_CHARS - 40
+        while j < len(remaining) and (j == a or spans[remaining[j]][1] <= limit):
+            for k in keys[remaining[j]]:
+                inside[k] = inside.get(k, 0) + 1
             j += 1
-        score = len(inside) * 100 + (j - i)
-        if score > best_score:
-            best_score, best_start, best_end = score, start, spans[j - 1][1] if j > i else first_end
-    room = max(0, FRAGMENT_CHARS - (best_end - best_start))
-    return _snap_left(text, best_start - room // 3), _snap_right(text, best_end + room - room // 3)
+        score = sum(gain.get(k, 0) for k in inside) * 100 + (j - a)
+        if score > best:
+            best, best_pair = score, (first, remaining[j - 1])
+    return best_pair
 
 
-def _snap_left(text: str, pos: int) -> int:
+LONG_TOKEN = 40  # a token longer than this (a URL) beside a fragment is left out, not cut
+_NON_SPACE = re.compile(r"\S*")
+
+
+def _snap_left(text: str, pos: int, keep: int | None = None) -> int:
+    """A fragment's start at or before ``pos``: a word's start, never inside a URL
+    (a long token before the first mark at ``keep`` is left out instead)."""
     if pos <= 0:
         return 0
-    space = text.rfind(" ", max(0, pos - 20), pos)
-    newline = text.rfind("\n", max(0, pos - 20), pos)
-    cut = max(space, newline)
-    return cut + 1 if cut >= 0 else pos
+    start = max(text.rfind(c, 0, pos) for c in " \n\t") + 1
+    end = _token_end(text, start)
+    if pos - start > LONG_TOKEN and keep is not None and end <= keep:
+        return min(_skip_space(text, end), keep)
+    return start
 
 
-def _snap_right(text: str, pos: int) -> int:
+def _snap_right(text: str, pos: int, keep: int | None = None) -> int:
+    """A fragment's end at or after ``pos``: a word's end, never inside a URL
+    (a long token after the last mark at ``keep`` is left out instead)."""
     if pos >= len(text):
         return len(text)
-    cut = text.find(" ", pos, pos + 20)
-    return cut if cut >= 0 else pos
+    start = max(text.rfind(c, 0, pos) for c in " \n\t") + 1
+    end = _token_end(text, pos)
+    if end - pos > LONG_TOKEN and keep is not None and start >= keep:
+        return max(start - 1, keep)
+    return end
+
+
+def _token_end(text: str, pos: int) -> int:
+    return _NON_SPACE.match(text, pos).end()
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
 
 
 def _lead(text: str) -> str:

@@ -18,7 +18,7 @@ __all__ = ["FIELD_BOOSTS", "QUERY_FIELDS", "SCHEMA_VERSION", "TEXT_FIELDS", "Ind
 
 # Bump whenever the analysis chain or the fields change: an index with
 # another version asks for a full reindex.
-SCHEMA_VERSION = 3  # 3: the ``indexed`` marker (issue 14)
+SCHEMA_VERSION = 4  # 3: the ``indexed`` marker (issue 14); 4: acronyms in capitals kept (issue 13)
 
 TEXT_FIELDS = ("title", "body")
 # Title words weigh 4 body words in BM25F (ranking.py; tuned with benchmarks/relevance.py).

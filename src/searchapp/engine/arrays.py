@@ -34,12 +34,37 @@ from .budget import MAX_EXPANSIONS, QueryBudget, unbounded
 from .cache import Postings, PostingCache
 from .whoosh_scoring import FieldsTerm, Weighting
 
-__all__ = ["ArrayQueryEngine", "PostingCache"]
+__all__ = ["ArrayQueryEngine", "AtLeast", "PostingCache"]
 
 SPAN = wi.SPAN
 
 
 _PATTERNS = (wq.Prefix, wq.Wildcard, wq.TermRange)
+
+
+class AtLeast(wq.Or):
+    """An OR that matches a document holding at least ``minimum`` of its parts
+    (Lucene's minimum-should-match), scored as the OR: the sum of its parts.
+
+    Only this engine applies the minimum; Whoosh's own matcher sees a plain OR
+    (looser, never stricter).
+    """
+
+    def __init__(self, subqueries, minimum: int, boost: float = 1.0) -> None:
+        super().__init__(subqueries, boost=boost)
+        self.minimum = minimum
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and getattr(other, "minimum", None) == self.minimum
+
+    def __hash__(self) -> int:
+        return super().__hash__() ^ hash(self.minimum)
+
+    def __repr__(self) -> str:
+        return f"AtLeast({self.subqueries!r}, minimum={self.minimum})"
+
+    def apply(self, fn):
+        return AtLeast([fn(q) for q in self.subqueries], self.minimum, boost=self.boost)
 
 
 class ArrayQueryEngine:
@@ -70,6 +95,11 @@ class ArrayQueryEngine:
         if isinstance(q, FieldsTerm):
             return _reduce(np.logical_or, [self._docs_mask(self._postings(f, q.text)) for f in q.fields],
                            self.n, False)
+        if isinstance(q, AtLeast):
+            counts = np.zeros(self.n, dtype=np.uint16)  # MAX_CLAUSES parts at most
+            for sub in q.subqueries:
+                counts += self.mask(sub)
+            return counts >= q.minimum
         if isinstance(q, (wq.And, wq.Or)):
             op, empty = (np.logical_and, True) if isinstance(q, wq.And) else (np.logical_or, False)
             return _reduce(op, [self.mask(s) for s in q.subqueries], self.n, empty)

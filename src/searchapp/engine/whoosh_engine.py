@@ -176,11 +176,14 @@ class WhooshEngine:
             return _stems(searcher, state, qp.bag_of_words(text))
 
     def more_like(self, report_id: str, limit: int):
-        searcher, _ = self._view()
+        searcher, state = self._view()
         docnum = searcher.document_number(id=report_id)
         if docnum is None:
             return None
-        return [(r.fields(), r.score) for r in searcher.more_like(docnum, "body", top=limit)]
+        from .budget import unbounded  # here, not at the top: this method is the related reports' one entry
+        from .related import related
+        # The query is WORDS words, no patterns: its cost is bounded without a clock.
+        return related(searcher, _engine(searcher, state, unbounded()), docnum, state.live, limit)
 
     def suggest(self, text: str, total: int = 0) -> str | None:
         searcher, _ = self._view()
