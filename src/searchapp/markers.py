@@ -22,8 +22,11 @@ META_KEY = "commits"
 
 
 def marker_text(number: int) -> str:
-    """>>> marker_text(7)
-    '000000000007'"""
+    """A commit number as text that sorts as the number does (an ``ID`` field).
+
+    >>> marker_text(7)
+    '000000000007'
+    """
     return f"{number:0{WIDTH}d}"
 
 
