@@ -26,18 +26,28 @@ class EngineQuery:
     """One search as the engine sees it: parameters already checked.
 
     ``first_day``/``last_day`` are inclusive day ordinals (``date.toordinal()``).
+    Each facet of ``schema.FACET_FIELDS`` has a tuple of values under its
+    name (OR'ed; case and spacing do not count).
     """
 
     text: str = ""
     any_word: bool = False  # the text as a bag of words, no syntax
     source: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    person: tuple[str, ...] = ()
+    org: tuple[str, ...] = ()
+    place: tuple[str, ...] = ()
+    curated_only: bool = False  # topic and entity filters and counts: curated values only
     first_day: int | None = None
     last_day: int | None = None
+    undated: bool = False  # only reports without a date
     sort: str = "relevance"  # or "newest", "oldest"
     offset: int = 0
     limit: int = 10
     facets: bool = True
+    collapse: bool = True  # a near-duplicate group shows as its best hit
+    group: str | None = None  # only the reports of this near-duplicate group
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,11 @@ class EngineAnswer:
     date_granularity: str = "year"
     fallback: bool = False  # nothing held every word: matched by any word instead
     highlight: frozenset[str] = frozenset()  # indexed words (stems) the hits matched
+    # Per hit: its near-duplicate group id (None alone) and how many other
+    # reports of the group matched and were collapsed under it.
+    groups: tuple[str | None, ...] = ()
+    similar: tuple[int, ...] = ()
+    collapsed: int = 0  # reports hidden under a best hit, in the whole result
 
 
 @runtime_checkable
@@ -83,6 +98,9 @@ class SearchEngine(Protocol):
 
     def doc_count(self) -> int:
         """Live reports in the index."""
+
+    def near_duplicates(self, report_id: str) -> tuple[str, ...]:
+        """The ids of the other reports of a report's near-duplicate group."""
 
     def close(self) -> None:
         """Release every reader of every thread."""
