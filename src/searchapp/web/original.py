@@ -31,9 +31,9 @@ SAFE_TYPES = {
     ".eml": "message/rfc822",
     ".msg": "application/vnd.ms-outlook",
     ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/plain; charset=utf-8",
-    ".markdown": "text/plain; charset=utf-8",
+    ".txt": "text/plain",  # send_file adds "; charset=utf-8"
+    ".md": "text/plain",
+    ".markdown": "text/plain",
 }
 BYTES = "application/octet-stream"
 # No script, no plugin, no form, no same origin: even a file a browser would
@@ -105,8 +105,8 @@ def response(corpus: Path, detail: ReportDetail, view: bool = False) -> Response
         if data is None:
             raise NotFound(f"attachment {name!r} is no longer in its message")
         sent = send_file(io.BytesIO(data), mimetype=mimetype, conditional=False)
-    else:
-        sent = send_file(path, mimetype=mimetype, conditional=True, etag=True)
+    else:  # (send_file's own Content-Disposition, replaced below, needs a name without line breaks)
+        sent = send_file(path, mimetype=mimetype, conditional=True, etag=True, download_name=download_name(name))
     inline = view and suffix == ".pdf" and _starts_like_pdf(path)
     sent.headers["Content-Disposition"] = disposition(name, inline)
     sent.headers["Content-Security-Policy"] = FILE_CSP

@@ -99,12 +99,20 @@ def report_view(detail: ReportDetail, params: SearchParams, original: OriginalFi
 
 def safe_html(html: str | None) -> Markup | None:
     """HTML to put in the page as it is: the core's sanitised Markdown, cleaned once more
-    here (nh3's allow-list: no script, style, frame or event handler; http(s) and mailto
-    links only, each ``rel="noopener nofollow"``), so that the page never trusts a stored field.
+    here (nh3's allow-list: no script, style, frame, form or event handler; http(s) and
+    mailto links only, each ``rel="noopener nofollow"``), so that the page never trusts a
+    stored field. Images keep their alt text but lose their address: a report's page
+    fetches nothing from elsewhere (the CSP would refuse it) nor from this site by a
+    report's relative path.
     """
     if not html:
         return None
-    return Markup(nh3.clean(html, link_rel="noopener nofollow", url_schemes={"http", "https", "mailto"}))
+    return Markup(nh3.clean(html, link_rel="noopener nofollow", url_schemes={"http", "https", "mailto"},
+                            attribute_filter=_drop_image_source))
+
+
+def _drop_image_source(element: str, attribute: str, value: str) -> str | None:
+    return None if (element, attribute) == ("img", "src") else value
 
 
 def page_sections(body: Highlighted, pages: tuple[str, ...], view_url: str | None) -> list[PageSection]:

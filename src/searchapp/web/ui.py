@@ -82,7 +82,7 @@ def _results(index: SearchIndex, params: SearchParams) -> tuple[SearchResults, S
     return run_search(index, last), last
 
 
-@bp.route("/reports/<path:report_id>")
+@bp.route("/reports/<report_id:report_id>")
 def report(report_id: str):
     params = read_params()
     index = get_index()
@@ -97,7 +97,7 @@ def report(report_id: str):
     )
 
 
-@bp.route("/files/<path:report_id>")
+@bp.route("/files/<report_id:report_id>")
 def original_file(report_id: str):
     """The report's original file, as a download (``?view=1``: a PDF shown in the browser).
 
