@@ -196,3 +196,20 @@ def test_snippet_page_from_stored_page_offsets():
     assert snippet_page(body, shown, pages) == 2
     assert snippet_page(body, snippet_spans(body, frozenset()), pages) == 1
     assert snippet_page(body, shown, ()) is None
+
+
+def test_cli_search_filters_by_facets_and_shows_similar(tmp_path, no_extractor):
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+
+    _copies_corpus(tmp_path / "corpus")
+    runner = CliRunner()
+    done = runner.invoke(main, ["reindex", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")])
+    assert done.exit_code == 0, done.output
+    assert "  warning: 2 reports without a date:\n    d-grain.txt\n    e-empty.txt\n" in done.output
+    res = runner.invoke(main, ["search", "--index", str(tmp_path / "index"), "--language", "en"])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("4 reports (page 1 of 1") and "+2 similar (--group 'a-original')" in res.output
+    every = runner.invoke(main, ["search", "--index", str(tmp_path / "index"), "--group", "a-original", "--json"])
+    assert sorted(h["id"] for h in json.loads(every.output)["hits"]) == ["a-original", "b-one-word", "c-paragraph"]
