@@ -308,3 +308,15 @@ def test_the_api_takes_the_pages_parameters(formats_client):
     assert report["pages"][2].startswith("The turbine inspection") and report["format"] == "pdf"
     undated = formats_client.get("/api/search?undated=1").json
     assert undated["filters"]["undated"] is True and all(h["date"] is None for h in undated["hits"])
+
+
+def test_matches_are_split_over_the_pages_they_fall_on():
+    from searchapp.results import Highlighted
+    from searchapp.web.reportview import page_sections
+
+    body = Highlighted("alpha beta\n\ngamma alpha\n\n", ((0, 5), (6, 10), (18, 23)))
+    pages = page_sections(body, ("alpha beta\n\n", "gamma alpha\n\n"), "/files/x?view=1")
+    assert [(p.number, p.text, p.view_url, p.anchor) for p in pages] == [
+        (1, Highlighted("alpha beta", ((0, 5), (6, 10))), "/files/x?view=1#page=1", "page-1"),
+        (2, Highlighted("gamma alpha", ((6, 11),)), "/files/x?view=1#page=2", "page-2")]
+    assert page_sections(Highlighted("other text", ((0, 5),)), ("missing",), None)[0].text == Highlighted("missing")

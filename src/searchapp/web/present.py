@@ -103,9 +103,13 @@ class PageLink:
     current: bool = False
 
 
+ALWAYS_SHOWN = ("source", "topic")  # the others only when these results have values of them
+
+
 def facet_views(results: SearchResults) -> list[FacetView]:
-    """Every facet of :data:`FACET_LABELS`, in that order."""
-    return [facet_view(name, results.facets.get(name, ())) for name in FACET_LABELS]
+    """The facets of :data:`FACET_LABELS`, in that order; an empty one only when in :data:`ALWAYS_SHOWN`."""
+    views = [facet_view(name, results.facets.get(name, ())) for name in FACET_LABELS]
+    return [v for v in views if v.size or v.name in ALWAYS_SHOWN]
 
 
 def facet_view(name: str, values: tuple[FacetValue, ...]) -> FacetView:

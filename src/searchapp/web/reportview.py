@@ -116,13 +116,14 @@ def _drop_image_source(element: str, attribute: str, value: str) -> str | None:
 
 
 def page_sections(body: Highlighted, pages: tuple[str, ...], view_url: str | None) -> list[PageSection]:
-    """The body's matched words split over its pages (each page found in the body in turn)."""
+    """The body's matched words split over its pages (each page found in the body in turn),
+    each page without the blank lines that end it."""
     out, pos = [], 0
-    for number, text in enumerate(pages, 1):
+    for number, page in enumerate(pages, 1):
+        text = page.rstrip()
         start = body.text.find(text, pos) if text else -1
-        if start < 0:
-            spans: tuple[tuple[int, int], ...] = ()
-        else:
+        spans: tuple[tuple[int, int], ...] = ()
+        if start >= 0:
             end = start + len(text)
             spans = tuple((max(a, start) - start, min(b, end) - start) for a, b in body.spans if a < end and b > start)
             pos = end
