@@ -286,6 +286,9 @@ def test_the_report_page_lists_its_near_duplicates(formats_client, html):
     listed = page.find("ol", cls="near-duplicates").find_all("a")
     assert [(a.text, a.attrs["href"]) for a in listed] == [
         ("Fire at Rostov fuel depot", "/reports/wire:d2"), ("Fire at Rostov fuel depot (update)", "/reports/wire:d3")]
+    more = [a.attrs["href"] for ol in page.find_all("ol", cls="more-like-this") for a in ol.find_all("a")]
+    assert not {"/reports/wire:d2", "/reports/wire:d3"} & set(more)  # not again under "More like this"
+    assert not {"Orgs", "People", "Places"} & set(meta_of(page))  # the JSON Lines keys are the chips
     alone = html(formats_client.get(report_path(PDF_ID)))
     assert alone.find_all("ol", cls="near-duplicates") == []
 

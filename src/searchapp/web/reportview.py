@@ -25,6 +25,7 @@ INTERNAL_FIELDS = frozenset({
     "lewissplit", "cgisplit", "oldid", "newid", "has_topics", "text_type", "date_raw",
     "path", "file", "headers", "line",
     "author", "authors", "language", "format", "ocr", "pages", "html", "parent", "attachment", "attachments",
+    "people", "orgs", "places",  # the entity chips
 })
 
 

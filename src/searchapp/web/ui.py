@@ -88,7 +88,10 @@ def report(report_id: str):
     index = get_index()
     # The id is only ever looked up in the index, never used as a path.
     detail = index.get(report_id, query=params.q)
-    similar = index.more_like_this(detail.id, limit=MORE_LIKE_THIS)
+    # Near-duplicates are listed apart, not again as "more like this".
+    duplicates = {d.id for d in detail.near_duplicates}
+    similar = [h for h in index.more_like_this(detail.id, limit=MORE_LIKE_THIS + len(duplicates))
+               if h.id not in duplicates][:MORE_LIKE_THIS]
     return render_template(
         "ui/report.html", params=params, detail=detail, similar=similar,
         view=report_view(detail, params, original.offered(settings().corpus, detail)),
