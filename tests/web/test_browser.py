@@ -77,7 +77,7 @@ class Session:
         out = {}
         for item in self.page.locator(f'section[data-facet="{name}"] li.facet-value').all():
             label = item.locator(".facet-label").inner_text()
-            out[label] = int(item.locator(".count").inner_text().replace(",", ""))
+            out[label] = int(item.get_attribute("data-count"))  # curated and automatic
         return out
 
     def hit_titles(self) -> list[str]:
