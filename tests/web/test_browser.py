@@ -87,13 +87,18 @@ class Session:
         self.context.close()
 
 
-@pytest.fixture(params=[True, False], ids=["js", "nojs"])
-def session(request, browser, live_server, tmp_path):
-    s = Session(browser, live_server, tmp_path, js=request.param)
-    s.js = request.param
+def checked_session(browser, server, tmp_path, js: bool):
+    """A session for one test, which fails on any console error it saw."""
+    s = Session(browser, server, tmp_path, js=js)
+    s.js = js
     yield s
     s.close()
     assert not s.errors, s.errors  # includes any Content-Security-Policy violation
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def session(request, browser, live_server, tmp_path):
+    yield from checked_session(browser, live_server, tmp_path, request.param)
 
 
 def name(session, what: str) -> str:
@@ -244,11 +249,7 @@ def test_bad_input_is_a_readable_error_page(session):
 
 @pytest.fixture
 def js_session(browser, live_server, tmp_path):
-    s = Session(browser, live_server, tmp_path, js=True)
-    s.js = True
-    yield s
-    s.close()
-    assert not s.errors, s.errors
+    yield from checked_session(browser, live_server, tmp_path, True)
 
 
 def test_slash_focuses_the_search_box_and_sort_applies_at_once(js_session):
@@ -405,11 +406,21 @@ def test_histogram_labels_are_inside_the_histogram_and_undated_is_a_link(session
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
 def formats_session(request, browser, formats_server, tmp_path):
-    s = Session(browser, formats_server, tmp_path, js=request.param)
-    s.js = request.param
-    yield s
-    s.close()
-    assert not s.errors, s.errors  # includes any Content-Security-Policy violation
+    yield from checked_session(browser, formats_server, tmp_path, request.param)
+
+
+def test_report_files_read_on_a_phone(browser, formats_server, tmp_path):
+    s = Session(browser, formats_server, tmp_path, js=False, width=390)
+    try:
+        for path, what in [("/reports/pdf/pipeline-review?q=turbine", "pdf"), ("/reports/md/briefing", "markdown"),
+                           ("/reports/wire:d1", "entities")]:
+            s.goto(path)
+            overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            s.shot(f"26-phone-{what}")
+        assert not s.errors, s.errors
+    finally:
+        s.close()
 
 
 def test_a_pdf_hit_shows_its_page_and_opens_the_report_there(formats_session):
