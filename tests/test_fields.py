@@ -213,3 +213,22 @@ def test_cli_search_filters_by_facets_and_shows_similar(tmp_path, no_extractor):
     assert res.output.startswith("4 reports (page 1 of 1") and "+2 similar (--group 'a-original')" in res.output
     every = runner.invoke(main, ["search", "--index", str(tmp_path / "index"), "--group", "a-original", "--json"])
     assert sorted(h["id"] for h in json.loads(every.output)["hits"]) == ["a-original", "b-one-word", "c-paragraph"]
+
+
+def test_results_and_details_are_plain_json(tmp_path, no_extractor):
+    _copies_corpus(tmp_path / "corpus")
+    _write(tmp_path / "corpus", "f-people.jsonl", json.dumps(
+        {"id": "1", "title": "Talks", "body": "Ministers met in Paris.", "source": "Wire",
+         "people": ["james-baker"], "places": ["france"], "orgs": ["opec"]}) + "\n")
+    reindex(tmp_path / "corpus", tmp_path / "index", procs=1)
+    with SearchIndex.open(tmp_path / "index") as index:
+        res = json.loads(json.dumps(index.search("", person="James Baker").to_dict()))
+        detail = json.loads(json.dumps(index.get("a-original").to_dict()))
+    (hit,) = res["hits"]
+    assert sorted((e["kind"], e["name"], e["curated"]) for e in hit["entities"]) == [
+        ("org", "OPEC", True), ("person", "James Baker", True), ("place", "France", True)]
+    assert res["facets"]["person"] == [{"value": "James Baker", "count": 1, "selected": True, "auto": 0}]
+    assert res["filters"]["person"] == ["James Baker"] and res["collapsed"] == 0
+    assert detail["near_duplicates"] == [{"id": "b-one-word", "title": detail["near_duplicates"][0]["title"]},
+                                         {"id": "c-paragraph", "title": detail["near_duplicates"][1]["title"]}]
+    assert detail["parent"] is None and detail["attachments"] == [] and detail["file"] == "a-original.txt"

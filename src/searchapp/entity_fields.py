@@ -66,6 +66,7 @@ class EntityWriter:
         found = entities.extract_batch(
             ((f.get("title") or "", f.get("body") or "", (f.get("meta") or {}).get("extra") or {})
              for f in held), extract=True)
+        found = entities.merge_people_across(found)  # a short form, when one full name in the batch fits
         for fields, report_entities in zip(held, found):
             for name, _ in _KINDS:
                 fields.pop(name, None)
