@@ -1,4 +1,4 @@
-"""The HTML pages: the search page and the report page."""
+"""The HTML pages: the search page and the report page, and a report's original file (``/files/<id>``)."""
 
 from __future__ import annotations
 
