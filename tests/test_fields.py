@@ -232,3 +232,14 @@ def test_results_and_details_are_plain_json(tmp_path, no_extractor):
     assert detail["near_duplicates"] == [{"id": "b-one-word", "title": detail["near_duplicates"][0]["title"]},
                                          {"id": "c-paragraph", "title": detail["near_duplicates"][1]["title"]}]
     assert detail["parent"] is None and detail["attachments"] == [] and detail["file"] == "a-original.txt"
+
+
+def test_json_lines_records_get_a_language(tmp_path, no_extractor):
+    records = [{"id": "en", "title": "Oil", "body": "Crude oil prices rose sharply on Monday after the producers met."},
+               {"id": "fr", "title": "Pétrole", "body": "Les prix du pétrole ont fortement augmenté lundi après la réunion."}]
+    _write(tmp_path / "corpus", "r.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    reindex(tmp_path / "corpus", tmp_path / "index", procs=1)
+    with SearchIndex.open(tmp_path / "index") as index:
+        res = index.search("")
+    assert {h.id.rpartition(":")[2]: h.language for h in res.hits} == {"en": "en", "fr": "fr"}
+    assert {v.value: v.count for v in res.facets["language"]} == {"en": 1, "fr": 1}

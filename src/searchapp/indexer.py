@@ -18,6 +18,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from . import changes, entity_fields, facets, grouping, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
+from .corpus.meta import detect_language
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import UNKNOWN_SOURCE, Report
 from .schema import AUTHOR_SEPARATOR, IndexCodec, build_schema, join_topics
@@ -409,6 +410,11 @@ def _encodes(value) -> bool:
     return True
 
 
+def _language(report: Report) -> str | None:
+    """Issue 12: records of parsers that detect no language (JSON Lines: no format) get one here."""
+    return None if report.format else detect_language(f"{report.title}\n{report.body}")
+
+
 def document_fields(report: Report, cf: CorpusFile) -> dict:
     """The Whoosh document for one report (its curated entities with it; the
     automatic ones are added in batches by ``entity_fields.EntityWriter``)."""
@@ -427,7 +433,7 @@ def document_fields(report: Report, cf: CorpusFile) -> dict:
         "date": report.date.isoformat() if report.date else None,
         "meta": {k: v for k, v in meta.items() if v},
         "author": AUTHOR_SEPARATOR.join(authors) or None,
-        "language": report.language,
+        "language": report.language or _language(report),
         "format": report.format or None,
         "parent": report.parent,
         "pages": list(report.pages) or None,
