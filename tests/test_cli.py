@@ -51,7 +51,7 @@ def test_filters_sort_and_page_options(runner, built_index):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["search", "nosuch:x"], "Error: unknown field 'nosuch' in the query; the fields are title:, body:, source:, topic:, date:"),
+    [(["search", "nosuch:x"], "Error: unknown field 'nosuch' in the query; the fields are title:, body:, source:, topic:, date:, author:, language:, person:, org:, place:"),
      (["search", "x", "--from", "2024-99"], "Error: date_from: not a date: '2024-99' (month must be in 1..12)"),
      (["search", "x", "--page", "0"], "Error: page must be 1 or more, got 0"),
      (["search", "x", "--sort", "best"], "Error: unknown sort 'best'; use one of: relevance, newest, oldest")],

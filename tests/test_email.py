@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.corpus.email import safe_name
+from searchapp.corpus.email import attachment_bytes, safe_name
 from searchapp.errors import CorpusError
 from tests.make_files import make_pdf, parse_files
 
@@ -92,3 +92,14 @@ def test_bad_msg(tmp_path: Path) -> None:
 def test_not_a_message(tmp_path: Path) -> None:
     (error,) = parse(tmp_path, "m.eml", b"\n\njust text\n")
     assert error.reason == "not an e-mail message: no headers"
+
+
+def test_attachment_bytes_by_the_reports_numbered_name(tmp_path: Path) -> None:
+    attachments = [("a.txt", b"First text.", "text", "plain"), ("a.txt", b"Second text.", "text", "plain")]
+    (tmp_path / "m.eml").write_bytes(make_eml(attachments))
+    assert attachment_bytes(tmp_path / "m.eml", "2-a.txt") == b"Second text."
+    assert attachment_bytes(tmp_path / "m.eml", "a.txt") == b"First text."
+    assert attachment_bytes(tmp_path / "m.eml", "../m.eml") is None
+    with pytest.raises(CorpusError) as e:
+        attachment_bytes(tmp_path / "gone.eml", "a.txt")
+    assert str(e.value).endswith("No such file or directory")

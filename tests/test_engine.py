@@ -36,7 +36,7 @@ def test_the_whoosh_engine_fills_the_protocol(built_index):
         assert answer.total == 1 and len(answer.hits) == 1
         stored, score = answer.hits[0]
         assert isinstance(stored, dict) and isinstance(score, float) and "pipelin" in answer.highlight
-        assert set(answer.facets) == {"source", "topic", "date"}
+        assert set(answer.facets) == {"source", "topic", "language", "person", "org", "place", "date"}
     finally:
         engine.close()
 

@@ -30,12 +30,6 @@ def make_hit(n: int = 1, **over) -> Hit:
     return Hit(**values)
 
 
-@dataclasses.dataclass(frozen=True)
-class AuthoredHit(Hit):
-    authors: tuple[str, ...] = ()
-    language: str | None = None
-
-
 HOSTILE = make_hit(
     7, title='=HYPERLINK("http://evil","x")', source="+cmd|' /C calc'!A0",
     topics=("-2+3", "@SUM(A1)"), auto_topics=("\tTab", "\rcr"), url=None, score=None,
@@ -46,23 +40,23 @@ HOSTILE = make_hit(
 def test_csv_exact_output():
     text = "".join(csv_chunks([make_hit(1), make_hit(2, score=0.125, auto_topics=())]))
     assert text == (
-        "id,title,date,source,topics,auto_topics,url,score,snippet\r\n"
-        "r1,Title 1,2024-07-02,Reuters,crude; ship,energy,https://example.org/1,2.5,oil prices & more\r\n"
-        "r2,Title 2,2024-07-03,Reuters,crude; ship,,https://example.org/2,0.125,oil prices & more\r\n"
+        "id,title,date,source,topics,auto_topics,url,score,snippet,authors,language\r\n"
+        "r1,Title 1,2024-07-02,Reuters,crude; ship,energy,https://example.org/1,2.5,oil prices & more,,\r\n"
+        "r2,Title 2,2024-07-03,Reuters,crude; ship,,https://example.org/2,0.125,oil prices & more,,\r\n"
     )
 
 
 def test_csv_hostile_cells_are_inert_and_quoted():
     text = "".join(csv_chunks([HOSTILE]))
     assert text == (
-        "id,title,date,source,topics,auto_topics,url,score,snippet\r\n"
+        "id,title,date,source,topics,auto_topics,url,score,snippet,authors,language\r\n"
         "r7,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",,'+cmd|' /C calc'!A0,'-2+3; @SUM(A1),"
-        "\"'\tTab; \rcr\",,,\"said \"\"hi\"\",\nthen =1+1\"\r\n"
+        "\"'\tTab; \rcr\",,,\"said \"\"hi\"\",\nthen =1+1\",,\r\n"
     )
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row == [
         "r7", "'=HYPERLINK(\"http://evil\",\"x\")", "", "'+cmd|' /C calc'!A0", "'-2+3; @SUM(A1)",
-        "'\tTab; \rcr", "", "", 'said "hi",\nthen =1+1',
+        "'\tTab; \rcr", "", "", 'said "hi",\nthen =1+1', "", "",
     ]
 
 
@@ -83,13 +77,13 @@ def test_jsonl_keeps_values_exactly():
         "id": "r7", "title": '=HYPERLINK("http://evil","x")', "date": None,
         "source": "+cmd|' /C calc'!A0", "topics": ["-2+3", "@SUM(A1)"],
         "auto_topics": ["\tTab", "\rcr"], "url": None, "score": None,
-        "snippet": 'said "hi",\nthen =1+1',
+        "snippet": 'said "hi",\nthen =1+1', "authors": [], "language": None,
     }
     assert json.loads(lines[1])["title"] == "line\u2028break"
 
 
 def test_optional_fields_exported_when_hits_carry_them():
-    hit = AuthoredHit(**dataclasses.asdict(make_hit(1)), authors=("A. One", "B. Two"), language="en")
+    hit = dataclasses.replace(make_hit(1), authors=("A. One", "B. Two"), language="en")
     assert columns_for(hit) == COLUMNS + ("authors", "language")
     text = "".join(csv_chunks([hit]))
     assert text.splitlines()[0].endswith(",snippet,authors,language")

@@ -58,7 +58,7 @@ def test_source_and_topic_resolve_case_insensitively():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("nosuchfield:x", "unknown field 'nosuchfield' in the query; the fields are title:, body:, source:, topic:, date:"),
+    [("nosuchfield:x", "unknown field 'nosuchfield' in the query; the fields are title:, body:, source:, topic:, date:, author:, language:, person:, org:, place:"),
      ("Title:x", "field names are lower case: write title: instead of Title:"),
      ("date:2024-13", "not a date: '2024-13' (month must be in 1..12)"),
      ("date:yesterday", "not a date: 'yesterday' (use YYYY, YYYY-MM or YYYY-MM-DD)")],

@@ -139,7 +139,7 @@ def test_snippet_is_escaped_and_title_highlighted(data_search):
      (dict(page=200, per_page=100), "page 200 is too deep: only the first 10000 results can be paged through; narrow the search"),
      (dict(date_from="2024-13"), "date_from: not a date: '2024-13' (month must be in 1..12)"),
      (dict(date_from="2024", date_to="2023"), "date_from (2024-01-01) is after date_to (2023-12-31)"),
-     (dict(query="bogus:x"), "unknown field 'bogus' in the query; the fields are title:, body:, source:, topic:, date:")],
+     (dict(query="bogus:x"), "unknown field 'bogus' in the query; the fields are title:, body:, source:, topic:, date:, author:, language:, person:, org:, place:")],
 )
 def test_bad_parameters_raise_query_error(data_search, kwargs, message):
     with pytest.raises(QueryError) as e:
@@ -164,7 +164,7 @@ def test_to_dict_is_plain_json(data_search):
     res = data_search.search("energy", source="CISA")
     data = json.loads(json.dumps(res.to_dict()))
     assert data["total"] == res.total and data["filters"]["source"] == ["CISA"]
-    assert set(data["facets"]) == {"source", "topic", "date"}
+    assert set(data["facets"]) == {"source", "topic", "language", "person", "org", "place", "date"}
 
 
 def test_missing_index_says_to_reindex(tmp_path):

@@ -18,7 +18,7 @@ from .errors import (
 )
 from .indexer import ReindexSummary, reindex
 from .report import Report
-from .results import FacetValue, Hit, ReportDetail, SearchResults
+from .results import EntityRef, FacetValue, Hit, ReportDetail, ReportRef, SearchResults
 from .search import SearchIndex, search
 
 __version__ = "0.1.0"
@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "CorpusError",
+    "EntityRef",
     "FacetValue",
     "Hit",
     "IndexLockedError",
@@ -36,6 +37,7 @@ __all__ = [
     "Report",
     "ReportDetail",
     "ReportNotFoundError",
+    "ReportRef",
     "SchemaVersionError",
     "SearchAppError",
     "SearchIndex",

@@ -14,6 +14,7 @@ from .config import Settings, load_settings, option_help
 from .errors import IndexLockedError, ListenError, SchemaVersionError, SearchAppError
 from .indexer import ReindexSummary, reindex as run_reindex
 from .results import SearchResults
+from .schema import FACET_FIELDS
 from .search import SORTS, SearchIndex
 
 
@@ -114,10 +115,29 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
     click.echo(f"  reports: {s.added} added, {s.updated} updated, {s.removed} removed, "
                f"{s.unchanged} unchanged; {s.total} in the index; {s.files} files")
     click.echo(f"  automatic topics: {s.auto_tagged} report{'s' if s.auto_tagged != 1 else ''} tagged")
+    for count, examples, what in ((s.undated, s.undated_examples, "without a date"),
+                                  (s.no_source, s.no_source_examples, "without a source"),
+                                  (s.unread_dates, s.unread_date_examples, "date values that could not be read")):
+        if count:
+            noun = "" if what.startswith("date values") else " reports"
+            click.echo(f"  warning: {count}{noun} {what}" + (":" if examples else ""))
+            for example in examples:
+                click.echo(f"    {example}")
+            if count > len(examples):
+                click.echo(f"    ... and {count - len(examples)} more")
     if s.rejected:
         click.echo(f"  rejected ({len(s.rejected)}):")
         for e in s.rejected:
             click.echo(f"    {e}")
+
+
+def _facet_options(command):
+    """A repeatable option per facet beyond source and topic (schema.FACET_FIELDS)."""
+    for facet in reversed(FACET_FIELDS):
+        if facet.name not in ("source", "topic"):
+            command = click.option(f"--{facet.name}", multiple=True,
+                                   help=f"keep reports with this {facet.name} (repeat for several)")(command)
+    return command
 
 
 @main.command()
@@ -132,17 +152,22 @@ def _print_summary(s: ReindexSummary, settings: Settings) -> None:
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--per-page", type=int, help=option_help("per_page"))
 @click.option("--any", "any_word", is_flag=True, help="match any word (a bag of words, no query syntax)")
+@_facet_options
+@click.option("--curated-only", is_flag=True, help="topics and entities: the reports' own ones only")
+@click.option("--undated", is_flag=True, help="keep only reports without a date")
+@click.option("--all-copies", is_flag=True, help="list every near-duplicate instead of the best of each group")
+@click.option("--group", help="list the reports of this near-duplicate group (a hit's group)")
 @click.option("--json", "as_json", is_flag=True, help="print the result's to_dict() as JSON")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl"]), default="text", show_default=True,
               help="csv or jsonl: the hits as rows (with --all: every hit, streamed)")
 @click.option("--all", "every", is_flag=True, help="every hit, not one page (with --format csv|jsonl)")
-def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_page, any_word, as_json,
-           fmt, every) -> None:
+def search(query, index_dir, date_from, date_to, sort, page, per_page, any_word, curated_only, undated,
+           all_copies, group, as_json, fmt, every, **facets) -> None:
     """Search the index. An empty QUERY lists every report (filter with the options).
 
     Query syntax: all words are required; "exact phrase"; a OR b; NOT word or
-    -word; title:, body:, source:, topic: and date: fields
-    (date:2024-07, date:[2024-01 TO 2024-06]); prefix*.
+    -word; title:, body:, author:, source:, topic:, language:, person:, org:,
+    place: and date: fields (date:2024-07, date:[2024-01 TO 2024-06]); prefix*.
     """
     settings = _settings(index=index_dir)
     if every and fmt == "text":
@@ -150,18 +175,16 @@ def search(query, index_dir, source, topic, date_from, date_to, sort, page, per_
     # --per-page is a parameter of this search (checked by the core), not a setting.
     per_page = settings.per_page if per_page is None else per_page
     with SearchIndex.open(settings.index) as index:
+        filters = dict(date_from=date_from, date_to=date_to, sort=sort, mode="any" if any_word else "all",
+                       curated_only=curated_only, undated=undated, group=group, **facets)
         if fmt != "text":
-            filters = dict(source=source, topic=topic, date_from=date_from, date_to=date_to, sort=sort,
-                           mode="any" if any_word else "all")
             hits = (index.all_hits(query, **filters) if every else
-                    index.search(query, page=page, per_page=per_page, **filters).hits)
+                    index.search(query, page=page, per_page=per_page, collapse=not all_copies, **filters).hits)
             write = export.csv_chunks if fmt == "csv" else export.jsonl_chunks
             for chunk in write(hits):
                 click.echo(chunk, nl=False)
             return
-        res = index.search(query, source=source, topic=topic, date_from=date_from, date_to=date_to,
-                           sort=sort, page=page, per_page=per_page,
-                           mode="any" if any_word else "all")
+        res = index.search(query, page=page, per_page=per_page, collapse=not all_copies, **filters)
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -193,12 +216,20 @@ def _print_results(res: SearchResults) -> None:
         topics = ", ".join(hit.topics + tuple(f"{t} (auto)" for t in hit.auto_topics))
         click.echo(f"   {hit.date or 'undated'} | {hit.source}" + (f" | {topics}" if topics else "")
                    + f" | id: {hit.id}")
-        click.echo(f"   {_emphasise(hit.snippet_text, hit.snippet_spans)}")
+        click.echo(f"   {_emphasise(hit.snippet_text, hit.snippet_spans)}"
+                   + (f" (p. {hit.page})" if hit.page else ""))
+        if hit.similar:
+            click.echo(f"   +{hit.similar} similar (--group {hit.group!r})")
     for name, values in res.facets.items():
         if values:
-            shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count})" for v in values[:12])
+            shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({_count(v)})" for v in values[:12])
             more = f", ... {len(values) - 12} more" if len(values) > 12 else ""
             click.echo(f"\n{name}: {shown}{more}")
+
+
+def _count(value) -> str:
+    """A facet value's count, automatic ones apart: "634 · +161 auto"."""
+    return f"{value.curated} · +{value.auto} auto" if value.auto else str(value.count)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .results import FacetValue
+from .topics.names import topic_key
 
 UNDATED = "undated"
 NO_DAY = 0  # date.toordinal() of a real date is >= 1
@@ -48,16 +49,27 @@ class MultiValued:
         self.name_rank[sorted(range(len(values)), key=lambda i: values[i].lower())] = np.arange(len(values))
         # FacetValues are immutable: made once per (value, count, selected), most
         # are seen again (a facet's long tail of ones and twos, every browse).
-        self.made: dict[tuple[int, int, bool], FacetValue] = {}
+        self.made: dict[tuple[int, int, bool, int], FacetValue] = {}
+        self._by_key: dict[str, list[int]] | None = None
 
-    def facet_value(self, i: int, count: int, selected: bool) -> FacetValue:
-        key = (i, count, selected)
+    def facet_value(self, i: int, count: int, selected: bool, auto: int = 0) -> FacetValue:
+        key = (i, count, selected, auto)
         made = self.made.get(key)
         if made is None:
             if len(self.made) > 200_000:
                 self.made.clear()
-            made = self.made[key] = FacetValue(self.values[i], count, selected)
+            made = self.made[key] = FacetValue(self.values[i], count, selected, auto)
         return made
+
+    def matching(self, selected: list[str]) -> list[int]:
+        """The ordinals of the values ``selected`` means: case and spacing do not
+        count (``topic_key``), so a URL, a query and a facet link agree (issue 13)."""
+        if self._by_key is None:
+            by_key: dict[str, list[int]] = {}
+            for i, value in enumerate(self.values):
+                by_key.setdefault(topic_key(value), []).append(i)
+            self._by_key = by_key
+        return sorted({i for v in selected for i in self._by_key.get(topic_key(v), ())})
 
     @classmethod
     def union(cls, first: "MultiValued", second: "MultiValued") -> "MultiValued":
@@ -76,7 +88,7 @@ class MultiValued:
 
     def mask(self, selected: list[str], n: int) -> np.ndarray:
         """Documents holding any of ``selected`` (OR within a facet)."""
-        wanted = [self.index[v] for v in selected if v in self.index]
+        wanted = self.matching(selected)
         out = np.zeros(n, dtype=bool)
         if wanted:
             out[self.docs[np.isin(self.ords, wanted)]] = True
@@ -86,13 +98,20 @@ class MultiValued:
         return np.bincount(self.ords[docmask[self.docs]], minlength=len(self.values))
 
 
-def source_values(state, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
-    return _values(state.source, state.source.counts(docmask), selected)
+def facet_values(state, name: str, docmask: np.ndarray, selected: list[str],
+                 curated_only: bool = False) -> tuple[FacetValue, ...]:
+    """The values of facet ``name`` (``schema.FACET_FIELDS``) among ``docmask``.
 
-
-def topic_values(state, docmask: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
-    """Curated and automatic topics together; a report tagged with a topic both ways counts once."""
-    return _values(state.topics, state.topics.counts(docmask), selected)
+    For a facet with automatic values, curated and automatic together (a report
+    holding a value both ways counts once), each value's ``auto`` the reports
+    holding it only automatically; with ``curated_only``, curated values only.
+    """
+    field = state.facet(name, curated_only)
+    counts = field.counts(docmask)
+    auto = None
+    if field is not state.facet(name, True):
+        auto = counts - state.curated_in_union(name, docmask)
+    return _values(field, counts, selected, auto)
 
 
 def date_values(state, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[FacetValue, ...], str]:
@@ -125,19 +144,20 @@ def date_values(state, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[Facet
 
 
 
-def _values(field: MultiValued, counts: np.ndarray, selected: list[str]) -> tuple[FacetValue, ...]:
+def _values(field: MultiValued, counts: np.ndarray, selected: list[str],
+            auto: np.ndarray | None = None) -> tuple[FacetValue, ...]:
     """Values with a count, most first (then by name, case-blind), then every
     selected one that the index does not hold (at zero)."""
-    chosen = set(selected)
+    chosen = set(field.matching(selected))
     keep = counts > 0
-    for value in chosen:
-        if value in field.index:
-            keep[field.index[value]] = True
+    keep[list(chosen)] = True
     shown = np.nonzero(keep)[0]
     shown = shown[np.lexsort((field.name_rank[shown], -counts[shown]))]
-    names = field.values
-    out = [field.facet_value(i, c, names[i] in chosen) for i, c in zip(shown.tolist(), counts[shown].tolist())]
-    out += [FacetValue(v, 0, True) for v in selected if v not in field.index]
+    autos = auto[shown].tolist() if auto is not None else [0] * len(shown)
+    out = [field.facet_value(i, c, i in chosen, a)
+           for i, c, a in zip(shown.tolist(), counts[shown].tolist(), autos)]
+    held = {topic_key(field.values[i]) for i in chosen}
+    out += [FacetValue(v, 0, True) for v in selected if topic_key(v) not in held]
     return tuple(out)
 
 

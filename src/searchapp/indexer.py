@@ -16,11 +16,12 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, facets, markers, parallel, processes, segments, store, topics
+from . import changes, entity_fields, facets, grouping, markers, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover, parse_file
+from .corpus.meta import detect_language
 from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
-from .report import Report
-from .schema import IndexCodec, build_schema, join_topics
+from .report import UNKNOWN_SOURCE, Report
+from .schema import AUTHOR_SEPARATOR, IndexCodec, build_schema, join_topics
 
 Progress = Callable[[int, int, str], None]
 
@@ -43,10 +44,33 @@ class ReindexSummary:
     rejected: list[CorpusError] = field(default_factory=list)
     elapsed_s: float = 0.0
     reason: str = ""  # why an incremental run rebuilt in full
+    # Issue 12: reports this run indexed without a date or a source, and date
+    # values their parsers could not read, with the first few of each.
+    undated: int = 0
+    no_source: int = 0
+    unread_dates: int = 0
+    undated_examples: list[str] = field(default_factory=list)
+    no_source_examples: list[str] = field(default_factory=list)
+    unread_date_examples: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged
+
+    def note(self, stored: dict) -> None:
+        """Count what one indexed report lacks (its stored fields)."""
+        where = stored.get("file") or stored["id"]
+        if ":" in stored["id"] and not stored["id"].startswith("<"):
+            where = f"{where} ({stored['id'].rpartition(':')[2]})"
+        if not stored.get("date"):
+            self.undated += 1
+            _example(self.undated_examples, where)
+        if stored.get("source", UNKNOWN_SOURCE) == UNKNOWN_SOURCE:
+            self.no_source += 1
+            _example(self.no_source_examples, where)
+        for warning in (stored.get("meta") or {}).get("warnings", ()):
+            self.unread_dates += 1
+            _example(self.unread_date_examples, f"{where}: {warning}")
 
     def to_dict(self) -> dict:
         # Not dataclasses.asdict: it re-creates each CorpusError from its
@@ -57,6 +81,14 @@ class ReindexSummary:
         ]
         data["total"] = self.total
         return data
+
+
+EXAMPLES = 5  # paths the summary names for each warning
+
+
+def _example(examples: list[str], text: str) -> None:
+    if len(examples) < EXAMPLES:
+        examples.append(text)
 
 
 def reindex(
@@ -148,6 +180,7 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
             _check_count(index_dir, reader.doc_count(), summary.added)
             summary.auto_tagged = topics.count_tagged(reader)
             facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
+            grouping.build(reader, building, seen=summary.note)  # issue 15: near-duplicates
         auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
@@ -206,7 +239,7 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     summary.removed = len(set(old_ids) - set(added_ids))
     summary.auto_tagged = tagger.tagged
     try:  # the commit is live: a failure now must not say the last index stays in use
-        _after_commit(ix, gen, auto, summary)
+        _after_commit(ix, gen, auto, summary, (set(old_ids), added_ids))
     except OSError as e:
         raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
     return summary
@@ -222,11 +255,12 @@ class CommittedWriteError(IndexWriteError):
                         "was committed and searches use it (the next reindex completes the rest)")
 
 
-def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary) -> None:
+def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary, changed) -> None:
     store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
         facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
+        grouping.update(reader, gen, *changed, seen=summary.note)  # issue 15
     store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
 
@@ -329,6 +363,7 @@ def _items(piece: CorpusFile | parallel.FileSlice):
 
 
 def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
+    writer = entity_fields.EntityWriter(writer)  # issue 15: automatic entities, batched
     count = 0
     for number, piece in enumerate(files, 1):
         cf, parsed = _items(piece)
@@ -352,6 +387,7 @@ def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
             count += 1
         if progress is not None:
             progress(number, len(files), cf.relpath)
+    writer.flush()
     return count
 
 
@@ -378,10 +414,19 @@ def _encodes(value) -> bool:
     return True
 
 
+def _language(report: Report) -> str | None:
+    """Issue 12: records of parsers that detect no language (JSON Lines: no format) get one here."""
+    return None if report.format else detect_language(f"{report.title}\n{report.body}")
+
+
 def document_fields(report: Report, cf: CorpusFile) -> dict:
-    """The Whoosh document for one report."""
-    meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra}
-    return {
+    """The Whoosh document for one report (its curated entities with it; the
+    automatic ones are added in batches by ``entity_fields.EntityWriter``)."""
+    meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra,
+            "updated": report.updated.isoformat() if report.updated else None,
+            "warnings": [str(w) for w in report.warnings if w.field == "date"]}
+    authors = report.authors or ((report.author,) if report.author else ())
+    fields = {
         "id": report.id,
         "filesig": f"{cf.relpath}\t{cf.signature}",
         "file": cf.relpath,
@@ -391,4 +436,15 @@ def document_fields(report: Report, cf: CorpusFile) -> dict:
         "topic": join_topics(report.topics),
         "date": report.date.isoformat() if report.date else None,
         "meta": {k: v for k, v in meta.items() if v},
+        "author": AUTHOR_SEPARATOR.join(authors) or None,
+        "language": report.language or _language(report),
+        "format": report.format or None,
+        "parent": report.parent,
+        "pages": list(report.pages) or None,
+        "html": report.html,
+        "attachments": list(report.attachments) or None,
+        "ocr": report.ocr or None,
+        "attachment": report.attachment,
+        **entity_fields.curated_fields(report.extra),
     }
+    return {k: v for k, v in fields.items() if v is not None}

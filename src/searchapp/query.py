@@ -2,7 +2,8 @@
 
 The language: all words required by default (a longer question needs only a
 share of its words, :func:`minimum_words`); ``"exact phrase"``, ``OR``,
-``NOT word`` / ``-word``, ``title:`` ``body:`` ``source:`` ``topic:`` ``date:``
+``NOT word`` / ``-word``, ``title:`` ``body:`` ``author:`` ``date:`` and the facets' fields
+(``source:`` ``topic:`` ``language:`` ``person:`` ``org:`` ``place:``, exact values)
 fields, ``date:2024-07`` and ``date:[2024-01 TO 2024-06]`` ranges, ``word*``.
 """
 
@@ -25,7 +26,7 @@ from .engine.budget import MAX_CLAUSES, MAX_EXPANSIONS
 from .engine.whoosh_internals import bounded
 from .engine.whoosh_scoring import FieldsTerm
 from .query_syntax import check_syntax
-from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
+from .schema import FACETS_BY_NAME, FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, build_schema
 
 _SCHEMA = build_schema()
 # "field:" at a word start, outside quotes; "http://" is not a field.
@@ -214,7 +215,7 @@ def _rewrite(q: wq.Query, resolve) -> wq.Query:
         field = q.fieldname
         if field == "date":
             return _date_query(q)
-        if field in ("source", "topic"):
+        if field in FACETS_BY_NAME:
             return _exact_query(q, field, resolve)
         return bounded(q, MAX_EXPANSIONS)
     if q.is_leaf():
@@ -231,7 +232,7 @@ def _text_of(q: wq.Query) -> str:
 def _exact_query(q: wq.Query, field: str, resolve) -> wq.Query:
     text = _text_of(q)
     values = resolve(field, text) if resolve else [text]
-    fields = ("topic", "topic_auto") if field == "topic" else (field,)
+    fields = FACETS_BY_NAME[field].fields
     terms = [wq.Term(f, v) for v in values for f in fields]
     if not terms:
         return wq.NullQuery

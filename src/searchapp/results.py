@@ -32,13 +32,38 @@ class Highlighted:
 
 @dataclass(frozen=True)
 class FacetValue:
+    """One value of a facet: ``count`` reports hold it, ``auto`` of them only
+    automatically (topics and entities; 0 for the other facets)."""
+
     value: str
     count: int
     selected: bool = False
+    auto: int = 0
+
+    @property
+    def curated(self) -> int:
+        return self.count - self.auto
 
     def to_dict(self) -> dict[str, Any]:
         # Not asdict(): a facet can have thousands of values (issue 5)
-        return {"value": self.value, "count": self.count, "selected": self.selected}
+        return {"value": self.value, "count": self.count, "selected": self.selected, "auto": self.auto}
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """A person, organisation or place of a report; ``kind`` is its facet's name."""
+
+    kind: str  # "person", "org" or "place"
+    name: str
+    curated: bool
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """Another report named by a report (its attachment, parent or near-duplicate)."""
+
+    id: str
+    title: str
 
 
 class _Titled:
@@ -67,13 +92,22 @@ class Hit(_Titled):
     snippet_text: str = ""  # the snippet as plain text ...
     snippet_spans: Spans = ()  # ... and its matched words' (start, end)
     title_spans: Spans = ()  # the matched words of ``title``
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    entities: tuple[EntityRef, ...] = ()
+    page: int | None = None  # the page of the snippet's first match (paged formats)
+    group: str | None = None  # near-duplicate group id; None when alone
+    similar: int = 0  # other reports of the group that matched, collapsed under this hit
+    format: str = ""
+    ocr: bool = False
 
     @property
     def snippet_highlight(self) -> Highlighted:
         return Highlighted(self.snippet_text, self.snippet_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        return _listed(asdict(self), "topics", "auto_topics", "snippet_spans", "title_spans")
+        return _listed(asdict(self), "topics", "auto_topics", "snippet_spans", "title_spans", "authors",
+                       "entities")
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,7 @@ class SearchResults:
     fallback: bool = False  # no report held every word: ranked by any word instead
     date_granularity: str = "year"  # of the "date" facet: "year" or "month"
     elapsed_ms: float = 0.0
+    collapsed: int = 0  # matching reports shown only as "+N similar" under a best hit
 
     @property
     def pages(self) -> int:
@@ -108,6 +143,7 @@ class SearchResults:
             "fallback": self.fallback,
             "date_granularity": self.date_granularity,
             "elapsed_ms": self.elapsed_ms,
+            "collapsed": self.collapsed,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
         }
@@ -130,13 +166,25 @@ class ReportDetail(_Titled):
     meta: Mapping[str, Any] = field(default_factory=dict)
     body_spans: Spans = ()  # the matched words of ``body``
     title_spans: Spans = ()
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    format: str = ""
+    ocr: bool = False
+    html: str | None = None  # the parser's safe HTML (Markdown); shown as it is
+    pages: tuple[str, ...] = ()  # the body page by page (paged formats)
+    attachments: tuple[ReportRef, ...] = ()
+    parent: ReportRef | None = None
+    attachment: str | None = None  # an attachment's file name inside ``file`` (the message)
+    entities: tuple[EntityRef, ...] = ()
+    near_duplicates: tuple[ReportRef, ...] = ()
 
     @property
     def body_highlight(self) -> Highlighted:
         return Highlighted(self.body, self.body_spans)
 
     def to_dict(self) -> dict[str, Any]:
-        data = _listed(asdict(self), "topics", "auto_topics", "body_spans", "title_spans")
+        data = _listed(asdict(self), "topics", "auto_topics", "body_spans", "title_spans", "authors", "pages",
+                       "attachments", "entities", "near_duplicates")
         data["meta"] = dict(self.meta)
         return data
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
+from . import details
 from . import query as qp
 from .engine.protocol import EngineQuery, SearchEngine, Stored
 from .engine.whoosh_engine import WhooshEngine
@@ -22,7 +23,8 @@ from .errors import QueryError, ReportNotFoundError
 from .facets import DateRange
 from .highlight import highlight_spans, snippet_spans
 from .paging import HitStream
-from .results import Hit, ReportDetail, SearchResults
+from .results import Hit, ReportDetail, ReportRef, SearchResults
+from .schema import FACETS_BY_NAME
 from .timeline import TOP, Timeline
 from .topics import TopicCount
 
@@ -59,20 +61,24 @@ def parse_day(value: str | dt.date | None, end: bool, name: str) -> int | None:
 @dataclass
 class _Request:
     text: str
-    source: list[str]
-    topic: list[str]
+    filters: dict[str, list[str]]  # facet name -> values (schema.FACET_FIELDS)
     dates: DateRange
     sort: str
     page: int
     per_page: int
     any_word: bool
+    options: dict  # curated_only, undated, collapse, group
 
     def engine_query(self, facets: bool = True) -> EngineQuery:
         return EngineQuery(
-            text=self.text, any_word=self.any_word, source=tuple(self.source), topic=tuple(self.topic),
-            first_day=self.dates.first, last_day=self.dates.last, sort=self.sort,
-            offset=(self.page - 1) * self.per_page, limit=self.per_page, facets=facets,
+            text=self.text, any_word=self.any_word, first_day=self.dates.first, last_day=self.dates.last,
+            sort=self.sort, offset=(self.page - 1) * self.per_page, limit=self.per_page, facets=facets,
+            **{name: tuple(values) for name, values in self.filters.items()}, **self.options,
         )
+
+    def filters_shown(self) -> dict:
+        return {**self.filters, "date_from": _iso(self.dates.first), "date_to": _iso(self.dates.last),
+                **self.options}
 
 
 class SearchIndex:
@@ -118,31 +124,49 @@ class SearchIndex:
         page: int = 1,
         per_page: int = 10,
         mode: str = "all",
+        language: str | Iterable[str] | None = None,
+        person: str | Iterable[str] | None = None,
+        org: str | Iterable[str] | None = None,
+        place: str | Iterable[str] | None = None,
+        curated_only: bool = False,
+        undated: bool = False,
+        collapse: bool = True,
+        group: str | None = None,
     ) -> SearchResults:
         """Search the reports.
 
         :param query: the query language (empty: every report).
-        :param source: sources to keep (OR'ed); likewise ``topic``.
+        :param source: sources to keep (OR'ed); likewise ``topic``, ``language``,
+            ``person``, ``org`` and ``place`` (case and spacing do not count).
         :param date_from: first day, inclusive (``1987``, ``1987-04`` or ``1987-04-01``).
         :param date_to: last day, inclusive (a year or month means its last day).
         :param sort: ``relevance``, ``newest`` or ``oldest``.
         :param mode: ``all`` (every word required, falling back to any word when
             nothing matches), or ``any`` (the query as a bag of words, no syntax).
+        :param curated_only: topic and entity filters and counts use the reports' own values only.
+        :param undated: only reports without a date.
+        :param collapse: show a near-duplicate group as its best hit (``Hit.similar`` the others).
+        :param group: only the reports of this near-duplicate group (``Hit.group``), never collapsed.
         :raises QueryError: a bad query or parameter, or one too costly to answer.
         """
         started = time.perf_counter()
-        req = _request(query, source, topic, date_from, date_to, sort, page, per_page, mode)
+        filters = {"source": source, "topic": topic, "language": language, "person": person, "org": org,
+                   "place": place}
+        options = {"curated_only": bool(curated_only), "undated": bool(undated), "collapse": bool(collapse),
+                   "group": group}
+        req = _request(query, filters, date_from, date_to, sort, page, per_page, mode, options)
         answer = self._engine.search(req.engine_query())
         suggestion = None
         if req.text and not req.any_word:  # spelling.FEW_RESULTS decides for words the index holds
             suggestion = self._engine.suggest(req.text, 0 if answer.fallback else answer.total)
+        hits = tuple(_hit(stored, score, answer.highlight, group, similar) for (stored, score), group, similar
+                     in zip(answer.hits, answer.groups or (None,) * len(answer.hits),
+                            answer.similar or (0,) * len(answer.hits)))
         return SearchResults(
-            query=req.text, total=answer.total, page=req.page, per_page=req.per_page,
-            hits=tuple(_hit(stored, score, answer.highlight) for stored, score in answer.hits),
+            query=req.text, total=answer.total, page=req.page, per_page=req.per_page, hits=hits,
             facets=answer.facets, sort=req.sort, suggestion=suggestion,
             fallback=answer.fallback, date_granularity=answer.date_granularity,
-            filters={"source": req.source, "topic": req.topic,
-                     "date_from": _iso(req.dates.first), "date_to": _iso(req.dates.last)},
+            filters=req.filters_shown(), collapsed=answer.collapsed,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -164,8 +188,16 @@ class SearchIndex:
             auto_topics=_topics(stored.get("topic_auto")),
             body=body.text, body_html=body.to_html(), title_html=title.to_html(),
             file=stored.get("file", ""), meta=stored.get("meta") or {},
-            body_spans=body.spans, title_spans=title.spans,
+            body_spans=body.spans, title_spans=title.spans, **details.detail_fields(stored),
+            attachments=self._refs(stored.get("attachments") or ()),
+            parent=next(iter(self._refs([stored["parent"]] if stored.get("parent") else ())), None),
+            near_duplicates=self._refs(self._engine.near_duplicates(stored["id"])),
         )
+
+    def _refs(self, report_ids: Iterable[str]) -> tuple[ReportRef, ...]:
+        """Other reports by id and title (ids the index no longer holds are left out)."""
+        found = ((i, self._engine.stored(i)) for i in report_ids)
+        return tuple(ReportRef(i, s.get("title", "")) for i, s in found if s is not None)
 
     def more_like_this(self, report_id: str, limit: int = 5) -> list[Hit]:
         """Reports most like the given one, by its most telling words.
@@ -187,7 +219,7 @@ class SearchIndex:
         """
         if not isinstance(limit, int) or limit < 1:
             raise QueryError(f"limit must be a whole number of 1 or more, got {limit!r}")
-        req = _request(query, None, None, None, None, "relevance", 1, 1, mode)
+        req = _request(query, {}, None, None, "relevance", 1, 1, mode)
         return self._engine.rank(req.text, limit, req.any_word)
 
     def doc_count(self) -> int:
@@ -244,21 +276,29 @@ def search(query: str = "", *, index_dir: str | os.PathLike = "index", **kwargs)
 # -- helpers ------------------------------------------------------------------
 
 def _filtered(query: str, filters: dict) -> _Request:
-    """A checked request of the search's filters, without page or window."""
-    unknown = set(filters) - {"source", "topic", "date_from", "date_to", "sort", "mode"}
+    """A checked request of the search's filters, without page or window; groups are
+    never collapsed (an export or an alert wants every report)."""
+    options = ("curated_only", "undated", "group")
+    unknown = set(filters) - set(FACETS_BY_NAME) - {"date_from", "date_to", "sort", "mode", *options}
     if unknown:
         raise QueryError(f"unknown search parameter(s): {', '.join(sorted(unknown))}")
-    return _request(query, filters.get("source"), filters.get("topic"), filters.get("date_from"),
-                    filters.get("date_to"), filters.get("sort", "relevance"), 1, 1, filters.get("mode", "all"))
+    return _request(query, {name: filters.get(name) for name in FACETS_BY_NAME}, filters.get("date_from"),
+                    filters.get("date_to"), filters.get("sort", "relevance"), 1, 1, filters.get("mode", "all"),
+                    {"curated_only": bool(filters.get("curated_only")), "undated": bool(filters.get("undated")),
+                     "collapse": False, "group": filters.get("group")})
 
 
-def _request(query, source, topic, date_from, date_to, sort, page, per_page, mode) -> _Request:
+def _request(query, filters, date_from, date_to, sort, page, per_page, mode, options=None) -> _Request:
     if not isinstance(query, str):
         raise QueryError("the query must be text")
     _check_text("the query", query)
-    for name, values in (("source", source), ("topic", topic), ("date_from", date_from), ("date_to", date_to)):
+    checked = [(f"a {name} filter", values) for name, values in filters.items()]
+    for name, values in checked + [("date_from", date_from), ("date_to", date_to)]:
         for value in [values] if isinstance(values, str) else values if isinstance(values, (list, tuple)) else ():
-            _check_text(f"a {name} filter" if name in ("source", "topic") else name, value)
+            _check_text(name, value)
+    options = options or {}
+    if options.get("group") is not None and not isinstance(options["group"], str):
+        raise QueryError("group must be the text of a group id (a hit's group)")
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     if mode not in ("all", "any"):
@@ -277,8 +317,8 @@ def _request(query, source, topic, date_from, date_to, sort, page, per_page, mod
     last = parse_day(date_to, end=True, name="date_to")
     if first is not None and last is not None and first > last:
         raise QueryError(f"date_from ({_iso(first)}) is after date_to ({_iso(last)})")
-    return _Request(query.strip(), _as_list(source), _as_list(topic), DateRange(first, last),
-                    sort, page, per_page, mode == "any")
+    return _Request(query.strip(), {name: _as_list(v) for name, v in filters.items()}, DateRange(first, last),
+                    sort, page, per_page, mode == "any", options)
 
 
 # -- issue 6: a command line's undecodable bytes arrive as lone surrogates, which
@@ -307,10 +347,13 @@ def _topics(value: str | None) -> tuple[str, ...]:
     return tuple(t for t in (value or "").split(",") if t)
 
 
-def _hit(stored: Stored, score: float | None, stems: frozenset[str]) -> Hit:
+def _hit(stored: Stored, score: float | None, stems: frozenset[str], group: str | None = None,
+         similar: int = 0) -> Hit:
     meta = stored.get("meta") or {}
-    shown = snippet_spans(stored.get("body", ""), stems)
+    body = stored.get("body", "")
+    shown = snippet_spans(body, stems)
     title = highlight_spans(stored.get("title", ""), stems)
+    fields = details.hit_fields(stored)
     return Hit(
         id=stored["id"], title=stored.get("title", ""), date=stored.get("date"),
         source=stored.get("source", ""), topics=_topics(stored.get("topic")),
@@ -318,4 +361,6 @@ def _hit(stored: Stored, score: float | None, stems: frozenset[str]) -> Hit:
         score=round(float(score), 4) if score is not None else None,
         snippet=shown.to_html(), title_html=title.to_html(), url=meta.get("url"),
         snippet_text=shown.text, snippet_spans=shown.spans, title_spans=title.spans,
+        page=details.snippet_page(body, shown, stored.get("pages") or ()), group=group, similar=similar,
+        **fields,
     )

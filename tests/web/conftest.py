@@ -89,6 +89,120 @@ def hostile_index(tmp_path_factory) -> Path:
     return build_index(corpus, corpus.parent / "index")
 
 
+# -- a corpus of report files (issue 12) and entities and near-duplicates (issue 15) --------
+
+DEPOT_STORY = (
+    "Fire broke out at the fuel depot outside Rostov-on-Don late on Tuesday, regional officials said, "
+    "sending a column of smoke over the river port. Emergency crews worked through the night to keep the "
+    "flames from reaching the rail terminal, where tank wagons wait to be loaded for the southern front. "
+    "Andrii Belkov, who runs the First Department of the regional administration, said the cause was "
+    "under investigation and that no workers had been hurt. Residents of the nearby districts were told "
+    "to keep their windows shut while the smoke cleared. The depot stores diesel and aviation fuel for "
+    "the region and for the Military Construction Company, whose trucks queued at the gates on Wednesday "
+    "morning while inspectors walked the site. Satellite pictures taken at dawn showed three storage "
+    "tanks blackened and a fourth with its roof torn away."
+)
+WIRE_RECORDS = [
+    {"id": "d1", "date": "2024-05-07", "source": "Wire", "title": "Fire at Rostov fuel depot",
+     "body": DEPOT_STORY, "people": ["Andrii Belkov"], "orgs": ["First Department"], "places": ["Rostov-on-Don"]},
+    {"id": "d2", "date": "2024-05-07", "source": "Wire", "title": "Fire at Rostov fuel depot",
+     "body": DEPOT_STORY.replace("late on Tuesday", "late on Tuesday night"),
+     "people": ["Andrii Belkov"], "orgs": ["First Department"], "places": ["Rostov-on-Don"]},
+    {"id": "d3", "date": "2024-05-08", "source": "Wire", "title": "Fire at Rostov fuel depot (update)",
+     "body": DEPOT_STORY + " Officials said on Wednesday evening that the fire was out.",
+     "people": ["Andrii Belkov"], "orgs": ["First Department"], "places": ["Rostov-on-Don"]},
+    {"id": "g1", "date": "2024-03-02", "source": "Wire", "title": "Grain barges leave Izmail",
+     "body": "A convoy of grain barges left the Danube port of Izmail on Saturday for Constanta, the first "
+             "since the ice cleared. Traders said freight rates had eased and that more barges were loading.",
+     "places": ["Ukraine"]},
+    {"id": "f1", "date": "2024-04-11", "source": "Wire", "title": "Le port de Marseille rouvre ses quais",
+     "body": "Le port de Marseille a rouvert mercredi ses quais aux navires de commerce après une semaine de "
+             "grève des dockers. Les armateurs estiment que les retards seront rattrapés avant la fin du mois."},
+]
+PDF_PAGES = [
+    [(20, "Pipeline Security Review"), (11, "An assessment of the northern pipeline network.")],
+    [(11, "Chapter two covers the compressor stations and their fencing.")],
+    [(11, "The turbine inspection found cracked welds at station four.")],
+]
+MARKDOWN = """---
+source: Port Desk
+date: 2024-05-02
+---
+# Harbour Briefing
+
+## Findings
+
+The **harbour** cranes were *inspected* by [the port authority](https://port.example/report).
+
+| Crane | State |
+|-------|-------|
+| C1    | sound |
+
+<script>document.title = 'pwned-md'</script>
+[a bad link](javascript:alert(1))
+
+<img src="x" onerror="document.title='pwned-img'">
+"""
+HTML_PAGE = """<!doctype html><html><head><title>Valve Advisory</title>
+<script>document.title = 'pwned-html'; window.pwned = 1;</script></head>
+<body><nav><a href="/">Home</a></nav><article><h1>Valve Advisory</h1>
+<p>The valve controller firmware accepts unsigned updates from the maintenance port, and an attacker on the
+plant network can replace it. Operators should isolate the maintenance port and apply the vendor's update.</p>
+<p>Affected controllers were sold between 2019 and 2023 to water utilities in several countries.
+<script>window.pwned = 2</script><img src="x" onerror="window.pwned = 3"></p>
+</article></body></html>
+"""
+# A corpus file whose name would end a header, add a parameter or open a quote.
+HOSTILE_NAME = 'memo "x"; filename=evil.html\r\nSet-Cookie: a=1.txt'
+
+
+def formats_corpus_files(corpus: Path) -> None:
+    """Write the formats corpus: a PDF, Markdown, an HTML page, an e-mail with an attachment,
+    a text file with a hostile name, and JSON Lines records with entities and near-duplicates."""
+    import email.message
+
+    from tests.make_files import make_pdf
+
+    for folder in ("pdf", "md", "html", "mail", "odd"):
+        (corpus / folder).mkdir(parents=True)
+    (corpus / "pdf" / "pipeline-review.pdf").write_bytes(
+        make_pdf(PDF_PAGES, info={"Title": "Pipeline Security Review", "Author": "Jane Analyst"}))
+    (corpus / "md" / "briefing.md").write_text(MARKDOWN, encoding="utf-8")
+    (corpus / "html" / "advisory.html").write_text(HTML_PAGE, encoding="utf-8")
+    message = email.message.EmailMessage()
+    message["Subject"] = "Port inspection notes"
+    message["From"] = "Sam Reporter <sam@example.org>"
+    message["Date"] = "Thu, 02 May 2024 10:00:00 +0000"
+    message.set_content("Notes from the crane inspection are attached.")
+    message.add_attachment("# Inspection\n\nCrane C2 needs *paint* before the winter.\n", subtype="markdown",
+                           filename="inspection.md")
+    (corpus / "mail" / "notes.eml").write_bytes(bytes(message))
+    (corpus / "odd" / (HOSTILE_NAME.replace("\\r\\n", "\r\n"))).write_text(
+        "Date: 2024-01-05\nSource: Odd Desk\n\nA memo about fence repairs at the depot.\n", encoding="utf-8")
+    (corpus / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in WIRE_RECORDS) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def formats_index(tmp_path_factory) -> tuple[Path, Path]:
+    """(corpus, index) of the formats corpus, indexed once for the session."""
+    corpus = tmp_path_factory.mktemp("formats") / "corpus"
+    formats_corpus_files(corpus)
+    return corpus, build_index(corpus, corpus.parent / "index")
+
+
+@pytest.fixture(scope="session")
+def formats_app(formats_index):
+    corpus, index = formats_index
+    app = create_app(Settings(corpus=corpus, index=index, per_page=10, max_per_page=50, max_query_length=200))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def formats_client(formats_app):
+    return formats_app.test_client()
+
+
 @pytest.fixture
 def hostile_client(hostile_index):
     app = create_app(Settings(index=hostile_index))
@@ -119,12 +233,15 @@ class LiveServer:
             return e.code, e.headers, e.read()
 
 
-def start_server(index: Path, cwd: Path, timeout: float = 30, extra_args: tuple[str, ...] = ()) -> LiveServer:
+def start_server(index: Path, cwd: Path, timeout: float = 30, extra_args: tuple[str, ...] = (),
+                 corpus: Path | None = None) -> LiveServer:
     """``searchapp serve`` (waitress) in a subprocess on a free loopback port."""
     port = free_port()
     log = cwd / "server.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     env = {k: v for k, v in env.items() if not k.startswith("SEARCHAPP_")}
+    if corpus is not None:  # `serve` has no --corpus option; the setting comes from the environment
+        env["SEARCHAPP_CORPUS"] = str(corpus)
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "searchapp", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -157,6 +274,14 @@ def stop_server(server: LiveServer) -> None:
 @pytest.fixture(scope="session")
 def live_server(index_dir, tmp_path_factory):
     server = start_server(index_dir, tmp_path_factory.mktemp("server"))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def formats_server(formats_index, tmp_path_factory):
+    corpus, index = formats_index
+    server = start_server(index, tmp_path_factory.mktemp("formats-server"), corpus=corpus)
     yield server
     stop_server(server)
 
@@ -210,7 +335,7 @@ class Node:
                 continue
             if cls and cls not in node.classes:
                 continue
-            if any(node.attrs.get(k.rstrip("_")) != v for k, v in attrs.items()):
+            if any(node.attrs.get(k.rstrip("_").replace("_", "-")) != v for k, v in attrs.items()):
                 continue
             out.append(node)
         return out

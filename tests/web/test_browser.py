@@ -77,7 +77,7 @@ class Session:
         out = {}
         for item in self.page.locator(f'section[data-facet="{name}"] li.facet-value').all():
             label = item.locator(".facet-label").inner_text()
-            out[label] = int(item.locator(".count").inner_text().replace(",", ""))
+            out[label] = int(item.get_attribute("data-count"))  # curated and automatic
         return out
 
     def hit_titles(self) -> list[str]:
@@ -87,13 +87,18 @@ class Session:
         self.context.close()
 
 
-@pytest.fixture(params=[True, False], ids=["js", "nojs"])
-def session(request, browser, live_server, tmp_path):
-    s = Session(browser, live_server, tmp_path, js=request.param)
-    s.js = request.param
+def checked_session(browser, server, tmp_path, js: bool):
+    """A session for one test, which fails on any console error it saw."""
+    s = Session(browser, server, tmp_path, js=js)
+    s.js = js
     yield s
     s.close()
     assert not s.errors, s.errors  # includes any Content-Security-Policy violation
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def session(request, browser, live_server, tmp_path):
+    yield from checked_session(browser, live_server, tmp_path, request.param)
 
 
 def name(session, what: str) -> str:
@@ -244,11 +249,7 @@ def test_bad_input_is_a_readable_error_page(session):
 
 @pytest.fixture
 def js_session(browser, live_server, tmp_path):
-    s = Session(browser, live_server, tmp_path, js=True)
-    s.js = True
-    yield s
-    s.close()
-    assert not s.errors, s.errors
+    yield from checked_session(browser, live_server, tmp_path, True)
 
 
 def test_slash_focuses_the_search_box_and_sort_applies_at_once(js_session):
@@ -399,3 +400,127 @@ def test_histogram_labels_are_inside_the_histogram_and_undated_is_a_link(session
     expect(session.page.locator("p.result-count")).to_contain_text("1 report")
     assert session.hit_titles() and not session.page.locator("li.hit time[datetime]").count()
     session.shot(name(session, "12-undated"))
+
+
+# -- issue 12 and 15: report files, entities, near-duplicates (the formats corpus of conftest.py) -----
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def formats_session(request, browser, formats_server, tmp_path):
+    yield from checked_session(browser, formats_server, tmp_path, request.param)
+
+
+def test_report_files_read_on_a_phone(browser, formats_server, tmp_path):
+    s = Session(browser, formats_server, tmp_path, js=False, width=390)
+    try:
+        for path, what in [("/reports/pdf/pipeline-review?q=turbine", "pdf"), ("/reports/md/briefing", "markdown"),
+                           ("/reports/wire:d1", "entities")]:
+            s.goto(path)
+            overflow = s.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+            s.shot(f"26-phone-{what}")
+        assert not s.errors, s.errors
+    finally:
+        s.close()
+
+
+def test_a_pdf_hit_shows_its_page_and_opens_the_report_there(formats_session):
+    from playwright.sync_api import expect
+
+    s = formats_session
+    s.goto("/search?q=turbine")
+    hit = s.page.locator("li.hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".snippet-page")).to_have_text("p. 3")
+    expect(hit.locator(".snippet mark")).to_have_text("turbine")
+    expect(hit.locator(".hit-meta")).to_contain_text("Jane Analyst")
+    expect(hit.locator(".hit-meta")).to_contain_text("English")
+    s.shot(name(s, "20-pdf-hit"))
+    hit.locator("h2 a").click()
+    s.page.wait_for_url(re.compile(r"/reports/pdf/pipeline-review\?q=turbine#page-3$"))
+    third = s.page.locator("section#page-3")
+    expect(third.locator(".page-label")).to_contain_text("Page 3")
+    expect(third.locator("mark")).to_have_text("turbine")
+    expect(third).to_be_in_viewport()  # the anchor scrolled to it
+    assert s.page.evaluate("document.querySelector(':target').id") == "page-3"
+    expect(s.page.locator("section.pdf-page .page-label")).to_have_count(3)
+    s.shot(name(s, "21-pdf-report"))
+
+
+def test_the_pdf_opens_at_the_hits_page(browser, formats_server, tmp_path):
+    """Chromium's viewer shows the file served inline under the sandbox, at #page=3 (see the screenshot)."""
+    s = Session(browser, formats_server, tmp_path, js=True)
+    try:
+        s.goto("/search?q=turbine")
+        href = s.page.locator("a.hit-pdf").get_attribute("href")
+        assert href == "/files/pdf/pipeline-review?view=1#page=3"
+        response = s.goto(href)
+        headers = response.all_headers()
+        assert response.status == 200 and headers["content-type"] == "application/pdf"
+        assert headers["content-disposition"].startswith("inline;")
+        assert headers["content-security-policy"].startswith("sandbox")
+        s.page.wait_for_load_state()
+        s.shot("22-pdf-viewer-at-page-3")
+        # The viewer asks for /favicon.ico, which the site does not have.
+        assert all("404" in e for e in s.errors), s.errors
+        s.errors.clear()
+    finally:
+        s.close()
+
+
+def test_a_markdown_report_shows_headings_and_working_links_and_no_raw_markup(formats_session):
+    from playwright.sync_api import expect
+
+    s = formats_session
+    s.context.route("https://port.example/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>Port authority</title><p>report</p>"))
+    s.goto("/reports/md/briefing")
+    body = s.page.locator(".report-html")
+    expect(s.page.get_by_role("heading", name="Harbour Briefing", level=1)).to_be_visible()
+    expect(body.get_by_role("heading", name="Findings", level=2)).to_be_visible()
+    expect(body.locator("strong")).to_have_text("harbour")
+    expect(body.locator("table td").first).to_have_text("C1")
+    text = body.inner_text()
+    assert "**" not in text and not re.search(r"(?m)^\s*#", text) and "|---" not in text
+    assert "document.title" not in text and s.page.title() == "Harbour Briefing · searchapp"
+    s.shot(name(s, "23-markdown-report"))
+    link = body.get_by_role("link", name="the port authority")
+    assert link.get_attribute("rel") == "noopener nofollow"
+    link.click()
+    s.page.wait_for_url("https://port.example/report")
+    expect(s.page).to_have_title("Port authority")
+
+
+def test_an_html_report_with_script_runs_nothing(formats_session):
+    from playwright.sync_api import expect
+
+    s = formats_session
+    s.goto("/reports/html/advisory")
+    expect(s.page.locator(".report-body")).to_contain_text("valve controller firmware accepts unsigned updates")
+    assert s.page.evaluate("[typeof window.pwned, document.title]") == ["undefined", "Valve Advisory · searchapp"]
+    assert s.page.locator(".report-body script, .report-body img").count() == 0
+    # Its original file is a download, never a page of this site.
+    with s.page.expect_download() as download:
+        s.page.evaluate("location.href = '/files/html/advisory?view=1'")
+    assert download.value.suggested_filename == "advisory.html"
+    assert s.page.evaluate("[typeof window.pwned, location.pathname]") == ["undefined", "/reports/html/advisory"]
+
+
+def test_near_duplicates_fold_and_entity_chips_filter(formats_session):
+    from playwright.sync_api import expect
+
+    s = formats_session
+    s.goto("/search?q=depot+fire")
+    expect(s.page.locator("li.hit")).to_have_count(1)
+    expect(s.page.locator(".grouping-note")).to_contain_text("Facet counts count every report.")
+    s.shot(name(s, "24-near-duplicates-folded"))
+    s.page.get_by_role("link", name="+2 similar").click()
+    s.page.wait_for_url(re.compile(r"group="))
+    expect(s.page.locator("li.hit")).to_have_count(3)
+    s.page.locator("li.hit h2 a", has_text="(update)").click()
+    s.page.wait_for_url(re.compile(r"/reports/wire:d3"))
+    expect(s.page.locator("ol.near-duplicates a")).to_have_count(2)
+    s.shot(name(s, "25-entities-and-near-duplicates"))
+    s.page.locator("a.entity", has_text="Andrii Belkov").click()
+    s.page.wait_for_url(re.compile(r"person=Andrii\+Belkov"))
+    expect(s.page.locator("a.chip")).to_contain_text(["People: Andrii Belkov"])
+    expect(s.page.locator('section[data-facet="person"] input:checked')).to_have_count(1)

@@ -18,6 +18,7 @@ import email.utils
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import replace
 
 from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, strip_suffix
@@ -25,7 +26,7 @@ from searchapp.corpus.meta import Parsed, finish
 from searchapp.errors import CorpusError
 from searchapp.report import Report
 
-__all__ = ["MAX_ATTACHMENTS", "parse_eml", "parse_msg", "safe_name"]
+__all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "parse_eml", "parse_msg", "safe_name"]
 
 MAX_ATTACHMENTS = 100
 MAX_NAME_CHARS = 100
@@ -120,12 +121,7 @@ def _attachment_reports(message: Report, attachments: list[Attachment], root, re
     from searchapp.corpus.attachments import read_attachment
 
     out: list[Report | CorpusError] = []
-    taken: set[str] = set()
-    for number, (raw_name, data) in enumerate(attachments[:MAX_ATTACHMENTS], 1):
-        name = safe_name(raw_name, number)
-        while name in taken:
-            name = f"{number}-{name}"
-        taken.add(name)
+    for name, data in _named(attachments):
         report_id = f"{message.id}/{name}"
         try:
             parsed = read_attachment(name, data, f"{relpath}/{name}")
@@ -135,6 +131,37 @@ def _attachment_reports(message: Report, attachments: list[Attachment], root, re
         if parsed is not None:
             out.append(finish(parsed, root, relpath, report_id, parent=message.id, attachment=name))
     return out
+
+
+def _named(attachments: list[Attachment]):
+    """Each attachment (the first ``MAX_ATTACHMENTS``) under its sanitised, unique name."""
+    taken: set[str] = set()
+    for number, (raw_name, data) in enumerate(attachments[:MAX_ATTACHMENTS], 1):
+        name = safe_name(raw_name, number)
+        while name in taken:
+            name = f"{number}-{name}"
+        taken.add(name)
+        yield name, data
+
+
+def attachment_bytes(message_path: Path, name: str) -> bytes | None:
+    """The bytes of the attachment named ``name`` (``Report.attachment``) in the
+    ``.eml`` or ``.msg`` file at ``message_path``; None when it has none of that name.
+
+    :raises CorpusError: the message cannot be read.
+    """
+    reader = {".eml": read_eml, ".msg": read_msg}.get(message_path.suffix.lower())
+    if reader is None:
+        return None
+    try:
+        with open(message_path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise CorpusError(str(message_path), e.strerror or str(e)) from e
+    if len(data) > MAX_FILE_BYTES:
+        raise CorpusError(str(message_path), f"larger than {MAX_FILE_BYTES} bytes")
+    _, attachments = reader(data, message_path.name)
+    return next((data for found, data in _named(attachments) if found == name), None)
 
 
 def _parse(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> list:

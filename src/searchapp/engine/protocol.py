@@ -26,14 +26,22 @@ class EngineQuery:
     """One search as the engine sees it: parameters already checked.
 
     ``first_day``/``last_day`` are inclusive day ordinals (``date.toordinal()``).
+    Each facet of ``schema.FACET_FIELDS`` has a tuple of values under its
+    name (OR'ed; case and spacing do not count).
     """
 
     text: str = ""
     any_word: bool = False  # the text as a bag of words, no syntax
     source: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    person: tuple[str, ...] = ()
+    org: tuple[str, ...] = ()
+    place: tuple[str, ...] = ()
+    curated_only: bool = False  # topic and entity filters and counts: curated values only
     first_day: int | None = None
     last_day: int | None = None
+    undated: bool = False  # only reports without a date
     sort: str = "relevance"  # or "newest", "oldest"
     offset: int = 0
     limit: int = 10
@@ -41,6 +49,8 @@ class EngineQuery:
     # Issue 14: only reports indexed after marker ``indexed_after`` and up to ``indexed_until``.
     indexed_after: int | None = None
     indexed_until: int | None = None
+    collapse: bool = True  # a near-duplicate group shows as its best hit
+    group: str | None = None  # only the reports of this near-duplicate group
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class EngineAnswer:
     date_granularity: str = "year"
     fallback: bool = False  # nothing held every word: matched by any word instead
     highlight: frozenset[str] = frozenset()  # indexed words (stems) the hits matched
+    # Per hit: its near-duplicate group id (None alone) and how many other
+    # reports of the group matched and were collapsed under it.
+    groups: tuple[str | None, ...] = ()
+    similar: tuple[int, ...] = ()
+    collapsed: int = 0  # reports hidden under a best hit, in the whole result
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,8 @@ class SearchEngine(Protocol):
 
     def marker(self) -> int:
         """The index's marker: it grows with every commit that adds reports, across full reindexes."""
+    def near_duplicates(self, report_id: str) -> tuple[str, ...]:
+        """The ids of the other reports of a report's near-duplicate group."""
 
     def close(self) -> None:
         """Release every reader of every thread."""

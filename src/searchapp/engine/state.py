@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from ..facets import NO_DAY, DateRange, MultiValued
+from ..schema import FACET_FIELDS, FACETS_BY_NAME
 from . import whoosh_internals as wi
 from .cache import PostingCache
 
-FIELDS = ("source", "topic", "topic_auto")
+FIELDS = tuple(name for facet in FACET_FIELDS for name in facet.fields)
 SAVED_PREFIX = "facets-"
 _SAVED_RE = re.compile(rf"^{SAVED_PREFIX}(-?\d+)\.npz$")
 PARSED_PER_READER = 256
@@ -52,7 +53,11 @@ class ReaderState:
             for field in FIELDS:
                 values = json.loads(str(saved[f"{field}_values"]))
                 setattr(self, field, MultiValued(values, saved[f"{field}_docs"], saved[f"{field}_ords"]))
-        self.topics = MultiValued.union(self.topic, self.topic_auto)  # what the topic facet counts
+        # What a facet with automatic values counts: both fields as one.
+        self.unions = {f.name: MultiValued.union(getattr(self, f.curated), getattr(self, f.auto))
+                       for f in FACET_FIELDS if f.auto}
+        self.topics = self.unions["topic"]
+        self._curated_ords: dict[str, np.ndarray] = {}
         self.dated = self.day != NO_DAY
         years, months = _year_month(self.day)
         self.year = np.where(self.dated, years, 0)
@@ -114,6 +119,27 @@ class ReaderState:
 
     def topic_mask(self, selected: list[str]) -> np.ndarray:
         return self.topics.mask(selected, self.n)
+
+    def facet(self, name: str, curated_only: bool = False) -> MultiValued:
+        """The values facet ``name`` filters and counts (``schema.FACET_FIELDS``)."""
+        if curated_only or name not in self.unions:
+            return getattr(self, FACETS_BY_NAME[name].curated)
+        return self.unions[name]
+
+    def facet_mask(self, name: str, selected: list[str], curated_only: bool = False) -> np.ndarray:
+        return self.facet(name, curated_only).mask(selected, self.n)
+
+    def curated_in_union(self, name: str, docmask: np.ndarray) -> np.ndarray:
+        """Counts of the curated values of facet ``name`` among ``docmask``, by
+        the ordinals of its union with the automatic ones."""
+        union, curated = self.unions[name], self.facet(name, True)
+        ords = self._curated_ords.get(name)
+        if ords is None:
+            ords = self._curated_ords[name] = np.array([union.index[v] for v in curated.values], dtype=np.int64)
+        out = np.zeros(len(union.values), dtype=np.int64)
+        if len(ords):
+            out[ords] = curated.counts(docmask)
+        return out
 
     def date_mask(self, rng: DateRange) -> np.ndarray:
         mask = self.dated.copy()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,8 @@ from whoosh.searching import TimeLimit
 
 from .. import query as qp
 from .. import store
-from ..facets import DateRange, date_values, source_values, topic_values
-from ..schema import SCHEMA_VERSION, TEXT_FIELDS
+from ..facets import UNDATED, DateRange, date_values, facet_values
+from ..schema import FACET_FIELDS, SCHEMA_VERSION, TEXT_FIELDS
 from ..spelling import suggest
 from ..topics import TopicCount, count_topics
 from .. import timeline
@@ -30,6 +31,7 @@ from . import deep
 from . import whoosh_internals as wi
 from .arrays import ArrayQueryEngine
 from .budget import MATCH_SECONDS, SUGGEST_SECONDS, QueryBudget, too_slow
+from .groups import GroupMaps, collapsed_page
 from .protocol import EngineAnswer, EngineHits, EngineQuery
 from .state import ReaderState, ReaderStates
 from .whoosh_scoring import weighting
@@ -49,6 +51,7 @@ class _Generation:
 
         self.ix, self.path = wi.open_index(None, str(index_dir), SCHEMA_VERSION, open_first=checked)
         self.states = ReaderStates(self.path)
+        self.groups = GroupMaps(self.path)
 
 
 class WhooshEngine:
@@ -141,18 +144,41 @@ class WhooshEngine:
         searcher, state = self._view()
         q, fallback, matched = _match(searcher, state, query.text, query.any_word)
         matched = _since(searcher, state, query, matched)
+        groups = self._generation().groups.get(searcher)
+        if query.group is not None:
+            matched = matched & groups.mask(query.group)
         dates = DateRange(query.first_day, query.last_day)
         masks = _filter_masks(state, query, dates)
-        final = matched & masks["source"] & masks["topic"] & masks["date"]
+        final = matched.copy()
+        for mask in masks.values():
+            final &= mask
         facets, granularity = _facets(state, matched, masks, query, dates) if query.facets else ({}, "year")
-        end = query.offset + query.limit
-        if q is None or query.sort != "relevance":
-            page = [(int(d), None) for d in _by_date(state, final, query.sort != "oldest", end)[query.offset:]]
+
+        def ordered(limit: int) -> list[tuple[int, float | None]]:
+            if q is None or query.sort != "relevance":
+                return [(int(d), None) for d in _by_date(state, final, query.sort != "oldest", limit)]
+            return _by_score(searcher, state, q, final, limit)
+
+        similar, hidden = (), 0
+        if query.collapse and query.group is None and len(groups.ids):
+            page, similar, hidden = collapsed_page(ordered, groups, final, query.offset, query.limit)
         else:
-            page = _by_score(searcher, state, q, final, end)[query.offset:]
+            page = ordered(query.offset + query.limit)[query.offset:]
         hits = tuple((searcher.stored_fields(d), s) for d, s in page)
         return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, date_granularity=granularity,
-                            fallback=fallback, highlight=_stems(searcher, state, q))
+                            fallback=fallback, highlight=_stems(searcher, state, q),
+                            groups=tuple(groups.group_id(d) for d, _ in page),
+                            similar=tuple(similar) or (0,) * len(page), collapsed=hidden)
+
+    def near_duplicates(self, report_id: str) -> tuple[str, ...]:
+        searcher, _ = self._view()
+        groups = self._generation().groups.get(searcher)
+        docnum = searcher.document_number(id=report_id)
+        group = groups.group_id(docnum) if docnum is not None else None
+        if group is None:
+            return ()
+        others = np.nonzero(groups.mask(group))[0].tolist()
+        return tuple(sorted(i for i in (searcher.stored_fields(d)["id"] for d in others) if i != report_id))
 
     def rank(self, text: str, limit: int, any_word: bool) -> list[tuple[str, float]]:
         searcher, state = self._view()
@@ -267,16 +293,11 @@ def _since(searcher, state: ReaderState, query: EngineQuery, matched: np.ndarray
 
 
 def _resolver(state: ReaderState):
+    """A facet field of a query (``topic:energy``) means what the same filter
+    value means (issue 13: case and spacing do not count, nothing else)."""
     def resolve(field: str, text: str) -> list[str]:
-        if field == "source":
-            values = state.source.values
-        else:
-            values = sorted(set(state.topic.values) | set(state.topic_auto.values))
-        wanted = text.strip().lower()
-        exact = [v for v in values if v.lower() == wanted]
-        if exact:
-            return exact
-        return [v for v in values if f" {wanted} " in f" {v.lower()} "]
+        values = state.facet(field)
+        return [values.values[i] for i in values.matching([text])]
     return resolve
 
 
@@ -289,23 +310,33 @@ def _docs_mask(searcher, state: ReaderState, q, budget: QueryBudget) -> np.ndarr
 
 
 def _filter_masks(state: ReaderState, query: EngineQuery, dates: DateRange) -> dict[str, np.ndarray]:
-    everything = np.ones(state.n, dtype=bool)
-    return {
-        "source": state.source.mask(list(query.source), state.n) if query.source else everything,
-        "topic": state.topic_mask(list(query.topic)) if query.topic else everything,
-        "date": state.date_mask(dates) if dates.active else everything,
-    }
+    """The mask of each active filter, by facet name (``date`` for the dates)."""
+    masks = {f.name: state.facet_mask(f.name, list(getattr(query, f.name)), query.curated_only)
+             for f in FACET_FIELDS if getattr(query, f.name)}
+    if query.undated:
+        masks["date"] = ~state.dated
+    elif dates.active:
+        masks["date"] = state.date_mask(dates)
+    return masks
 
 
 def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQuery, dates: DateRange):
     """Each facet counted with every filter but its own (tag/exclude)."""
-    src, top, date = masks["source"], masks["topic"], masks["date"]
-    counted, granularity = date_values(state, matched & src & top, dates)
-    return {
-        "source": source_values(state, matched & top & date, list(query.source)),
-        "topic": topic_values(state, matched & src & date, list(query.topic)),
-        "date": counted,
-    }, granularity
+    def others(name: str) -> np.ndarray:
+        mask = matched.copy()
+        for other, filtered in masks.items():
+            if other != name:
+                mask &= filtered
+        return mask
+
+    counted, granularity = date_values(state, others("date"), dates)
+    if query.undated:
+        counted = tuple(replace(v, selected=True) if v.value == UNDATED else v for v in counted)
+    out = {f.name: facet_values(state, f.name, others(f.name), list(getattr(query, f.name)),
+                                query.curated_only and f.auto is not None)
+           for f in FACET_FIELDS}
+    out["date"] = counted
+    return out, granularity
 
 
 # -- ordering ---------------------------------------------------------------------

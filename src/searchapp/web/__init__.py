@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import Flask, current_app, jsonify, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 
 from ..config import Settings, load_settings
 from ..errors import IndexNotFoundError, QueryError, SchemaVersionError, SearchAppError
@@ -44,6 +45,13 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 _MARK_TAG = re.compile(r"</?mark>")
+
+
+class ReportIdConverter(PathConverter):
+    """A report id in a URL: like ``path``, and any character a file name may hold
+    (``path`` stops at a line break, so a report from such a file had no page)."""
+
+    regex = "(?s:[^/].*?)"
 
 
 class IndexHolder:
@@ -93,6 +101,7 @@ def create_app(settings: Settings | None = None, index: SearchIndex | None = Non
     app.jinja_env.filters["marked"] = marked
     # No redirects at all: "//x" in a path is not merged into a redirect.
     app.url_map.merge_slashes = False
+    app.url_map.converters["report_id"] = ReportIdConverter
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -22,7 +22,7 @@ def search():
     return jsonify(run_search(get_index(), params).to_dict())
 
 
-@bp.route("/reports/<path:report_id>")
+@bp.route("/reports/<report_id:report_id>")
 def report(report_id: str):
     params = read_params()
     return jsonify(get_index().get(report_id, query=params.q).to_dict())

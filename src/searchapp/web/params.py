@@ -14,12 +14,21 @@ from urllib.parse import urlencode
 from flask import url_for
 
 from ..errors import QueryError
-MAX_FILTER_VALUES = 50  # source/topic values per request
+
+MAX_FILTER_VALUES = 50  # values of one facet per request
+# The facets a request filters by, as query parameters (the core's names).
+FACETS = ("source", "topic", "language", "person", "org", "place")
+# On/off switches, as ``name=1`` in the URL: (parameter, the core's keyword, default).
+SWITCHES = (("curated", "curated_only", False), ("undated", "undated", False), ("collapse", "collapse", True))
 
 
 @dataclass(frozen=True)
 class SearchParams:
-    """The checked parameters of a search: ``q, source, topic, from, to, sort, page, per_page``.
+    """The checked parameters of a search: ``q``, the :data:`FACETS` (``source``,
+    ``topic``, ``language``, ``person``, ``org``, ``place``), ``from``, ``to``, the
+    :data:`SWITCHES` (``curated=1``: curated values only; ``undated=1``: undated
+    reports only; ``collapse=0``: every near-duplicate shown), ``group`` (one
+    near-duplicate group), ``sort``, ``page``, ``per_page``.
 
     ``per_page`` is None when the request did not ask for a page size (the
     setting applies and URLs leave it out).
@@ -28,6 +37,14 @@ class SearchParams:
     q: str = ""
     source: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    person: tuple[str, ...] = ()
+    org: tuple[str, ...] = ()
+    place: tuple[str, ...] = ()
+    curated: bool = False
+    undated: bool = False
+    collapse: bool = True
+    group: str = ""
     date_from: str = ""
     date_to: str = ""
     sort: str = "relevance"
@@ -45,15 +62,18 @@ class SearchParams:
         q = _single(args, "q")
         if len(q) > max_query_length:
             raise QueryError(f"the query is too long: {len(q)} characters, the limit is {max_query_length}")
-        sources = _multi(args, "source", max_query_length)
-        topics = _multi(args, "topic", max_query_length)
+        facets = {name: _multi(args, name, max_query_length) for name in FACETS}
+        switches = {name: _switch(args, name, default) for name, _, default in SWITCHES}
+        group = _single(args, "group").strip()
+        if len(group) > max_query_length:
+            raise QueryError(f"the group is too long: {len(group)} characters, the limit is {max_query_length}")
         # The sort, the page and the dates are checked by the core, once; here
         # only what the core cannot know: this server's own limits (settings).
         per_page = _number(args, "per_page", default=None)
         if per_page is not None and not 1 <= per_page <= max_per_page:
             raise QueryError(f"per_page must be between 1 and {max_per_page}, got {per_page}")
         return cls(
-            q=q.strip(), source=sources, topic=topics,
+            q=q.strip(), **facets, **switches, group=group,
             date_from=_single(args, "from"), date_to=_single(args, "to"),
             sort=_single(args, "sort") or "relevance", page=_number(args, "page", default=1), per_page=per_page,
         )
@@ -61,7 +81,9 @@ class SearchParams:
     def search_kwargs(self, default_per_page: int) -> dict[str, Any]:
         """Keyword arguments for ``SearchIndex.search``."""
         return {
-            "source": list(self.source), "topic": list(self.topic),
+            **{name: list(getattr(self, name)) for name in FACETS},
+            **{keyword: getattr(self, name) for name, keyword, _ in SWITCHES},
+            "group": self.group or None,
             "date_from": self.date_from or None, "date_to": self.date_to or None,
             "sort": self.sort, "page": self.page,
             "per_page": self.per_page or default_per_page,
@@ -69,7 +91,13 @@ class SearchParams:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.source or self.topic or self.date_from or self.date_to)
+        """Whether anything narrows the reports (``curated`` and ``collapse`` only change how they count and show)."""
+        return bool(any(getattr(self, name) for name in FACETS) or self.date_from or self.date_to
+                    or self.undated or self.group)
+
+    def without_filters(self) -> "SearchParams":
+        """This state with every filter removed (the query, sort and switches kept)."""
+        return self.changed(**{name: () for name in FACETS}, date_from="", date_to="", undated=False, group="")
 
     @property
     def is_search(self) -> bool:
@@ -83,8 +111,13 @@ class SearchParams:
         out: list[tuple[str, str]] = []
         if self.q:
             out.append(("q", self.q))
-        out += [("source", v) for v in self.source]
-        out += [("topic", v) for v in self.topic]
+        for name in FACETS:
+            out += [(name, v) for v in getattr(self, name)]
+        for name, _, default in SWITCHES:
+            if getattr(self, name) != default:
+                out.append((name, "1" if getattr(self, name) else "0"))
+        if self.group:
+            out.append(("group", self.group))
         if self.date_from:
             out.append(("from", self.date_from))
         if self.date_to:
@@ -109,7 +142,7 @@ class SearchParams:
         return replace(self, **changes)
 
     def toggle(self, facet: str, value: str) -> str:
-        """URL with ``value`` of ``facet`` (``source`` or ``topic``) added or removed."""
+        """URL with ``value`` of ``facet`` (one of :data:`FACETS`) added or removed."""
         current: tuple[str, ...] = getattr(self, facet)
         values = tuple(v for v in current if v != value) if value in current else current + (value,)
         return self.url(**{facet: values})
@@ -146,6 +179,21 @@ def _multi(args, name: str, max_length: int) -> tuple[str, ...]:
         if len(v) > max_length:
             raise QueryError(f"a {name} filter is too long: {len(v)} characters, the limit is {max_length}")
     return tuple(dict.fromkeys(values))  # in order, without repeats
+
+
+def _switch(args, name: str, default: bool) -> bool:
+    """``name=1`` (or ``true``, ``on``, ``yes``) or ``name=0`` (``false``, ``off``, ``no``); absent: ``default``.
+
+    :raises QueryError: another value.
+    """
+    raw = _single(args, name).strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "on", "yes"):
+        return True
+    if raw in ("0", "false", "off", "no"):
+        return False
+    raise QueryError(f"{name} must be 1 or 0, got {raw[:40]!r}")
 
 
 def _number(args, name: str, default: int | None) -> int | None:

@@ -9,38 +9,58 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..facets import UNDATED
 from ..results import FacetValue, SearchResults
-from .params import SearchParams
+from .params import FACETS, SearchParams
 
 TOP_VALUES = 10  # facet values shown before "show all"
 BAR_STEPS = 20  # bar heights are CSS classes h0..h20 (no inline styles under the CSP)
 MAX_BAR_LABELS = 5  # labels under the histogram's bars; the others show on hover
-# The core has no "undated" filter; the query language says it: no date in any year.
-UNDATED_QUERY = "NOT date:[1000 TO 9999]"
-# Fields of the corpora that say how a collection was made, not what a report is
-# (Reuters-21578's LEWISSPLIT, CGISPLIT, OLDID, ...; raw dates and file paths).
-INTERNAL_FIELDS = frozenset({
-    "lewissplit", "cgisplit", "oldid", "newid", "has_topics", "text_type", "date_raw",
-    "path", "file", "headers", "line",
-})
+# The sidebar's facets, in its order: parameter -> (heading, what one value is, plural).
+FACET_LABELS = {
+    "source": ("Source", "source", "sources"),
+    "topic": ("Topic", "topic", "topics"),
+    "language": ("Language", "language", "languages"),
+    "person": ("People", "person", "people"),
+    "org": ("Organisations", "organisation", "organisations"),
+    "place": ("Places", "place", "places"),
+}
+assert tuple(FACET_LABELS) == FACETS
 
 
 @dataclass(frozen=True)
 class FacetEntry:
     value: str
-    count: int
+    count: int  # reports holding the value, curated or automatic
     selected: bool
     id: str  # of its checkbox
+    auto: int = 0  # of those, the reports holding it only automatically
+    label: str = ""  # as shown ("English" for "en"); the value itself when empty
+
+    @property
+    def curated(self) -> int:
+        return self.count - self.auto
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.value
+
+    @property
+    def count_title(self) -> str:
+        """The count in words, for the hover text (``795 reports: 634 curated, 161 automatic``)."""
+        noun = "1 report" if self.count == 1 else f"{self.count:,} reports"
+        return f"{noun}: {self.curated:,} curated, {self.auto:,} automatic" if self.auto else noun
 
 
 @dataclass(frozen=True)
 class FacetView:
-    name: str  # the query parameter: "source" or "topic"
-    label: str
+    name: str  # the query parameter: one of FACETS
+    label: str  # the heading: "People"
     top: tuple[FacetEntry, ...]
     rest: tuple[FacetEntry, ...]
+    plural: str = ""  # "people", for the filter box
 
     @property
     def size(self) -> int:
@@ -83,12 +103,40 @@ class PageLink:
     current: bool = False
 
 
-def facet_view(name: str, label: str, values: tuple[FacetValue, ...]) -> FacetView:
+ALWAYS_SHOWN = ("source", "topic")  # the others only when these results have values of them
+
+
+def facet_views(results: SearchResults) -> list[FacetView]:
+    """The facets of :data:`FACET_LABELS`, in that order; an empty one only when in :data:`ALWAYS_SHOWN`."""
+    views = [facet_view(name, results.facets.get(name, ())) for name in FACET_LABELS]
+    return [v for v in views if v.size or v.name in ALWAYS_SHOWN]
+
+
+def facet_view(name: str, values: tuple[FacetValue, ...]) -> FacetView:
     """Selected values first, then by count (the core's order); the top ten, then the rest."""
     ordered = [v for v in values if v.selected] + [v for v in values if not v.selected]
-    entries = [FacetEntry(v.value, v.count, v.selected, f"f-{name}-{i}") for i, v in enumerate(ordered)]
+    entries = [FacetEntry(v.value, v.count, v.selected, f"f-{name}-{i}", v.auto,
+                          value_label(name, v.value))
+               for i, v in enumerate(ordered)]
     cut = max(TOP_VALUES, sum(1 for v in ordered if v.selected))
-    return FacetView(name, label, tuple(entries[:cut]), tuple(entries[cut:]))
+    label, _, plural = FACET_LABELS[name]
+    return FacetView(name, label, tuple(entries[:cut]), tuple(entries[cut:]), plural)
+
+
+def value_label(facet: str, value: str) -> str:
+    """How a facet value is shown: a language's name for its code, else "" (the value itself)."""
+    return language_name(value) if facet == "language" else ""
+
+
+@lru_cache(maxsize=256)
+def language_name(code: str | None) -> str:
+    """``en`` as ``English``; the code itself when it names no language."""
+    if not code:
+        return ""
+    import pycountry
+
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    return re.sub(r"\s*\(.*\)$", "", found.name) if found else code
 
 
 def date_view(results: SearchResults, params: SearchParams) -> DateView:
@@ -146,24 +194,28 @@ def _zoom_out(results: SearchResults, params: SearchParams, keys: list[str]) -> 
 
 
 def is_undated(params: SearchParams) -> bool:
-    """Whether the query asks for undated reports only (the undated link's doing)."""
-    return params.q == UNDATED_QUERY or params.q.endswith(f" {UNDATED_QUERY}")
+    """Whether the search asks for undated reports only."""
+    return params.undated
 
 
 def undated_url(params: SearchParams) -> str:
-    """The undated reports of this search (no date filter applies to them), or back without them."""
-    if is_undated(params):
-        return params.url(q=params.q[: -len(UNDATED_QUERY)].strip().removeprefix("(").removesuffix(")"))
-    q = f"({params.q}) {UNDATED_QUERY}" if params.q else UNDATED_QUERY
-    return params.url(q=q, date_from="", date_to="")
+    """The undated reports of this search (no date range applies to them), or back without them."""
+    if params.undated:
+        return params.url(undated=False)
+    return params.url(undated=True, date_from="", date_to="")
 
 
 def chips(params: SearchParams, results: SearchResults | None = None) -> list[Chip]:
     """One removable chip per active filter."""
-    out = [Chip(f"Source: {v}", params.toggle("source", v)) for v in params.source]
-    out += [Chip(f"Topic: {v}", params.toggle("topic", v)) for v in params.topic]
+    out = []
+    for name, (label, _, _) in FACET_LABELS.items():
+        out += [Chip(f"{label}: {value_label(name, v) or v}", params.toggle(name, v)) for v in getattr(params, name)]
     if params.date_from or params.date_to:
         out.append(Chip(f"Date: {date_range_label(params, results)}", params.url(date_from="", date_to="")))
+    if params.undated:
+        out.append(Chip("Date: undated", params.url(undated=False)))
+    if params.group:
+        out.append(Chip("One group of near-duplicates", params.url(group="")))
     return out
 
 
@@ -203,48 +255,3 @@ def _month_label(value: str) -> str:
 
 def _month_title(value: str) -> str:
     return f"{calendar.month_name[int(value[5:7])]} {value[:4]}"
-
-
-@dataclass(frozen=True)
-class MetaRow:
-    label: str
-    text: str
-    url: str | None = None  # an http(s) link, never another scheme
-
-
-def meta_rows(meta: dict) -> list[MetaRow]:
-    """A report's extra metadata as label/text rows: ``extra`` flattened, empty and internal fields left out.
-
-    ``line`` goes with the file; :data:`INTERNAL_FIELDS` are the collection's bookkeeping.
-    """
-    items = [(k, v) for k, v in meta.items() if k != "extra"]
-    extra = meta.get("extra")
-    if isinstance(extra, dict):
-        items += list(extra.items())
-    elif extra is not None:
-        items.append(("extra", extra))
-    rows = []
-    for key, value in sorted(items, key=lambda kv: (kv[0] != "url", str(kv[0]))):
-        text = _plain(value).strip()
-        if not text or str(key).lower() in INTERNAL_FIELDS:
-            continue
-        label = "Original" if key == "url" else str(key).replace("_", " ").capitalize()
-        rows.append(MetaRow(label, text, http_url(value)))
-    return rows
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items() if _plain(v))
-    if isinstance(value, (list, tuple)):
-        return ", ".join(p for p in map(_plain, value) if p)
-    return "" if value is None else str(value)
-
-
-def http_url(url: object) -> str | None:
-    """``url`` when it is an http(s) address (never ``javascript:`` and the like)."""
-    if isinstance(url, str) and re.match(r"https?://[^\s/]", url.strip(), re.IGNORECASE):
-        return url.strip()
-    return None

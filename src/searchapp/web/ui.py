@@ -1,20 +1,23 @@
-"""The HTML pages: the search page and the report page."""
+"""The HTML pages: the search page and the report page, and a report's original file (``/files/<id>``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from ..errors import QueryError
 from ..results import SearchResults
 from ..search import SearchIndex
 from . import get_index, read_params, run_search, settings
-from .params import SearchParams
-from .present import chips, date_view, facet_view, meta_rows, pagination
+from . import original
+from .params import FACETS, SearchParams
+from .present import FACET_LABELS, chips, date_view, facet_views, language_name, pagination, value_label
+from .reportview import report_view
 
 bp = Blueprint("ui", __name__)
+bp.add_app_template_filter(language_name, "language_name")
 
 MORE_LIKE_THIS = 5
 MAX_RELAXATIONS = 8  # extra searches run for the no-results page
@@ -51,8 +54,7 @@ def search():
     return render_template(
         "ui/search.html",
         params=params, results=results, doc_count=index.doc_count(),
-        facets=[facet_view("source", "Source", results.facets.get("source", ())),
-                facet_view("topic", "Topic", results.facets.get("topic", ()))],
+        facets=facet_views(results),
         date=date_view(results, params), chips=chips(params, results),
         pages=pagination(results, params), relaxations=relaxations,
         first_number=(results.page - 1) * results.per_page + 1,
@@ -80,31 +82,51 @@ def _results(index: SearchIndex, params: SearchParams) -> tuple[SearchResults, S
     return run_search(index, last), last
 
 
-@bp.route("/reports/<path:report_id>")
+@bp.route("/reports/<report_id:report_id>")
 def report(report_id: str):
     params = read_params()
     index = get_index()
     # The id is only ever looked up in the index, never used as a path.
     detail = index.get(report_id, query=params.q)
-    similar = index.more_like_this(detail.id, limit=MORE_LIKE_THIS)
+    # Near-duplicates are listed apart, not again as "more like this".
+    duplicates = {d.id for d in detail.near_duplicates}
+    similar = [h for h in index.more_like_this(detail.id, limit=MORE_LIKE_THIS + len(duplicates))
+               if h.id not in duplicates][:MORE_LIKE_THIS]
     return render_template(
-        "ui/report.html", params=params, detail=detail, similar=similar, meta=meta_rows(detail.meta),
+        "ui/report.html", params=params, detail=detail, similar=similar,
+        view=report_view(detail, params, original.offered(settings().corpus, detail)),
         back_url=params.url() if params.is_search else None,
         doc_count=index.doc_count(), settings=settings(),
     )
 
 
+@bp.route("/files/<report_id:report_id>")
+def original_file(report_id: str):
+    """The report's original file, as a download (``?view=1``: a PDF shown in the browser).
+
+    The id is looked up in the index; the path comes from there, never from the URL.
+    """
+    params = read_params()
+    detail = get_index().get(report_id, query=params.q)
+    return original.response(settings().corpus, detail, view=request.args.get("view") == "1")
+
+
 def _relaxations(index: SearchIndex, params: SearchParams) -> list[Relaxation]:
     """For an empty result: the filters (or the query) whose removal finds something."""
     options: list[tuple[str, SearchParams]] = []
-    options += [(f"source: {v}", params.changed(source=tuple(x for x in params.source if x != v)))
-                for v in params.source]
-    options += [(f"topic: {v}", params.changed(topic=tuple(x for x in params.topic if x != v)))
-                for v in params.topic]
+    for name in FACETS:
+        values = getattr(params, name)
+        label = FACET_LABELS[name][1]
+        options += [(f"{label}: {value_label(name, v) or v}", params.changed(**{name: tuple(x for x in values if x != v)}))
+                    for v in values]
     if params.date_from or params.date_to:
         options.append(("the dates", params.changed(date_from="", date_to="")))
+    if params.undated:
+        options.append(("undated only", params.changed(undated=False)))
+    if params.group:
+        options.append(("the near-duplicate group", params.changed(group="")))
     if params.has_filters and len(options) > 1:
-        options.append(("any filter", params.changed(source=(), topic=(), date_from="", date_to="")))
+        options.append(("any filter", params.without_filters()))
     if params.q and params.has_filters:
         options.append(("the query", params.changed(q="")))
     out = []

@@ -1,0 +1,91 @@
+"""Near-duplicate groups as the searches of one reader see them, and the
+collapse of a result list to each group's best hit (issue 15)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import grouping
+
+KEPT = 4  # readers' group maps kept at once, as for their states
+
+
+class GroupMap:
+    """Each document's group ordinal (-1: no near-duplicate) for one reader."""
+
+    def __init__(self, searcher, members: dict[str, str]) -> None:
+        self.ids = sorted(set(members.values()))
+        index = {g: i for i, g in enumerate(self.ids)}
+        self.of = np.full(searcher.reader().doc_count_all(), -1, dtype=np.int32)
+        for report_id, group in members.items():
+            docnum = searcher.document_number(id=report_id)
+            if docnum is not None:
+                self.of[docnum] = index[group]
+        self._index = index
+
+    def mask(self, group: str) -> np.ndarray:
+        return self.of == self._index.get(group, -2)
+
+    def group_id(self, docnum: int) -> str | None:
+        ordinal = int(self.of[docnum])
+        return self.ids[ordinal] if ordinal >= 0 else None
+
+
+class GroupMaps:
+    """The group maps of one generation's readers, by commit and groups file."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._maps: OrderedDict[tuple, GroupMap] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, searcher) -> GroupMap:
+        try:
+            stamp = (self.folder / grouping.MEMBERS_FILE).stat().st_mtime_ns if self.folder else 0
+        except OSError:
+            stamp = 0
+        key = (searcher.reader().generation(), stamp)
+        with self._lock:
+            found = self._maps.get(key)
+            if found is None:
+                members = grouping.load_members(self.folder) if self.folder else {}
+                found = self._maps[key] = GroupMap(searcher, members)
+                while len(self._maps) > KEPT:
+                    self._maps.popitem(last=False)
+            return found
+
+
+def collapsed_page(ordered: Callable[[int], list], groups: GroupMap, final: np.ndarray,
+                   offset: int, limit: int) -> tuple[list, list[int], int]:
+    """One page of ``ordered(k)`` (the first k (docnum, score) pairs, best
+    first) with each group shown once, at its best hit.
+
+    Returns the page, how many other reports of each hit's group matched, and
+    how many reports the whole result hides under a best hit.
+    """
+    total = int(final.sum())
+    inside = groups.of[final]
+    counts = np.bincount(inside[inside >= 0], minlength=len(groups.ids))
+    hidden = int((counts[counts > 0] - 1).sum())
+    end = offset + limit
+    wanted = end + min(hidden, 4 * end)
+    while True:
+        kept, seen = [], set()
+        for docnum, score in ordered(min(wanted, total)):
+            ordinal = int(groups.of[docnum])
+            if ordinal >= 0:
+                if ordinal in seen:
+                    continue
+                seen.add(ordinal)
+            kept.append((docnum, score))
+        if len(kept) >= end or wanted >= total:
+            break
+        wanted *= 4
+    page = kept[offset:end]
+    similar = [int(counts[groups.of[d]]) - 1 if groups.of[d] >= 0 else 0 for d, _ in page]
+    return page, similar, hidden

@@ -1,0 +1,78 @@
+"""People, organisations and places as index fields (issue 15).
+
+Each kind has a curated field (``person``, ``org``, ``place``: the report's own
+``people``, ``orgs``, ``places``) and an automatic one (``person_auto``, ...:
+extracted by ``searchapp.entities``), kept apart like ``topic`` and
+``topic_auto``. :func:`curated_fields` needs no model; :class:`EntityWriter`
+adds the automatic ones in batches where the indexer parses (in each worker
+process), only when ``entities.extractor_status()`` says extraction can run.
+Its cost is bounded by ``entities.MAX_CHARS`` of each body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import entities
+from .schema import join_topics
+
+__all__ = ["BATCH", "EntityWriter", "curated_fields", "entity_fields"]
+
+BATCH = 64  # reports a worker hands the extractor at once
+_KINDS = (("person", "people"), ("org", "orgs"), ("place", "places"))
+
+
+def entity_fields(found: entities.ReportEntities) -> dict[str, str]:
+    """The six fields of one report's entities (empty ones left out)."""
+    out = {}
+    for field, kind in _KINDS:
+        values = getattr(found, kind)
+        for name, curated in ((field, True), (f"{field}_auto", False)):
+            joined = join_topics(e.name for e in values if e.curated is curated)
+            if joined:
+                out[name] = joined
+    return out
+
+
+def curated_fields(extra: Mapping[str, Any] | None) -> dict[str, str]:
+    """The fields of the entities a report carries itself (and its dateline's place)."""
+    return entity_fields(entities.extract_entities("", "", extra or {}, extract=False))
+
+
+class EntityWriter:
+    """Wraps an index writer: documents are held in batches of :data:`BATCH`,
+    given their automatic entities, then written in order. Call :meth:`flush`
+    before the writer commits."""
+
+    def __init__(self, writer, batch: int = BATCH) -> None:
+        self._writer = writer
+        self._batch = batch
+        self._held: list[dict] = []
+        self._extract = entities.extractor_status().available
+
+    def add_document(self, **fields) -> None:
+        if not self._extract:
+            self._writer.add_document(**fields)
+            return
+        self._held.append(fields)
+        if len(self._held) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        held, self._held = self._held, []
+        if not held:
+            return
+        found = entities.extract_batch(
+            ((f.get("title") or "", f.get("body") or "", (f.get("meta") or {}).get("extra") or {})
+             for f in held), extract=True)
+        found = entities.merge_people_across(found)  # a short form, when one full name in the batch fits
+        for fields, report_entities in zip(held, found):
+            for name, _ in _KINDS:
+                fields.pop(name, None)
+                fields.pop(f"{name}_auto", None)
+            fields.update(entity_fields(report_entities))
+            self._writer.add_document(**fields)
+
+    def __getattr__(self, name: str):
+        return getattr(self._writer, name)

@@ -1,0 +1,185 @@
+"""What the report page shows, as plain values with their URLs: the metadata
+rows, the text (page by page for a PDF, safe HTML for Markdown), the entity
+chips, the e-mail's attachments or message, the near-duplicates and the
+original file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import nh3
+from markupsafe import Markup
+
+from ..results import Highlighted, ReportDetail
+from .original import OriginalFile
+from .params import SearchParams
+from .present import FACET_LABELS, language_name
+
+ENTITY_KINDS = ("person", "org", "place")
+# Fields of the corpora that say how a collection was made, not what a report is
+# (Reuters-21578's LEWISSPLIT, CGISPLIT, OLDID, ...; raw dates and file paths),
+# and those the page shows in rows of their own.
+INTERNAL_FIELDS = frozenset({
+    "lewissplit", "cgisplit", "oldid", "newid", "has_topics", "text_type", "date_raw",
+    "path", "file", "headers", "line",
+    "author", "authors", "language", "format", "ocr", "pages", "html", "parent", "attachment", "attachments",
+    "people", "orgs", "places",  # the entity chips
+})
+
+
+@dataclass(frozen=True)
+class MetaRow:
+    label: str
+    text: str
+    url: str | None = None  # an http(s) link, never another scheme
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """One page of a PDF's text: ``#page-4`` on the report page."""
+
+    number: int
+    text: Highlighted
+    view_url: str | None  # the PDF itself at this page
+
+    @property
+    def anchor(self) -> str:
+        return f"page-{self.number}"
+
+
+@dataclass(frozen=True)
+class EntityChip:
+    name: str
+    curated: bool
+    url: str  # the search filtered by it
+
+
+@dataclass(frozen=True)
+class EntityGroup:
+    kind: str  # the facet: "person", "org", "place"
+    label: str  # "People"
+    chips: tuple[EntityChip, ...]
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    meta: tuple[MetaRow, ...]
+    language: str  # its name ("English"), "" when unknown
+    pages: tuple[PageSection, ...]  # empty when the report has no pages
+    html: Markup | None  # Markdown rendered, sanitised here once more
+    entities: tuple[EntityGroup, ...]
+    original: OriginalFile | None
+    attachments: tuple[ReportLink, ...]
+    parent: ReportLink | None
+    near_duplicates: tuple[ReportLink, ...]
+
+
+def report_view(detail: ReportDetail, params: SearchParams, original: OriginalFile | None) -> ReportView:
+    """The report page's parts; ``original`` is what :func:`original.offered` found."""
+    view_url = original.view_url if original else None
+    return ReportView(
+        meta=tuple(meta_rows(detail.meta)),
+        language=language_name(detail.language),
+        pages=tuple(page_sections(detail.body_highlight, detail.pages, view_url)),
+        html=safe_html(detail.html),
+        entities=tuple(entity_groups(detail.entities, params)),
+        original=original,
+        attachments=tuple(_links(detail.attachments, params)),
+        parent=_links((detail.parent,), params)[0] if detail.parent else None,
+        near_duplicates=tuple(_links(detail.near_duplicates, params)),
+    )
+
+
+def safe_html(html: str | None) -> Markup | None:
+    """HTML to put in the page as it is: the core's sanitised Markdown, cleaned once more
+    here (nh3's allow-list: no script, style, frame, form or event handler; http(s) and
+    mailto links only, each ``rel="noopener nofollow"``), so that the page never trusts a
+    stored field. Images keep their alt text but lose their address: a report's page
+    fetches nothing from elsewhere (the CSP would refuse it) nor from this site by a
+    report's relative path.
+    """
+    if not html:
+        return None
+    return Markup(nh3.clean(html, link_rel="noopener nofollow", url_schemes={"http", "https", "mailto"},
+                            attribute_filter=_drop_image_source))
+
+
+def _drop_image_source(element: str, attribute: str, value: str) -> str | None:
+    return None if (element, attribute) == ("img", "src") else value
+
+
+def page_sections(body: Highlighted, pages: tuple[str, ...], view_url: str | None) -> list[PageSection]:
+    """The body's matched words split over its pages (each page found in the body in turn),
+    each page without the blank lines that end it."""
+    out, pos = [], 0
+    for number, page in enumerate(pages, 1):
+        text = page.rstrip()
+        start = body.text.find(text, pos) if text else -1
+        spans: tuple[tuple[int, int], ...] = ()
+        if start >= 0:
+            end = start + len(text)
+            spans = tuple((max(a, start) - start, min(b, end) - start) for a, b in body.spans if a < end and b > start)
+            pos = end
+        out.append(PageSection(number, Highlighted(text, spans), f"{view_url}#page={number}" if view_url else None))
+    return out
+
+
+def entity_groups(entities, params: SearchParams) -> list[EntityGroup]:
+    """People, organisations and places, curated ones first, each chip a filtered search."""
+    out = []
+    for kind in ENTITY_KINDS:
+        found = sorted((e for e in entities if e.kind == kind), key=lambda e: not e.curated)
+        if found:
+            chips = tuple(EntityChip(e.name, e.curated, params.only(kind, e.name)) for e in found)
+            out.append(EntityGroup(kind, FACET_LABELS[kind][0], chips))
+    return out
+
+
+def _links(refs, params: SearchParams) -> list[ReportLink]:
+    return [ReportLink(ref.title or ref.id, params.report_url(ref.id)) for ref in refs if ref]
+
+
+def meta_rows(meta: dict) -> list[MetaRow]:
+    """A report's extra metadata as label/text rows: ``extra`` flattened, empty and internal fields left out.
+
+    ``line`` goes with the file; :data:`INTERNAL_FIELDS` are the collection's bookkeeping.
+    """
+    items = [(k, v) for k, v in meta.items() if k != "extra"]
+    extra = meta.get("extra")
+    if isinstance(extra, dict):
+        items += list(extra.items())
+    elif extra is not None:
+        items.append(("extra", extra))
+    rows = []
+    for key, value in sorted(items, key=lambda kv: (kv[0] != "url", str(kv[0]))):
+        text = _plain(value).strip()
+        if not text or str(key).lower() in INTERNAL_FIELDS:
+            continue
+        label = "Original" if key == "url" else str(key).replace("_", " ").capitalize()
+        rows.append(MetaRow(label, text, http_url(value)))
+    return rows
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items() if _plain(v))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(p for p in map(_plain, value) if p)
+    return "" if value is None else str(value)
+
+
+def http_url(url: object) -> str | None:
+    """``url`` when it is an http(s) address (never ``javascript:`` and the like)."""
+    if isinstance(url, str) and re.match(r"https?://[^\s/]", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
