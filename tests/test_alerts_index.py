@@ -90,7 +90,7 @@ def test_cli_alerts_add_list_run_remove(tmp_path):
     result = runner.invoke(main, ["alerts", "add", "broken", "nosuch:word", *common])
     assert result.exit_code == 1
     assert result.output == ("Error: unknown field 'nosuch' in the query; the fields are title:, body:, source:, "
-                             "topic:, date:\n")
+                             "topic:, date:, author:, language:, person:, org:, place:\n")
     write_reports(corpus / "b.jsonl", 5, 1)
     reindex(corpus, index_dir, procs=1)
     result = runner.invoke(main, ["alerts", "list", *common])

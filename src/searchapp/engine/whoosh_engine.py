@@ -256,9 +256,13 @@ class WhooshEngine:
         return deep.marker_of(searcher.reader(), state)
 
     def _final(self, searcher, state: ReaderState, query: EngineQuery):
+        """The query, and the mask of the reports that match it after every filter."""
         q, _, matched = _match(searcher, state, query.text, query.any_word)
-        masks = _filter_masks(state, query, DateRange(query.first_day, query.last_day))
-        final = _since(searcher, state, query, matched) & masks["source"] & masks["topic"] & masks["date"]
+        final = _since(searcher, state, query, matched)
+        if query.group is not None:
+            final = final & self._generation().groups.get(searcher).mask(query.group)
+        for mask in _filter_masks(state, query, DateRange(query.first_day, query.last_day)).values():
+            final = final & mask
         return q, None, final
 
 
