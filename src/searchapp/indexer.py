@@ -15,10 +15,12 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, extraction, facets, parallel, processes, segments, store, topics
+from . import changes, extraction, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover
 from .meter import TICK_ITEMS, Meter, Progress, ReindexProgress, Tick
-from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
+from .engine.state import ReaderState
+from .engine.whoosh_writer import sync_before_toc
+from .errors import CommittedWriteError, CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import Report
 from .schema import IndexCodec, build_schema, join_topics
 
@@ -162,7 +164,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         with ix.reader() as reader:
             _check_count(index_dir, reader.doc_count(), summary.added)
             summary.auto_tagged = topics.count_tagged(reader)
-            facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
+            ReaderState.open(reader, building)  # issue 5: kept for the first search
         auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time())
@@ -200,7 +202,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
         return summary
     before = set(os.listdir(gen))
     writer = ix.writer(**_WRITER_ARGS)
-    _sync_before_toc(writer, gen, before)
+    sync_before_toc(writer, gen, before)
     try:
         changes.delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
@@ -228,35 +230,13 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     return summary
 
 
-class CommittedWriteError(IndexWriteError):
-    """The update was committed (searches use it) but what goes with it could not
-    be written: the next reindex writes it again."""
-
-    def __init__(self, index_dir: str, reason: str) -> None:
-        super().__init__(index_dir, reason)
-        self.message = (f"cannot finish writing the index in {index_dir}: {reason}; the update itself "
-                        "was committed and searches use it (the next reindex completes the rest)")
-
-
 def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary) -> None:
     store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
-        facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
+        ReaderState.open(reader, gen)  # issue 5: kept for the first search
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
-
-
-def _sync_before_toc(writer, folder: Path, before: set[str]) -> None:
-    """The writer's new segment files reach the disk before the TOC that names
-    them (a power cut must not leave a TOC naming half-written segments)."""
-    commit_toc = writer._commit_toc
-
-    def synced(segments):
-        store.fsync_tree(folder, only=lambda name: name not in before)
-        return commit_toc(segments)
-
-    writer._commit_toc = synced
 
 
 def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken,

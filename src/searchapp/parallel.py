@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from . import processes
 from .corpus import CorpusFile
-from .engine.whoosh_internals import commit_segments
+from .engine.whoosh_writer import commit_segments, finish_part, part_writer
 from .errors import CorpusError
 from .meter import Tick
 
@@ -66,7 +65,7 @@ class PartResult:
 class _RecordingWriter:
     """Passes documents on to a writer, remembering each one's id, file and line."""
 
-    def __init__(self, writer: SegmentWriter, docs: list) -> None:
+    def __init__(self, writer, docs: list) -> None:
         self._writer = writer
         self._docs = docs
 
@@ -150,16 +149,11 @@ def _work_on(folder: Path, part: list[FileSlice], add: AddFiles, writer_args: di
     def work(send: processes.Send) -> PartResult:
         result = PartResult()
         ix = whoosh_index.open_dir(str(folder))
-        writer = SegmentWriter(ix, _lk=False, **writer_args)
+        writer = part_writer(ix, writer_args)
         recording = _RecordingWriter(writer, result.docs)
         for piece in part:
             add(recording, [piece], result.rejected, lambda *message: send(message))
-        # Not writer._finish(): it would remove the temporary folder the
-        # other workers share; the parent's commit does.
-        if result.docs:
-            result.segment = writer._finalize_segment()
-        else:
-            writer._close_segment()
+        result.segment = finish_part(writer, empty=not result.docs)
         return result
 
     return work

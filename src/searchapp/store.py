@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -165,14 +166,14 @@ def reindex_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
 def atomic_write(path: Path, data: str | bytes | Callable[[BinaryIO], object]) -> None:
     """Replace ``path`` so that a crash leaves either the old file or the new one, whole.
 
-    Written to a temporary file beside it (``.NAME.PID.tmp``, which
+    Written to a temporary file beside it (``.NAME.PID.THREAD.tmp``, which
     :func:`remove_abandoned` clears after a kill), fsynced, renamed over it,
     and the folder fsynced so that the rename itself survives a power cut.
 
     :param data: the text (UTF-8), the bytes, or a function writing to the open binary file.
     :raises OSError: the file cannot be written (nothing is left behind then).
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             if callable(data):
