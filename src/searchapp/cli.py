@@ -88,24 +88,29 @@ class _progress_printer:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.bar = None
+        self.phase = ""
         self.last = 0.0
 
     def __call__(self, p: ReindexProgress) -> None:
         """Follows the bytes of the files (a large file moves the bar as its reports are read)."""
         counts = f"{p.files_done:,}/{p.files:,} files, {p.reports:,} reports"
         if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=max(p.bytes_total, 1), label="Indexing", file=sys.stderr,
-                                             item_show_func=lambda text: text)
+            if self.bar is None or self.phase != p.phase:
+                self.close()
+                self.bar = click.progressbar(length=max(p.bytes_total, 1), label=p.phase.capitalize(),
+                                             file=sys.stderr, item_show_func=lambda text: text)
                 self.bar.__enter__()
+                self.phase = p.phase
             self.bar.update(p.bytes_done - self.bar.pos, counts)
         elif time.monotonic() - self.last >= 2 or p.bytes_done >= p.bytes_total:
             self.last = time.monotonic()
-            click.echo(f"indexed {counts}, {p.fraction:.0%} ({p.relpath})", err=True)
+            click.echo(f"{'read' if p.phase == 'reading' else 'indexed'} {counts}, {p.fraction:.0%} ({p.relpath})",
+                       err=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def _print_summary(s: ReindexSummary, settings: Settings) -> None:

@@ -98,6 +98,31 @@ class Extractor:
             return [CorpusError(cf.relpath, f"its parser crashed ({e})")]
 
 
+def read_ahead(extractor: Extractor, files: list[CorpusFile], procs: int, tick=None) -> None:
+    """Extract the files of the cached formats into the cache on ``procs``
+    processes, so that the indexer's passes over them (learning topics, then
+    writing) read the cache instead of extracting one file after another.
+
+    :param tick: called in this process as ``tick(relpath, items, True)`` for each file read.
+    """
+    slow = [cf for cf in files if cf.suffix in CACHED_SUFFIXES]
+    if extractor.cache is None or procs < 2 or len(slow) < 2:
+        return
+    procs = min(procs, len(slow))
+
+    def share(k: int) -> processes.Work:
+        def work(send: processes.Send) -> None:
+            for cf in slow[k::procs]:
+                send((cf.relpath, sum(1 for _ in extractor.items(cf)), True))
+        return work
+
+    def message(_number: int, value) -> None:
+        if tick is not None:
+            tick(*value)
+
+    processes.run([share(k) for k in range(procs)], message, name="reading process")
+
+
 def timeout_reason(timeout_s: float) -> str:
     return (f"reading it took longer than the time limit of {timeout_s:g} s per file "
             "(setting 'parse_timeout_s'): it was stopped")

@@ -137,6 +137,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics.
         auto = topics.ReindexTopics(run.taxonomy, procs=procs)
+        _read_ahead(run, files)
         items = _learn_files(auto, files, {}, extractor)
         meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
@@ -196,6 +197,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
                 curated_removed += bool(stored.get("topic"))
         summary.unchanged = searcher.doc_count() - len(old_ids)
     auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
+    _read_ahead(run, todo)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
         ix.close()
@@ -237,6 +239,13 @@ def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSum
         ReaderState.open(reader, gen)  # issue 5: kept for the first search
     store.write_meta(gen, reports=summary.total, built=time.time())
     ix.close()
+
+
+def _read_ahead(run: _Run, files: list[CorpusFile]) -> None:
+    """Issue 12: the slow formats extracted into the text cache on every core first."""
+    slow = [cf for cf in files if cf.suffix in extraction.CACHED_SUFFIXES]
+    meter = Meter(run.progress, slow, phase="reading")
+    extraction.read_ahead(run.extractor, slow, run.procs or os.cpu_count() or 1, meter.tick)
 
 
 def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken,

@@ -27,6 +27,7 @@ class ReindexProgress:
     bytes_done: int
     bytes_total: int
     relpath: str  # the file read last
+    phase: str = "indexing"  # or "reading": files extracted ahead into the text cache
 
     @property
     def fraction(self) -> float:
@@ -42,8 +43,9 @@ class Meter:
     """Turns ticks from the add loops (here or in workers) into :class:`ReindexProgress`."""
 
     def __init__(self, progress: Progress | None, files: list[CorpusFile],
-                 items: dict[str, int] | None = None) -> None:
+                 items: dict[str, int] | None = None, phase: str = "indexing") -> None:
         self._progress = progress
+        self._phase = phase
         self._sizes = {cf.relpath: max(cf.size, 1) for cf in files}
         self._items = items or {}
         self._read: dict[str, int] = {}
@@ -77,4 +79,5 @@ class Meter:
             bytes_done=int(round(self._bytes)),
             bytes_total=self._total,
             relpath=relpath,
+            phase=self._phase,
         )
