@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import SearchIndex, indexer, parallel, reindex
+from searchapp import SearchIndex, extraction, indexer, parallel, reindex
 from searchapp.errors import IndexWriteError
 from searchapp.corpus import discover
 
@@ -104,6 +104,9 @@ def test_parallel_rebuild_equals_one_writer(corpus, tmp_path, parallel_always, p
     assert [(e.path, e.line, e.reason) for e in many.rejected] == [(e.path, e.line, e.reason) for e in one.rejected]
     assert {e.path for e in many.rejected} == {"batch-2.jsonl", "zz-dup.txt"}
     files = discover(corpus)[0]
+    reading = [p for p in seen if p.phase == "reading"]
+    assert sorted(p.relpath for p in reading) == sorted(cf.relpath for cf in files if cf.suffix in extraction.CACHED_SUFFIXES)
+    seen = [p for p in seen if p.phase == "indexing"]
     assert [p.files_done for p in seen] == sorted(p.files_done for p in seen) and seen[-1].files_done == 17
     assert {p.files for p in seen} == {17} and {p.bytes_total for p in seen} == {sum(cf.size for cf in files)}
     assert seen[-1].bytes_done == seen[-1].bytes_total and seen[-1].reports == 13 + 240 + 1 + 2
