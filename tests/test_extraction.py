@@ -103,7 +103,8 @@ def test_the_cache_key_follows_the_content_and_prune_drops_unused_entries(tmp_pa
     (folder / "good.md").write_text("# Grain exports\n\nWheat shipments fell.\n")
     changed = next(f for f in discover(folder)[0] if f.relpath == "good.md")
     assert cache.key(changed) != key
-    cache.put(key, [CorpusError("good.md", "a reason", 3)])
+    cache.put(key, [Report(id="good", title="Grain exports", body="Wheat")])
+    assert cache.get(key) == [Report(id="good", title="Grain exports", body="Wheat")]
     os.utime(cache.folder / f"{key}.json", (time.time() - 3600,) * 2)
     cache.started = time.time()
     assert cache.prune() == 1 and list(cache.folder.iterdir()) == []
@@ -113,6 +114,16 @@ def test_reports_come_back_from_json_as_they_went_in():
     report = Report(id="a/b", title="T", body="x\n\ny", date=dt.date(2024, 7, 28), topics=("oil", "gas"),
                     authors=("A. B.",), pages=(0, 3), extra={"n": 1, "when": dt.date(2020, 1, 2)},
                     warnings=(ParseWarning("date", "31/12/2024", "day or month first?"),), format="pdf")
-    back = extraction.decode(extraction.encode([report, CorpusError("x.pdf", "corrupt")]))
-    assert back[0] == report
-    assert (back[1].path, back[1].reason, back[1].line) == ("x.pdf", "corrupt", None)
+    assert extraction.decode(extraction.encode([report, Report(id="b", title="", body="")])) == [
+        report, Report(id="b", title="", body="")]
+
+
+def test_a_rejected_file_is_not_cached(tmp_path, monkeypatch):
+    """OCR installed or a time limit raised later: the next full rebuild tries again."""
+    def rejected(cf):
+        raise CorpusError(cf.relpath, "no text layer")
+
+    monkeypatch.setitem(corpus.PARSERS, ".html", rejected)
+    summary = indexer.reindex(_corpus(tmp_path), tmp_path / "index", full=True, procs=1)
+    assert [(e.path, e.reason) for e in summary.rejected] == [("stuck.html", "no text layer")]
+    assert len(list((tmp_path / "index" / extraction.CACHE_FOLDER).iterdir())) == 1  # good.md only

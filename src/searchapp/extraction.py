@@ -10,8 +10,10 @@
   JSON in ``index_dir/text-cache/`` by the file's content hash, its path, its
   metadata files (folder defaults and sidecar, which complete the reports) and
   :data:`PARSER_VERSION`: a ``--full`` rebuild or a schema change reads an
-  unchanged file from there instead of extracting it again. A full rebuild
-  prunes the entries no file used (:meth:`TextCache.prune`).
+  unchanged file from there instead of extracting it again. A file with a
+  rejection is not kept (the reason may be about this run: a time limit, OCR
+  not installed). A full rebuild prunes the entries no file used
+  (:meth:`TextCache.prune`).
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class Extractor:
         if found is not None:
             return iter(found)
         items = self._limited(cf)
-        if key is not None and not any(_stopped(i) for i in items):
+        # Rejections are not kept: they may be about this run or this machine
+        # (a time limit, OCR not installed), and failing is cheap to do again.
+        if key is not None and not any(isinstance(i, CorpusError) for i in items):
             self.cache.put(key, items)
         return iter(items)
 
@@ -133,11 +137,6 @@ def memory_reason(memory_mb: int) -> str:
             "(setting 'parse_memory_mb'): it was stopped")
 
 
-def _stopped(item: Item) -> bool:
-    """A rejection that says more about this run than about the file (not cached)."""
-    return isinstance(item, CorpusError) and ("(setting 'parse_" in item.reason or "crashed" in item.reason)
-
-
 def _parse_all(cf: CorpusFile) -> list[Item]:  # runs in the helper process
     return list(parse_file(cf))
 
@@ -171,7 +170,7 @@ class TextCache:
         digest.update(repr((PARSER_VERSION, cf.relpath, defaults)).encode("utf-8", "backslashreplace"))
         return digest.hexdigest()
 
-    def get(self, key: str) -> list[Item] | None:
+    def get(self, key: str) -> list[Report] | None:
         path = self.folder / f"{key}.json"
         try:
             items = decode(path.read_text("utf-8"))
@@ -180,7 +179,7 @@ class TextCache:
             return None
         return items
 
-    def put(self, key: str, items: list[Item]) -> None:
+    def put(self, key: str, items: list[Report]) -> None:
         """Store ``items`` (not when JSON cannot hold them, or the disk is full)."""
         try:
             text = encode(items)
@@ -192,7 +191,7 @@ class TextCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp.write_text(text, "utf-8")
             os.replace(tmp, path)
-        except OSError:
+        except (OSError, UnicodeEncodeError):  # a lone surrogate: the indexer rejects that report
             tmp.unlink(missing_ok=True)
 
     def prune(self) -> int:
@@ -207,30 +206,22 @@ class TextCache:
         return removed
 
 
-def encode(items: list[Item]) -> str:
-    """The items as JSON (dates tagged, so that they come back as dates)."""
+def encode(reports: list[Report]) -> str:
+    """The reports as JSON (dates tagged, so that they come back as dates)."""
     out = []
-    for item in items:
-        if isinstance(item, CorpusError):
-            out.append({"error": {"path": item.path, "reason": item.reason, "line": item.line}})
-        else:
-            report = {f.name: getattr(item, f.name) for f in fields(Report)}
-            report["warnings"] = [[w.field, w.value, w.reason] for w in item.warnings]
-            out.append({"report": report})
+    for item in reports:
+        report = {f.name: getattr(item, f.name) for f in fields(Report)}
+        report["warnings"] = [[w.field, w.value, w.reason] for w in item.warnings]
+        out.append(report)
     return json.dumps(out, default=_tagged, ensure_ascii=False)
 
 
-def decode(text: str) -> list[Item]:
-    items: list[Item] = []
-    for entry in json.loads(text, object_hook=_untagged):
-        if "error" in entry:
-            e = entry["error"]
-            items.append(CorpusError(e["path"], e["reason"], e["line"]))
-            continue
-        report = entry["report"]
+def decode(text: str) -> list[Report]:
+    reports = []
+    for report in json.loads(text, object_hook=_untagged):
         report["warnings"] = [ParseWarning(*w) for w in report["warnings"]]
-        items.append(Report(**{k: tuple(v) if k in _TUPLES else v for k, v in report.items()}))
-    return items
+        reports.append(Report(**{k: tuple(v) if k in _TUPLES else v for k, v in report.items()}))
+    return reports
 
 
 def _tagged(value):
