@@ -102,8 +102,8 @@ class _progress_printer:
                 self.bar.__enter__()
                 self.phase = p.phase
             self.bar.update(p.bytes_done - self.bar.pos, counts)
-        elif time.monotonic() - self.last >= 2 or p.bytes_done >= p.bytes_total:
-            self.last = time.monotonic()
+        elif time.monotonic() - self.last >= 2 or p.bytes_done >= p.bytes_total or p.phase != self.phase:
+            self.last, self.phase = time.monotonic(), p.phase
             click.echo(f"{'read' if p.phase == 'reading' else 'indexed'} {counts}, {p.fraction:.0%} ({p.relpath})",
                        err=True)
 
