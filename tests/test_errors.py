@@ -23,6 +23,7 @@ EXAMPLES = {
     errors.SchemaVersionError: ("/srv/index", 3, 4),
     errors.IndexLockedError: ("/srv/index",),
     errors.IndexWriteError: ("/srv/index", "no space left on device"),
+    errors.CommittedWriteError: ("/srv/index", "no space left on device"),
     errors.QueryError: ("unknown sort 'best'",),
     errors.ReportNotFoundError: ("x:1",),
     errors.AlertStoreError: ("/srv/alerts.db", "is locked by another program"),

@@ -105,7 +105,8 @@ def dry_run(versions, tmp_path: Path, full: bool) -> dict:
 def test_a_stopped_reindex_leaves_no_process_and_a_working_index(versions, tmp_path, in_parallel, signum, full):
     dry = dry_run(versions, tmp_path, full)
     waits = {phase for _, phase in dry["waits"]}
-    assert waits == ({"fitting", "writing"} if full else {"fitting"}), waits
+    # "setup": the slow formats read ahead into the text cache (issue 12)
+    assert waits == ({"setup", "fitting", "writing"} if full else {"setup", "fitting"}), waits
     targets = moments(dry, waits=3)
     phases = Counter()
     pids: list[int] = []

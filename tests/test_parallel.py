@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import SearchIndex, indexer, parallel, reindex
+from searchapp import SearchIndex, extraction, indexer, parallel, reindex
 from searchapp.errors import IndexWriteError
 from searchapp.corpus import discover
 
@@ -99,12 +99,18 @@ def test_parallel_rebuild_equals_one_writer(corpus, tmp_path, parallel_always, p
     one = reindex(corpus, tmp_path / "one", full=True, procs=1)
     seen = []
     many = reindex(corpus, tmp_path / "many", full=True, procs=procs,
-                   progress=lambda done, total, relpath: seen.append((done, total, relpath)))
+                   progress=seen.append)
     assert (many.added, many.files) == (one.added, one.files) == (13 + 240 + 1, 17)
     assert [(e.path, e.line, e.reason) for e in many.rejected] == [(e.path, e.line, e.reason) for e in one.rejected]
     assert {e.path for e in many.rejected} == {"batch-2.jsonl", "zz-dup.txt"}
-    assert [d for d, _, _ in seen] == list(range(1, 18)) and {t for _, t, _ in seen} == {17}
-    assert sorted(r for _, _, r in seen) == sorted(cf.relpath for cf in discover(corpus)[0])
+    files = discover(corpus)[0]
+    reading = [p for p in seen if p.phase == "reading"]
+    assert sorted(p.relpath for p in reading) == sorted(cf.relpath for cf in files if cf.suffix in extraction.CACHED_SUFFIXES)
+    seen = [p for p in seen if p.phase == "indexing"]
+    assert [p.files_done for p in seen] == sorted(p.files_done for p in seen) and seen[-1].files_done == 17
+    assert {p.files for p in seen} == {17} and {p.bytes_total for p in seen} == {sum(cf.size for cf in files)}
+    assert seen[-1].bytes_done == seen[-1].bytes_total and seen[-1].reports == 13 + 240 + 1 + 2
+    assert {p.relpath for p in seen} == {cf.relpath for cf in files}
     assert _ranked(tmp_path / "many") == _ranked(tmp_path / "one")
     gen = (tmp_path / "many" / (tmp_path / "many" / "CURRENT").read_text().strip())
     assert not list(gen.glob(".part-*"))
@@ -178,7 +184,7 @@ def slow(writer, files, *args, **kwargs):
     return real(writer, files, *args, **kwargs)
 indexer._add_files = slow
 reindex(Path(sys.argv[1]), Path(sys.argv[2]), full=True, procs=2,
-        progress=lambda d, t, r: print(d, flush=True))
+        progress=lambda p: print(p.files_done, flush=True))
 """
 
 

@@ -5,6 +5,7 @@ files deleted, and re-tagged documents written again.
 
 from __future__ import annotations
 
+from .engine.whoosh_writer import is_live
 from .schema import join_topics
 
 
@@ -35,7 +36,7 @@ def indexed_signatures(searcher, present: set[str]) -> dict[str, str]:
     out = {}
     for relpath, signatures in found.items():
         if deletions and (len(signatures) > 1 or relpath not in present):
-            signatures = [s for s in signatures if reader.postings("filesig", f"{relpath}\t{s}").is_active()]
+            signatures = [s for s in signatures if is_live(reader, "filesig", f"{relpath}\t{s}")]
         if signatures:
             out[relpath] = signatures[-1]
     return out

@@ -12,7 +12,7 @@ import click
 from . import export
 from .config import Settings, load_settings, option_help
 from .errors import IndexLockedError, ListenError, SchemaVersionError, SearchAppError
-from .indexer import ReindexSummary, reindex as run_reindex
+from .indexer import ReindexProgress, ReindexSummary, reindex as run_reindex
 from .results import SearchResults
 from .schema import FACET_FIELDS
 from .search import SORTS, SearchIndex
@@ -73,7 +73,8 @@ def reindex(corpus, index_dir, full, procs, wait, topics_file, as_json) -> None:
     progress = None if as_json else _progress_printer()
     try:
         summary = run_reindex(settings.corpus, settings.index, full=full, procs=settings.procs,
-                              wait=wait, progress=progress, topics_file=settings.topics)
+                              wait=wait, progress=progress, topics_file=settings.topics,
+                              parse_timeout_s=settings.parse_timeout_s, parse_memory_mb=settings.parse_memory_mb)
     finally:
         if progress is not None:
             progress.close()
@@ -89,22 +90,29 @@ class _progress_printer:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.bar = None
+        self.phase = ""
         self.last = 0.0
 
-    def __call__(self, done: int, total: int, relpath: str) -> None:
+    def __call__(self, p: ReindexProgress) -> None:
+        """Follows the bytes of the files (a large file moves the bar as its reports are read)."""
+        counts = f"{p.files_done:,}/{p.files:,} files, {p.reports:,} reports"
         if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
-                                             item_show_func=lambda p: p)
+            if self.bar is None or self.phase != p.phase:
+                self.close()
+                self.bar = click.progressbar(length=max(p.bytes_total, 1), label=p.phase.capitalize(),
+                                             file=sys.stderr, item_show_func=lambda text: text)
                 self.bar.__enter__()
-            self.bar.update(1, relpath)
-        elif time.monotonic() - self.last >= 2 or done == total:
-            self.last = time.monotonic()
-            click.echo(f"indexed {done}/{total} files ({relpath})", err=True)
+                self.phase = p.phase
+            self.bar.update(p.bytes_done - self.bar.pos, counts)
+        elif time.monotonic() - self.last >= 2 or p.bytes_done >= p.bytes_total or p.phase != self.phase:
+            self.last, self.phase = time.monotonic(), p.phase
+            click.echo(f"{'read' if p.phase == 'reading' else 'indexed'} {counts}, {p.fraction:.0%} ({p.relpath})",
+                       err=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def _print_summary(s: ReindexSummary, settings: Settings) -> None:

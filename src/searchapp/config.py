@@ -148,6 +148,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_per_page", 100, "largest page size a request may ask for", WHOLE, 1, MAX_PER_PAGE),
     Setting("max_query_length", 1000, "longest query accepted, in characters", WHOLE, 1, MAX_QUERY_CHARS),
     Setting("procs", 0, "indexing processes (0: one per core)", WHOLE, 0, 1024),
+    Setting("parse_timeout_s", 60, "seconds a reindex gives the parser of one file before it stops it and "
+            "rejects the file", WHOLE, 1, 86400),
+    Setting("parse_memory_mb", 2048, "memory (MiB) the parser of one file may take before it is stopped and "
+            "the file rejected", WHOLE, 64, 1048576),
     Setting("topics", None, "topic taxonomy (TOML) for automatic topics", OPTIONAL_PATH,
             shown="the one shipped with searchapp"),
     # issue 14: saved searches and alerts (the SMTP password only from SEARCHAPP_SMTP_PASSWORD)

@@ -116,6 +116,17 @@ class IndexWriteError(SearchAppError):
         )
 
 
+class CommittedWriteError(IndexWriteError):
+    """The update was committed (searches use it) but what goes with it could not
+    be written: the next reindex writes it again."""
+
+    def __init__(self, index_dir: str, reason: str) -> None:  # noqa: super() would say the opposite
+        self.index_dir = index_dir
+        self.reason = reason
+        SearchAppError.__init__(self, f"cannot finish writing the index in {index_dir}: {reason}; the update "
+                                "itself was committed and searches use it (the next reindex completes the rest)")
+
+
 class QueryError(SearchAppError):
     """The query or one of the search parameters is wrong."""
 

@@ -166,10 +166,3 @@ def _month_end(year: int, month: int) -> dt.date:
         return dt.date(year, 12, 31)
     return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
 
-
-def __getattr__(name: str):
-    # The indexer's name for the reader state until it imports engine.state itself.
-    if name == "FacetTable":
-        from .engine.state import ReaderState
-        return ReaderState
-    raise AttributeError(name)

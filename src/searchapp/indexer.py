@@ -11,19 +11,19 @@ import time
 import itertools
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, entity_fields, facets, grouping, markers, parallel, processes, segments, store, topics
-from .corpus import CorpusFile, discover, parse_file
+from . import changes, entity_fields, extraction, grouping, markers, parallel, processes, segments, store, topics
+from .corpus import CorpusFile, discover
 from .corpus.meta import detect_language
-from .errors import CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
+from .meter import TICK_ITEMS, Meter, Progress, ReindexProgress, Tick
+from .engine.state import ReaderState
+from .engine.whoosh_writer import sync_before_toc
+from .errors import CommittedWriteError, CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .report import UNKNOWN_SOURCE, Report
 from .schema import AUTHOR_SEPARATOR, IndexCodec, build_schema, join_topics
-
-Progress = Callable[[int, int, str], None]
 
 # Below this many bytes of files, one writer beats the cost of starting processes.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
@@ -100,6 +100,8 @@ def reindex(
     wait: bool = False,
     progress: Progress | None = None,
     topics_file: Path | None = None,
+    parse_timeout_s: float = extraction.TIMEOUT_S,
+    parse_memory_mb: int = extraction.MEMORY_MB,
 ) -> ReindexSummary:
     """Bring the index in ``index_dir`` up to date with the reports in ``corpus_dir``.
 
@@ -110,7 +112,10 @@ def reindex(
     :param full: rebuild from scratch (beside the old index, swapped in at the end).
     :param procs: indexing processes; 0 means one per core.
     :param wait: wait for another running reindex instead of failing.
+    :param progress: called with a :class:`ReindexProgress` as reports are read.
     :param topics_file: the topic taxonomy (TOML) for automatic topics; None: the shipped one.
+    :param parse_timeout_s: a file whose parser takes longer is stopped and rejected.
+    :param parse_memory_mb: a file whose parser needs more memory is stopped and rejected.
     :raises ConfigError: the topic taxonomy is unreadable or wrong.
     :raises IndexLockedError: another reindex is running and ``wait`` is false.
     :raises CorpusError: the corpus folder itself is missing.
@@ -119,20 +124,23 @@ def reindex(
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     taxonomy = topics.Taxonomy.load(topics_file)
+    cache = extraction.TextCache(index_dir / extraction.CACHE_FOLDER)
+    extractor = extraction.Extractor(cache, parse_timeout_s, parse_memory_mb)
     try:  # issue 6: an OSError here is about the index (corpus read errors are CorpusErrors)
-        with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait):
+        with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait), extractor:
             store.remove_abandoned(index_dir)
             files, rejected = discover(corpus_dir)
+            run = _Run(files, procs, progress, taxonomy, extractor)
             summary = None
             if not full:
                 try:
-                    summary = _incremental(index_dir, files, procs, progress, taxonomy)
+                    summary = _incremental(index_dir, run)
                 except (IndexNotFoundError, SchemaVersionError) as e:
                     reason = str(e).split(":")[0]
-                    summary = _full(index_dir, files, procs, progress, taxonomy)
+                    summary = _full(index_dir, run)
                     summary.reason = reason
             if summary is None:
-                summary = _full(index_dir, files, procs, progress, taxonomy)
+                summary = _full(index_dir, run)
     except OSError as e:
         raise IndexWriteError(str(index_dir), e.strerror or str(e)) from e
     summary.rejected[:0] = rejected
@@ -141,8 +149,19 @@ def reindex(
     return summary
 
 
-def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
-          taxonomy: topics.Taxonomy) -> ReindexSummary:
+@dataclass
+class _Run:
+    """What both kinds of reindex work with."""
+
+    files: list[CorpusFile]
+    procs: int
+    progress: Progress | None
+    taxonomy: topics.Taxonomy
+    extractor: extraction.Extractor
+
+
+def _full(index_dir: Path, run: _Run) -> ReindexSummary:
+    files, procs, extractor = run.files, run.procs, run.extractor
     summary = ReindexSummary(full=True)
     commit = markers.next_commit(store.current_generation(index_dir))  # issue 14
     kept = markers.previous_marks(index_dir)
@@ -151,24 +170,27 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         ix = whoosh_index.create_in(str(building), build_schema())
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics.
-        auto = topics.ReindexTopics(taxonomy, procs=procs)
-        items = _learn_files(auto, files, taken={})
+        auto = topics.ReindexTopics(run.taxonomy, procs=procs)
+        _read_ahead(run, files)
+        items = _learn_files(auto, files, {}, extractor)
+        meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
         parts = _parts(files, procs)
         if parts > 1:  # issue 5: a process per part of the files, each writing a segment
             taken: dict[str, str] = {}  # each worker has its own copy
 
-            def add(writer, part, rejected):
+            def add(writer, part, rejected, tick):
                 _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
-                           part, rejected, None, taken)
+                           part, rejected, tick, taken, extractor)
 
             summary.added = parallel.add_files_in_parts(
-                ix, building, files, parts, add, summary.rejected, progress, _WRITER_ARGS, items)
+                ix, building, files, parts, add, summary.rejected, meter.tick, _WRITER_ARGS, items)
         else:
             writer = ix.writer(**_WRITER_ARGS)
             try:
                 summary.added = _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept),
-                                                                tagger), files, summary.rejected, progress, taken={})
+                                                                tagger), files, summary.rejected,
+                                           meter.tick, {}, extractor)
                 writer.commit()
             except BaseException:
                 _abandon(writer)
@@ -179,20 +201,22 @@ def _full(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progre
         with ix.reader() as reader:
             _check_count(index_dir, reader.doc_count(), summary.added)
             summary.auto_tagged = topics.count_tagged(reader)
-            facets.FacetTable.open(reader, building)  # issue 5: kept for the first search
+            ReaderState.open(reader, building)  # issue 5: kept for the first search
             grouping.build(reader, building, seen=summary.note)  # issue 15: near-duplicates
         auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
         store.publish(index_dir, building)
+        if extractor.cache is not None:
+            extractor.cache.prune()  # every file was read: the entries not used are no file's
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return summary
 
 
-def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress: Progress | None,
-                 taxonomy: topics.Taxonomy) -> ReindexSummary:
+def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
+    files = run.files
     ix, gen = store.open_generation(index_dir)
     ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
@@ -209,25 +233,26 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
                 old_ids[stored["id"]] = relpath
                 curated_removed += bool(stored.get("topic"))
         summary.unchanged = searcher.doc_count() - len(old_ids)
-    auto = topics.ReindexTopics(taxonomy, topics.load_saved(gen), procs=procs)
+    auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
+    _read_ahead(run, todo)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
         ix.close()
         return summary
     before = set(os.listdir(gen))
     writer = ix.writer(**_WRITER_ARGS)
-    _sync_before_toc(writer, gen, before)
+    sync_before_toc(writer, gen, before)
     try:
         changes.delete_files(writer, replaced)  # issue 5
         added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            _learn_files(auto, todo, taken=changes.IndexIdLookup(searcher, old_ids))
+            items = _learn_files(auto, todo, changes.IndexIdLookup(searcher, old_ids), run.extractor)
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
             taken = changes.IndexIdLookup(searcher, old_ids)
             marking = markers.MarkingWriter(writer, markers.next_commit(gen))  # issue 14
-            _add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected, progress, taken=taken,
-                       added_ids=added_ids)
+            _add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected,
+                       Meter(run.progress, todo, items).tick, taken, run.extractor, added_ids)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
         writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
@@ -245,39 +270,25 @@ def _incremental(index_dir: Path, files: list[CorpusFile], procs: int, progress:
     return summary
 
 
-class CommittedWriteError(IndexWriteError):
-    """The update was committed (searches use it) but what goes with it could not
-    be written: the next reindex writes it again."""
-
-    def __init__(self, index_dir: str, reason: str) -> None:
-        super().__init__(index_dir, reason)
-        self.message = (f"cannot finish writing the index in {index_dir}: {reason}; the update itself "
-                        "was committed and searches use it (the next reindex completes the rest)")
-
-
 def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary, changed) -> None:
     store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
-        facets.FacetTable.open(reader, gen)  # issue 5: kept for the first search
+        ReaderState.open(reader, gen)  # issue 5: kept for the first search
         grouping.update(reader, gen, *changed, seen=summary.note)  # issue 15
     store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
 
 
-def _sync_before_toc(writer, folder: Path, before: set[str]) -> None:
-    """The writer's new segment files reach the disk before the TOC that names
-    them (a power cut must not leave a TOC naming half-written segments)."""
-    commit_toc = writer._commit_toc
-
-    def synced(segments):
-        store.fsync_tree(folder, only=lambda name: name not in before)
-        return commit_toc(segments)
-
-    writer._commit_toc = synced
+def _read_ahead(run: _Run, files: list[CorpusFile]) -> None:
+    """Issue 12: the slow formats extracted into the text cache on every core first."""
+    slow = [cf for cf in files if cf.suffix in extraction.CACHED_SUFFIXES]
+    meter = Meter(run.progress, slow, phase="reading")
+    extraction.read_ahead(run.extractor, slow, run.procs or os.cpu_count() or 1, meter.tick)
 
 
-def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> dict[str, int]:
+def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken,
+                 extractor: extraction.Extractor) -> dict[str, int]:
     """Issue 4: the curated reports the add loop will index (same rules, nothing written), learned from.
 
     Returns how many items (reports and rejections) each file's parser yields.
@@ -285,7 +296,7 @@ def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken) -> 
     items: dict[str, int] = {}
     for cf in files:
         items[cf.relpath] = 0
-        for item in parse_file(cf):
+        for item in extractor.items(cf):
             items[cf.relpath] += 1
             if isinstance(item, CorpusError):
                 continue
@@ -355,19 +366,25 @@ def _unmapped(ix, gen: Path):
 # -- end of writers and parallelism ------------------------------------------------
 
 
-def _items(piece: CorpusFile | parallel.FileSlice):
+def _items(piece: CorpusFile | parallel.FileSlice, extractor: extraction.Extractor):
     """The file and what its parser yields (for a slice, only its run of items)."""
     if isinstance(piece, parallel.FileSlice):
-        return piece.file, itertools.islice(parse_file(piece.file), piece.start, piece.stop)
-    return piece, parse_file(piece)
+        return piece.file, itertools.islice(extractor.items(piece.file), piece.start, piece.stop)
+    return piece, extractor.items(piece)
 
 
-def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
+def _add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extraction.Extractor,
+               added_ids=None) -> int:
     writer = entity_fields.EntityWriter(writer)  # issue 15: automatic entities, batched
     count = 0
-    for number, piece in enumerate(files, 1):
-        cf, parsed = _items(piece)
+    for piece in files:
+        cf, parsed = _items(piece, extractor)
+        read = 0
         for item in parsed:
+            read += 1
+            if tick is not None and read == TICK_ITEMS:
+                tick(cf.relpath, read, False)
+                read = 0
             if isinstance(item, CorpusError):
                 rejected.append(item)
                 continue
@@ -385,8 +402,8 @@ def _add_files(writer, files, rejected, progress, taken, added_ids=None) -> int:
             if added_ids is not None:
                 added_ids.append(item.id)
             count += 1
-        if progress is not None:
-            progress(number, len(files), cf.relpath)
+        if tick is not None:
+            tick(cf.relpath, read, True)
     writer.flush()
     return count
 

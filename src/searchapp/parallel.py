@@ -24,15 +24,12 @@ from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from . import processes
 from .corpus import CorpusFile
-from .engine.whoosh_internals import commit_segments
+from .engine.whoosh_writer import commit_segments, finish_part, part_writer
 from .errors import CorpusError
-
-Progress = Callable[[int, int, str], None]
-
+from .meter import Tick
 
 @dataclass(frozen=True)
 class FileSlice:
@@ -44,8 +41,9 @@ class FileSlice:
     stop: int | None = None
 
 
-# (writer, slices, rejected) -> None: adds the reports of ``slices`` to ``writer``.
-AddFiles = Callable[[object, list[FileSlice], list], None]
+# (writer, slices, rejected, tick) -> None: adds the reports of ``slices`` to
+# ``writer``, telling ``tick`` how many items of each file it read.
+AddFiles = Callable[[object, list[FileSlice], list, Tick], None]
 
 
 @dataclass
@@ -67,7 +65,7 @@ class PartResult:
 class _RecordingWriter:
     """Passes documents on to a writer, remembering each one's id, file and line."""
 
-    def __init__(self, writer: SegmentWriter, docs: list) -> None:
+    def __init__(self, writer, docs: list) -> None:
         self._writer = writer
         self._docs = docs
 
@@ -103,7 +101,7 @@ def split(files: list[CorpusFile], parts: int, items: dict[str, int] | None = No
 
 
 def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, add: AddFiles,
-                       rejected: list[CorpusError], progress: Progress | None,
+                       rejected: list[CorpusError], tick: Tick | None,
                        writer_args: dict, items: dict[str, int] | None = None) -> int:
     """Index ``files`` into the (new, empty) index ``ix`` in ``folder`` with ``procs`` processes.
 
@@ -116,13 +114,10 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
     """
     parts = split(files, procs, items)
     order = {cf.relpath: i for i, cf in enumerate(files)}
-    total = sum(len(part) for part in parts)
-    done = [0]
 
-    def report(_number: int, relpath: str) -> None:
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total, relpath)
+    def report(_number: int, message: tuple[str, int, bool]) -> None:
+        if tick is not None:
+            tick(*message)
 
     works = [_work_on(folder, part, add, writer_args) for part in parts]
     results = processes.run(works, report, name="indexing process")
@@ -154,17 +149,11 @@ def _work_on(folder: Path, part: list[FileSlice], add: AddFiles, writer_args: di
     def work(send: processes.Send) -> PartResult:
         result = PartResult()
         ix = whoosh_index.open_dir(str(folder))
-        writer = SegmentWriter(ix, _lk=False, **writer_args)
+        writer = part_writer(ix, writer_args)
         recording = _RecordingWriter(writer, result.docs)
         for piece in part:
-            add(recording, [piece], result.rejected)
-            send(piece.file.relpath)
-        # Not writer._finish(): it would remove the temporary folder the
-        # other workers share; the parent's commit does.
-        if result.docs:
-            result.segment = writer._finalize_segment()
-        else:
-            writer._close_segment()
+            add(recording, [piece], result.rejected, lambda *message: send(message))
+        result.segment = finish_part(writer, empty=not result.docs)
         return result
 
     return work

@@ -31,7 +31,9 @@ import signal
 import struct
 import sys
 import threading
+import time
 import traceback
+import weakref
 from typing import Any, Callable, Iterator
 
 Send = Callable[[Any], None]
@@ -143,7 +145,7 @@ def _fork(work: Work, children: list[tuple[int, int]]) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _detach(parent: int, keep: int, mask) -> None:
+def _detach(parent: int, keep: int | tuple[int, ...], mask) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
@@ -155,14 +157,15 @@ def _detach(parent: int, keep: int, mask) -> None:
     close_inherited(keep)
 
 
-def close_inherited(keep: int) -> None:
-    """Close every file descriptor above 2 but ``keep``."""
+def close_inherited(keep: int | tuple[int, ...]) -> None:
+    """Close every file descriptor above 2 but ``keep`` (one or several)."""
+    keep = (keep,) if isinstance(keep, int) else keep
     try:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         fds = list(range(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024))
     for fd in fds:
-        if fd > 2 and fd != keep:
+        if fd > 2 and fd not in keep:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
@@ -172,7 +175,10 @@ def _serve(work: Work, pipe: int) -> int:
         _write(pipe, b"m", message)
 
     try:
-        result = work(send)
+        try:
+            result = work(send)
+        finally:
+            close_helpers()
     except BrokenPipeError:
         return 1  # the parent is gone: nobody wants the result
     except BaseException as e:
@@ -205,6 +211,127 @@ def _portable(error: BaseException, trace: str) -> BaseException:
             return OSError(error.errno, error.strerror or str(error))
         last = trace.strip().splitlines()[-1] if trace.strip() else ""
         return RuntimeError(f"a child process failed: {type(error).__name__}: {error} ({last})")
+
+
+# -- a helper: one long-lived child answering calls, each with a deadline --------
+
+class Helper:
+    """A child process that runs ``function(request)`` for each :meth:`call`, one at a time.
+
+    Started at the first call and kept for the next ones (no fork per call); a
+    call that runs past its deadline kills the child, and the next call starts
+    a new one. ``setup`` runs in the child first (e.g. a memory bound with
+    ``resource.setrlimit``). The child dies with its parent and closes every
+    inherited descriptor but its two pipes, like the children of :func:`run`.
+    Use it as a context manager, or :meth:`close` it: no child outlives it.
+    """
+
+    def __init__(self, function: Callable[[Any], Any], setup: Callable[[], None] | None = None) -> None:
+        self._function = function
+        self._setup = setup
+        self._child: tuple[int, int, int] | None = None  # pid, request fd, reply fd
+        self._owner = os.getpid()
+        _HELPERS.add(self)
+
+    def __enter__(self) -> "Helper":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def call(self, request: Any, timeout: float) -> Any:
+        """``function(request)`` in the child; its error is raised again here.
+
+        :raises TimeoutError: no answer within ``timeout`` seconds (the child was killed).
+        :raises ChildProcessError: the child ended without an answer (killed, crashed).
+        """
+        if self._owner != os.getpid():  # inherited by a fork: that child is not ours
+            self._child, self._owner = None, os.getpid()
+        if self._child is None:
+            self._child = self._start()
+        try:
+            _write(self._child[1], b"m", request)
+            kind, value = self._answer(self._child[2], time.monotonic() + timeout)
+        except BaseException:
+            self.close()
+            raise
+        if kind == b"e":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Kill and reap the child, if any."""
+        if self._child is not None and self._owner == os.getpid():
+            kill([self._drop()])
+
+    def _drop(self) -> int:
+        pid, requests, replies = self._child
+        self._child = None
+        for fd in (requests, replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        return pid
+
+    def _start(self) -> tuple[int, int, int]:
+        parent = os.getpid()
+        down_read, down_write = os.pipe()
+        up_read, up_write = os.pipe()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                try:
+                    _detach(parent, keep=(down_read, up_write), mask=mask)
+                    if self._setup is not None:
+                        self._setup()
+                    _answer_calls(self._function, down_read, up_write)
+                finally:
+                    os._exit(1)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        os.close(down_read)
+        os.close(up_write)
+        return pid, down_write, up_read
+
+    def _answer(self, fd: int, deadline: float) -> tuple[bytes, Any]:
+        buffer = bytearray()
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                raise TimeoutError("no answer within the time limit")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                status = os.waitpid(self._drop(), 0)[1]
+                raise ChildProcessError(f"the helper process ended without an answer ({_how(status)})")
+            buffer += chunk
+            for frame in _frames(buffer):
+                return frame
+
+
+_HELPERS: "weakref.WeakSet[Helper]" = weakref.WeakSet()
+
+
+def close_helpers() -> None:
+    """Stop every helper this process started (a child of :func:`run` does, before it ends)."""
+    for helper in list(_HELPERS):
+        helper.close()
+
+
+def _answer_calls(function: Callable[[Any], Any], requests: int, replies: int) -> None:
+    """The helper child's loop: a request in, a result (or error) out, until the pipe closes."""
+    buffer = bytearray()
+    while True:
+        chunk = os.read(requests, 1 << 16)
+        if not chunk:
+            return
+        buffer += chunk
+        for _kind, request in _frames(buffer):
+            try:
+                kind, value = b"r", function(request)
+            except BaseException as e:
+                kind, value = b"e", _portable(e, traceback.format_exc())
+            _write(replies, kind, value)
 
 
 # -- the parent -----------------------------------------------------------------

@@ -18,8 +18,7 @@ live size (see ``benchmarks/bench_rewrites.py``).
 
 from __future__ import annotations
 
-from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
+from .engine.whoosh_writer import copy_live, merge_small, segment_counts
 
 PURGE_FRACTION = 0.25
 
@@ -29,16 +28,11 @@ def purge_and_merge(writer, segments: list) -> list:
     the segments kept as they are; the others are copied into ``writer``."""
     kept = []
     for segment in segments:
-        total = segment.doc_count_all()
-        live = total - segment.deleted_count()
-        if live == 0:
+        total, deleted = segment_counts(segment)
+        if deleted == total:
             continue  # dropped: Whoosh removes its files with the new TOC
-        if segment.deleted_count() > PURGE_FRACTION * total:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            try:
-                writer.add_reader(reader)  # copies the live reports only
-            finally:
-                reader.close()
+        if deleted > PURGE_FRACTION * total:
+            copy_live(writer, segment)  # its live reports only
             continue
         kept.append(segment)
-    return MERGE_SMALL(writer, kept)
+    return merge_small(writer, kept)

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -102,13 +103,17 @@ def publish(index_dir: Path, building: Path) -> Path:
 
 
 def prune(index_dir: Path, keep: Path) -> None:
-    """Remove old generations and abandoned builds, keeping ``keep`` and the one before it.
+    """Remove every generation but ``keep``, and abandoned builds.
 
-    The one before stays because a server may still be reading it.
+    A server still reading an older generation loses nothing: its readers hold
+    their segment files open (one compound file a segment, read through a
+    file handle, never a memory map), and a file deleted on Linux stays
+    readable through a handle opened before; its next look at CURRENT opens
+    the new generation (``engine.whoosh_engine``).
     """
-    gens = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.is_dir() and p != keep)
-    for old in gens[:-1]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in index_dir.glob(GEN_PREFIX + "*"):
+        if old.is_dir() and old != keep:
+            shutil.rmtree(old, ignore_errors=True)
     remove_abandoned(index_dir)
 
 
@@ -165,14 +170,14 @@ def reindex_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
 def atomic_write(path: Path, data: str | bytes | Callable[[BinaryIO], object]) -> None:
     """Replace ``path`` so that a crash leaves either the old file or the new one, whole.
 
-    Written to a temporary file beside it (``.NAME.PID.tmp``, which
+    Written to a temporary file beside it (``.NAME.PID.THREAD.tmp``, which
     :func:`remove_abandoned` clears after a kill), fsynced, renamed over it,
     and the folder fsynced so that the rename itself survives a power cut.
 
     :param data: the text (UTF-8), the bytes, or a function writing to the open binary file.
     :raises OSError: the file cannot be written (nothing is left behind then).
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             if callable(data):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import store
 from ..facets import NO_DAY, DateRange, MultiValued
 from ..schema import FACET_FIELDS, FACETS_BY_NAME
 from . import whoosh_internals as wi
@@ -94,14 +94,11 @@ class ReaderState:
             values = getattr(self, field)
             arrays[f"{field}_values"] = np.array(json.dumps(values.values))  # any text, NULs too
             arrays[f"{field}_docs"], arrays[f"{field}_ords"] = values.docs, values.ords
-        tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
+            store.atomic_write(path, lambda fh: np.savez(fh, **arrays))
             _remove_older(folder, key[0])
         except OSError:  # a read-only index: read from the postings each time
-            tmp.unlink(missing_ok=True)
+            pass
 
     def parsed(self, key, parse):
         """The parsed query under ``key``, parsed with ``parse()`` once per reader."""

@@ -3,11 +3,12 @@
 Whoosh 2.7.4 is read and written below its public API for speed (issue 5):
 posting blocks and pickled positions decoded into arrays, segment term
 tables walked in order, field-length columns read whole, a codec that looks
-lengths up once, the segment commit of the parallel full reindex (as
-Whoosh's own ``multiproc.py`` does it), and the query parser's term
-expansion hooks. An upgrade of Whoosh is a change to this one module:
-the version check below stops an untested one, and tests/test_postings.py
-compares what is decoded here with Whoosh's own reader.
+lengths up once, and the query parser's term expansion hooks. The private
+writing API (segment writers and their commit, as Whoosh's own
+``multiproc.py`` uses it) is in :mod:`.whoosh_writer`. An upgrade of Whoosh
+is a change to these two modules: the version check below stops an untested
+one, and tests/test_postings.py compares what is decoded here with Whoosh's
+own reader.
 """
 
 from __future__ import annotations
@@ -287,21 +288,6 @@ def reader_key(reader) -> tuple[int, str]:
     generation = reader.generation()
     return (generation if isinstance(generation, int) else -1,
             f"{generation}:{reader.doc_count_all()}:{','.join(segments)}")
-
-
-# -- the segment commit (parallel full reindex) --------------------------------------
-
-def commit_segments(ix, segments: list) -> None:
-    """Publish segments written by separate writers as one commit of ``ix``
-    (as Whoosh's ``MpWriter`` does with its sub-writers' segments)."""
-    writer = ix.writer()
-    try:
-        writer._close_segment()
-        writer._commit_toc(segments)
-        writer._finish()
-    except BaseException:
-        writer.cancel()
-        raise
 
 
 # -- the parser's expansion hooks ---------------------------------------------------

@@ -1,4 +1,11 @@
-"""The Whoosh engine's ``protocol.EngineWriter``: changes to the live generation, one commit.
+"""Writing a Whoosh index: the engine's ``protocol.EngineWriter``, and every use of
+Whoosh's private writing API (segment writers of the parallel full reindex,
+their commit as one, the fsync before the TOC, the merge policy's segment
+copies, the live-term test of an incremental reindex), as Whoosh's own
+``multiproc.py`` uses them. The reading side's internals are in
+:mod:`.whoosh_internals`; an upgrade of Whoosh changes these two modules only.
+
+The ``EngineWriter``: changes to the live generation, one commit.
 
 Holds the index's reindex lock from opening to ``commit`` or ``cancel``; the
 commit is Whoosh's (readers see all of it or none), and the new reader's
@@ -12,6 +19,9 @@ import contextlib
 import os
 from pathlib import Path
 from typing import Iterable
+
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .. import store
 from ..schema import SCHEMA_VERSION, IndexCodec
@@ -64,3 +74,70 @@ class WhooshWriter:
             self._writer.cancel()
         finally:
             self._locked.close()
+
+
+# -- Whoosh's private writing API ---------------------------------------------------
+
+def part_writer(ix, writer_args: dict) -> SegmentWriter:
+    """A writer of one segment of a parallel full reindex: no lock (the
+    reindex holds its own), its segment committed by :func:`commit_segments`."""
+    return SegmentWriter(ix, _lk=False, **writer_args)
+
+
+def finish_part(writer: SegmentWriter, empty: bool):
+    """The segment a :func:`part_writer` wrote (None when ``empty``). Not
+    ``writer._finish()``: it would remove the temporary folder the other
+    workers share; the parent's commit does."""
+    if empty:
+        writer._close_segment()
+        return None
+    return writer._finalize_segment()
+
+
+def commit_segments(ix, segments: list) -> None:
+    """Publish segments written by separate writers as one commit of ``ix``
+    (as Whoosh's ``MpWriter`` does with its sub-writers' segments)."""
+    writer = ix.writer()
+    try:
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def sync_before_toc(writer, folder: Path, before: set[str]) -> None:
+    """The writer's new segment files reach the disk before the TOC that names
+    them (a power cut must not leave a TOC naming half-written segments)."""
+    commit_toc = writer._commit_toc
+
+    def synced(segments):
+        store.fsync_tree(folder, only=lambda name: name not in before)
+        return commit_toc(segments)
+
+    writer._commit_toc = synced
+
+
+def segment_counts(segment) -> tuple[int, int]:
+    """(documents, deleted documents) of a segment a merge policy is given."""
+    return segment.doc_count_all(), segment.deleted_count()
+
+
+def copy_live(writer, segment) -> None:
+    """Copy the live documents of ``segment`` into ``writer`` (a merge policy's rewrite)."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        writer.add_reader(reader)
+    finally:
+        reader.close()
+
+
+def merge_small(writer, segments: list) -> list:
+    """Whoosh's default merge policy over ``segments``."""
+    return MERGE_SMALL(writer, segments)
+
+
+def is_live(reader, field: str, text: str) -> bool:
+    """Whether a live (not deleted) document holds ``text`` in ``field``."""
+    return reader.postings(field, text).is_active()

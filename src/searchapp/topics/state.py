@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import store
 from .learned import LearnedModel
 from .names import TopicVocabulary
 
@@ -68,7 +68,4 @@ def save(gen_dir: Path, state: SavedTopics, previous: SavedTopics | None = None)
 
 
 def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        write(fh)
-    os.replace(tmp, path)
+    store.atomic_write(path, write)

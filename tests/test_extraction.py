@@ -1,0 +1,129 @@
+"""The indexer's reading of files: a time limit and a memory bound per file, and the text cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+
+from searchapp import corpus, extraction, indexer, processes
+from searchapp.corpus import discover
+from searchapp.errors import CorpusError
+from searchapp.report import ParseWarning, Report
+
+
+def _children() -> set[int]:
+    """This process's living children (the helpers it started)."""
+    out = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                out.add(int(name))
+    return out
+
+
+def _corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "stuck.html").write_text("<html><body><p>never read</p></body></html>")
+    (folder / "good.md").write_text("# Grain exports\n\nWheat and barley shipments rose.\n")
+    (folder / "note.txt").write_text("Title: Oil\n\nCrude prices fell.\n")
+    return folder
+
+
+def test_a_parser_that_hangs_is_stopped_and_the_rest_indexed(tmp_path, monkeypatch):
+    def hang(cf):
+        while True:
+            time.sleep(0.05)
+
+    monkeypatch.setitem(corpus.PARSERS, ".html", hang)
+    before = _children()
+    summary = indexer.reindex(_corpus(tmp_path), tmp_path / "index", full=True, procs=1, parse_timeout_s=1)
+    assert [(e.path, e.reason) for e in summary.rejected] == [(
+        "stuck.html",
+        "reading it took longer than the time limit of 1 s per file (setting 'parse_timeout_s'): it was stopped",
+    )]
+    assert summary.added == 2
+    assert _children() == before  # the stuck parser and its replacement's helper are gone
+
+
+def test_a_parser_that_takes_too_much_memory_is_stopped(tmp_path, monkeypatch):
+    def greedy(cf):
+        return [bytearray(600 * 1024 * 1024)]
+
+    monkeypatch.setitem(corpus.PARSERS, ".html", greedy)
+    summary = indexer.reindex(_corpus(tmp_path), tmp_path / "index", full=True, procs=1, parse_memory_mb=256)
+    assert [(e.path, e.reason) for e in summary.rejected] == [(
+        "stuck.html",
+        "reading it needs more than the memory limit of 256 MiB per file (setting 'parse_memory_mb'): "
+        "it was stopped",
+    )]
+    assert summary.added == 2
+
+
+def test_the_helper_is_kept_from_call_to_call_and_replaced_after_a_timeout():
+    with processes.Helper(lambda x: (os.getpid(), x * 2)) as helper:
+        first, doubled = helper.call(21, timeout=5)
+        assert doubled == 42 and helper.call(1, timeout=5)[0] == first
+    with processes.Helper(lambda x: time.sleep(x) or os.getpid()) as helper:
+        try:
+            helper.call(30, timeout=0.2)
+        except TimeoutError:
+            pass
+        else:
+            raise AssertionError("no timeout")
+        assert helper.call(0, timeout=5) != first
+    assert _children() == set()
+
+
+def test_a_full_rebuild_reads_unchanged_files_from_the_cache(tmp_path, monkeypatch):
+    folder = _corpus(tmp_path)
+    (folder / "stuck.html").unlink()
+    first = indexer.reindex(folder, tmp_path / "index", full=True, procs=1)
+    cache = tmp_path / "index" / extraction.CACHE_FOLDER
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 1  # the Markdown file; plain text is not cached
+    stamp = (cache / entries[0]).stat().st_mtime_ns
+    monkeypatch.setitem(corpus.PARSERS, ".md", lambda cf: (_ for _ in ()).throw(AssertionError("parsed again")))
+    second = indexer.reindex(folder, tmp_path / "index", full=True, procs=1)
+    assert (second.added, second.rejected) == (first.added, []) == (2, [])
+    assert sorted(p.name for p in cache.iterdir()) == entries and (cache / entries[0]).stat().st_mtime_ns >= stamp
+
+
+def test_the_cache_key_follows_the_content_and_prune_drops_unused_entries(tmp_path):
+    folder = _corpus(tmp_path)
+    cache = extraction.TextCache(tmp_path / "cache")
+    cf = next(f for f in discover(folder)[0] if f.relpath == "good.md")
+    key = cache.key(cf)
+    (folder / "good.md").write_text("# Grain exports\n\nWheat shipments fell.\n")
+    changed = next(f for f in discover(folder)[0] if f.relpath == "good.md")
+    assert cache.key(changed) != key
+    cache.put(key, [Report(id="good", title="Grain exports", body="Wheat")])
+    assert cache.get(key) == [Report(id="good", title="Grain exports", body="Wheat")]
+    os.utime(cache.folder / f"{key}.json", (time.time() - 3600,) * 2)
+    cache.started = time.time()
+    assert cache.prune() == 1 and list(cache.folder.iterdir()) == []
+
+
+def test_reports_come_back_from_json_as_they_went_in():
+    report = Report(id="a/b", title="T", body="x\n\ny", date=dt.date(2024, 7, 28), topics=("oil", "gas"),
+                    authors=("A. B.",), pages=(0, 3), extra={"n": 1, "when": dt.date(2020, 1, 2)},
+                    warnings=(ParseWarning("date", "31/12/2024", "day or month first?"),), format="pdf")
+    assert extraction.decode(extraction.encode([report, Report(id="b", title="", body="")])) == [
+        report, Report(id="b", title="", body="")]
+
+
+def test_a_rejected_file_is_not_cached(tmp_path, monkeypatch):
+    """OCR installed or a time limit raised later: the next full rebuild tries again."""
+    def rejected(cf):
+        raise CorpusError(cf.relpath, "no text layer")
+
+    monkeypatch.setitem(corpus.PARSERS, ".html", rejected)
+    summary = indexer.reindex(_corpus(tmp_path), tmp_path / "index", full=True, procs=1)
+    assert [(e.path, e.reason) for e in summary.rejected] == [("stuck.html", "no text layer")]
+    assert len(list((tmp_path / "index" / extraction.CACHE_FOLDER).iterdir())) == 1  # good.md only
