@@ -43,11 +43,14 @@ def built_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
-    """An index of the project's corpus/ (the seed report), built once per session."""
+    """An index of the project's corpus/ (the seed report), built once per session,
+    with automatic entities when the ``entities`` extra is installed."""
     from searchapp import reindex
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
-    reindex(SEED_CORPUS, index_dir, procs=1)
+    from searchapp.entities import extractor_status
+
+    reindex(SEED_CORPUS, index_dir, procs=1, entities=extractor_status().available)
     return index_dir
 
 

@@ -13,6 +13,7 @@ import pytest
 from searchapp import SearchIndex, reindex
 from searchapp import entities as ent
 from searchapp.entities import extractor_status
+from searchapp.errors import ConfigError
 from tests.conftest import SEED_CORPUS
 from tests.test_neardup import ADDED, OTHER
 
@@ -243,3 +244,17 @@ def test_json_lines_records_get_a_language(tmp_path, no_extractor):
         res = index.search("")
     assert {h.id.rpartition(":")[2]: h.language for h in res.hits} == {"en": "en", "fr": "fr"}
     assert {v.value: v.count for v in res.facets["language"]} == {"en": 1, "fr": 1}
+
+
+def test_automatic_entities_are_asked_for(tmp_path):
+    """Extraction is a setting (it costs about 20 ms a report): off by default,
+    and asked for without spaCy it is a clear error naming what is missing."""
+    _write(tmp_path / "corpus", "a.txt", "date 2024-07-01 Andrii Belkov in Rostov-on-Don\nSource: X\n\n"
+           "Andrii Belkov, head of the First Department, was arrested in Rostov-on-Don.\n")
+    reindex(tmp_path / "corpus", tmp_path / "index", procs=1)
+    with SearchIndex.open(tmp_path / "index") as index:
+        assert index.search("").hits[0].entities == ()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ent, "extractor_status", lambda: ent.ExtractorStatus(False, "spaCy is not installed"))
+        with pytest.raises(ConfigError, match="^entity extraction cannot run: spaCy is not installed$"):
+            reindex(tmp_path / "corpus", tmp_path / "other", procs=1, entities=True)

@@ -5,7 +5,9 @@ Each kind has a curated field (``person``, ``org``, ``place``: the report's own
 extracted by ``searchapp.entities``), kept apart like ``topic`` and
 ``topic_auto``. :func:`curated_fields` needs no model; :class:`EntityWriter`
 adds the automatic ones in batches where the indexer parses (in each worker
-process), only when ``entities.extractor_status()`` says extraction can run.
+process), when the reindex asks for them (the ``entities`` setting: spaCy's
+NER costs about 20 ms of CPU a report, several times the rest of indexing) and
+``entities.extractor_status()`` says extraction can run.
 Its cost is bounded by ``entities.MAX_CHARS`` of each body.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import entities
+from .errors import ConfigError
 from .schema import join_topics
 
 __all__ = ["BATCH", "EntityWriter", "curated_fields", "entity_fields"]
@@ -40,16 +43,24 @@ def curated_fields(extra: Mapping[str, Any] | None) -> dict[str, str]:
     return entity_fields(entities.extract_entities("", "", extra or {}, extract=False))
 
 
+def check_available(wanted: bool) -> None:
+    """:raises ConfigError: automatic entities are asked for, and spaCy or its model is missing."""
+    if wanted:
+        status = entities.extractor_status()
+        if not status.available:
+            raise ConfigError(f"entity extraction cannot run: {status.reason}")
+
+
 class EntityWriter:
     """Wraps an index writer: documents are held in batches of :data:`BATCH`,
     given their automatic entities, then written in order. Call :meth:`flush`
     before the writer commits."""
 
-    def __init__(self, writer, batch: int = BATCH) -> None:
+    def __init__(self, writer, batch: int = BATCH, extract: bool = False) -> None:
         self._writer = writer
         self._batch = batch
         self._held: list[dict] = []
-        self._extract = entities.extractor_status().available
+        self._extract = extract and entities.extractor_status().available
 
     def add_document(self, **fields) -> None:
         if not self._extract:

@@ -102,6 +102,7 @@ def reindex(
     topics_file: Path | None = None,
     parse_timeout_s: float = extraction.TIMEOUT_S,
     parse_memory_mb: int = extraction.MEMORY_MB,
+    entities: bool = False,
 ) -> ReindexSummary:
     """Bring the index in ``index_dir`` up to date with the reports in ``corpus_dir``.
 
@@ -116,13 +117,17 @@ def reindex(
     :param topics_file: the topic taxonomy (TOML) for automatic topics; None: the shipped one.
     :param parse_timeout_s: a file whose parser takes longer is stopped and rejected.
     :param parse_memory_mb: a file whose parser needs more memory is stopped and rejected.
-    :raises ConfigError: the topic taxonomy is unreadable or wrong.
+    :param entities: extract people, organisations and places (spaCy; the
+        ``entities`` extra). Curated ones are indexed either way.
+    :raises ConfigError: the topic taxonomy is unreadable or wrong, or ``entities``
+        is asked for without spaCy and its model.
     :raises IndexLockedError: another reindex is running and ``wait`` is false.
     :raises CorpusError: the corpus folder itself is missing.
     :raises IndexWriteError: the index cannot be written (e.g. the disk is full).
     """
     start = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    entity_fields.check_available(entities)
     taxonomy = topics.Taxonomy.load(topics_file)
     cache = extraction.TextCache(index_dir / extraction.CACHE_FOLDER)
     extractor = extraction.Extractor(cache, parse_timeout_s, parse_memory_mb)
@@ -130,7 +135,7 @@ def reindex(
         with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait), extractor:
             store.remove_abandoned(index_dir)
             files, rejected = discover(corpus_dir)
-            run = _Run(files, procs, progress, taxonomy, extractor)
+            run = _Run(files, procs, progress, taxonomy, extractor, entities)
             summary = None
             if not full:
                 try:
@@ -158,6 +163,7 @@ class _Run:
     progress: Progress | None
     taxonomy: topics.Taxonomy
     extractor: extraction.Extractor
+    entities: bool = False  # automatic people, organisations and places
 
 
 def _full(index_dir: Path, run: _Run) -> ReindexSummary:
@@ -181,7 +187,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
 
             def add(writer, part, rejected, tick):
                 _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
-                           part, rejected, tick, taken, extractor)
+                           part, rejected, tick, taken, extractor, entities=run.entities)
 
             summary.added = parallel.add_files_in_parts(
                 ix, building, files, parts, add, summary.rejected, meter.tick, _WRITER_ARGS, items)
@@ -190,7 +196,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
             try:
                 summary.added = _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept),
                                                                 tagger), files, summary.rejected,
-                                           meter.tick, {}, extractor)
+                                           meter.tick, {}, extractor, entities=run.entities)
                 writer.commit()
             except BaseException:
                 _abandon(writer)
@@ -252,7 +258,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
             taken = changes.IndexIdLookup(searcher, old_ids)
             marking = markers.MarkingWriter(writer, markers.next_commit(gen))  # issue 14
             _add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected,
-                       Meter(run.progress, todo, items).tick, taken, run.extractor, added_ids)
+                       Meter(run.progress, todo, items).tick, taken, run.extractor, added_ids, run.entities)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
         writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
@@ -374,8 +380,8 @@ def _items(piece: CorpusFile | parallel.FileSlice, extractor: extraction.Extract
 
 
 def _add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extraction.Extractor,
-               added_ids=None) -> int:
-    writer = entity_fields.EntityWriter(writer)  # issue 15: automatic entities, batched
+               added_ids=None, entities: bool = False) -> int:
+    writer = entity_fields.EntityWriter(writer, extract=entities)  # issue 15: automatic entities, batched
     count = 0
     for piece in files:
         cf, parsed = _items(piece, extractor)

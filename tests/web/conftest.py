@@ -50,7 +50,9 @@ HOSTILE_RECORDS = [
 
 
 def build_index(corpus: Path, index_dir: Path) -> Path:
-    summary = reindex(corpus, index_dir, procs=1)
+    from searchapp.entities import extractor_status
+
+    summary = reindex(corpus, index_dir, procs=1, entities=extractor_status().available)
     assert not summary.rejected, summary.rejected
     assert summary.total > 0
     return index_dir
