@@ -144,7 +144,9 @@ class SearchappEngine:
 
     @staticmethod
     def outcome(res, q: BenchQuery) -> Outcome:
-        facets = {name: _nonzero((v.value, v.count) for v in values) for name, values in res.facets.items()}
+        # the facets the references count too (searchapp's language and entity facets are its own)
+        facets = {name: _nonzero((v.value, v.count) for v in values) for name, values in res.facets.items()
+                  if name in ("source", "topic", "date")}
         return Outcome(res.total, [h.id for h in res.hits], facets, [h.snippet for h in res.hits])
 
     def search(self, q: BenchQuery, limit: int = 10) -> Outcome:
