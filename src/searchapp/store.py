@@ -103,17 +103,16 @@ def publish(index_dir: Path, building: Path) -> Path:
 
 
 def prune(index_dir: Path, keep: Path) -> None:
-    """Remove every generation but ``keep``, and abandoned builds.
+    """Remove old generations and abandoned builds, keeping ``keep`` and the one before it.
 
-    A server still reading an older generation loses nothing: its readers hold
-    their segment files open (one compound file a segment, read through a
-    file handle, never a memory map), and a file deleted on Linux stays
-    readable through a handle opened before; its next look at CURRENT opens
-    the new generation (``engine.whoosh_engine``).
+    The one before stays because a server may still be reading it: its segment
+    files are open, but the files beside them (the facet state, the
+    near-duplicate groups) are read when a thread first needs them. Older ones
+    go, so an index folder holds at most two generations.
     """
-    for old in index_dir.glob(GEN_PREFIX + "*"):
-        if old.is_dir() and old != keep:
-            shutil.rmtree(old, ignore_errors=True)
+    gens = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.is_dir() and p != keep)
+    for old in gens[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
     remove_abandoned(index_dir)
 
 
