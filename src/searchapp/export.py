@@ -11,8 +11,8 @@ iterable before the consumer asks for the next chunk.
 ...           title_html="")
 >>> for line in "".join(csv_chunks([hit])).splitlines():
 ...     print(line)
-id,title,date,source,topics,auto_topics,url,score,snippet
-r1,'=HYPERLINK(1),2024-07-01,S,a; b,,,1.5,x y & z
+id,title,date,source,topics,auto_topics,url,score,snippet,authors,language
+r1,'=HYPERLINK(1),2024-07-01,S,a; b,,,1.5,x y & z,,
 """
 
 from __future__ import annotations

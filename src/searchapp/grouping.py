@@ -10,12 +10,12 @@ duplicate with their group id, which is all a search reads.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from . import store
 from .neardup import NearDuplicates, NearDuplicatesFileError
 
 __all__ = ["GROUPS_FILE", "MEMBERS_FILE", "build", "load_members", "update"]
@@ -85,10 +85,8 @@ def _save(groups: NearDuplicates, folder: Path) -> None:
     for members in groups.groups():
         ids.extend(members)
         owners.extend([members[0]] * len(members))
-    temporary = folder / f".{MEMBERS_FILE}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as f:
-        np.savez(f, ids=np.array(ids, dtype=str), groups=np.array(owners, dtype=str))
-    os.replace(temporary, folder / MEMBERS_FILE)
+    store.atomic_write(folder / MEMBERS_FILE,
+                       lambda f: np.savez(f, ids=np.array(ids, dtype=str), groups=np.array(owners, dtype=str)))
 
 
 def _live_docnum(reader, report_id: str) -> int | None:

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from searchapp import store
 from searchapp.errors import SearchAppError
 
 __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shingles",
@@ -290,9 +291,7 @@ class NearDuplicates:
             return np.array([" ".join(sorted(getattr(self._signatures[i], field)))
                              for i in signed], dtype=str)
 
-        target = Path(path)
-        temporary = target.with_name(target.name + ".tmp")
-        with open(temporary, "wb") as f:
+        def write(f) -> None:
             np.savez(
                 f, meta=np.array(json.dumps(meta)), ids=np.array(ids, dtype=str),
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
@@ -304,7 +303,8 @@ class NearDuplicates:
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
                 common=np.array(sorted(c.decode() for c in self.common), dtype=str),
             )
-        os.replace(temporary, target)
+
+        store.atomic_write(Path(path), write)  # fsynced; a killed run's temporary file is cleared
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NearDuplicates:

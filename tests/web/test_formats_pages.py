@@ -190,10 +190,13 @@ def test_a_message_lists_its_attachments_and_an_attachment_links_its_message(for
     parent = meta_of(attachment)["Attached to"].find("a")
     assert (parent.text, parent.attrs["href"]) == ("Port inspection notes", f"/reports/{MAIL_ID}")
     assert meta_of(attachment)["File"].text == "mail/notes.eml , attachment inspection.md"
-    # The message's file is offered; an attachment's bytes need a reader from the core (not there yet).
+    # The message's file is offered, and an attachment's own bytes (read from its message by the core).
     assert meta_of(page)["Download"].find("a").attrs["href"] == f"/files/{MAIL_ID}"
-    assert "Download" not in meta_of(attachment)
-    assert formats_client.get(f"/files/{ATTACHMENT_ID}").status_code == 404
+    assert meta_of(attachment)["Download"].find("a").attrs["href"] == f"/files/{ATTACHMENT_ID}"
+    sent = formats_client.get(f"/files/{ATTACHMENT_ID}")
+    assert sent.status_code == 200 and sent.data == b"# Inspection\n\nCrane C2 needs *paint* before the winter.\n"
+    assert sent.headers["Content-Disposition"].startswith('attachment; filename="inspection.md"')
+    assert sent.headers["Content-Security-Policy"].startswith("sandbox")
 
 
 def test_a_message_file_is_sent_as_a_message(formats_client, formats_index):
