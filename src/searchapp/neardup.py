@@ -65,12 +65,12 @@ COMMON_SHARE = 0.002  # a shingle in this share of the reports (and ...
 COMMON_MIN_REPORTS = 10  # ... in at least this many) is boilerplate
 COMMON_SAMPLE = 10_000  # reports a build learns the boilerplate from
 _SCHEME = "affine32"
-_FORMAT = 1
+_FORMAT = 2  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs)
 _WORD = re.compile(r"\w+")
 _FIGURE = re.compile(r"\d(?:[\w.,/:-]*\w)?")
 _CODE = re.compile(r"\b[a-z]+-\d+(?:-\d+)+\b")
-_ARRAYS = ("ids", "signed", "digests", "hashed", "signatures", "figures", "codes", "headlines",
-           "edges", "common")
+_TEXTS = ("ids", "digests", "figures", "codes", "headlines", "common")
+_ARRAYS = ("signed", "hashed", "signatures", "edges")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -109,6 +109,22 @@ def common_shingles(texts: Iterable[str], share: float = COMMON_SHARE,
         total += 1
     floor = max(min_reports, share * total)
     return frozenset(shingle for shingle, n in counts.items() if n >= floor)
+
+
+def _packed(strings: Iterable[str]) -> dict[str, np.ndarray]:
+    """Strings as one UTF-8 blob and the offsets that cut it: a fixed-width
+    NumPy string column costs its longest entry times the count (one report
+    with 30,000 figures made a 10,000-report file 1.5 GB)."""
+    encoded = [s.encode() for s in strings]
+    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64)
+    return {"blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            "ends": ends.reshape(len(encoded))}
+
+
+def _unpacked(blob: np.ndarray, ends: np.ndarray) -> list[str]:
+    data = blob.tobytes()
+    starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
+    return [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -287,21 +303,24 @@ class NearDuplicates:
         meta = {"format": _FORMAT, "threshold": self.threshold, "num_perm": self.num_perm,
                 "shingle_words": self.shingle_words}
 
-        def joined(field: str) -> np.ndarray:
-            return np.array([" ".join(sorted(getattr(self._signatures[i], field)))
-                             for i in signed], dtype=str)
+        def joined(field: str) -> list[str]:
+            return [" ".join(sorted(getattr(self._signatures[i], field))) for i in signed]
+
+        texts = {"ids": ids, "digests": [self._signatures[i].digest for i in signed],
+                 "figures": joined("figures"), "codes": joined("codes"),
+                 "headlines": joined("headline"),
+                 "common": sorted(c.decode() for c in self.common)}
+        columns = {f"{name}_{part}": array for name, strings in texts.items()
+                   for part, array in _packed(strings).items()}
 
         def write(f) -> None:
             np.savez(
-                f, meta=np.array(json.dumps(meta)), ids=np.array(ids, dtype=str),
+                f, meta=np.array(json.dumps(meta)), **columns,
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
-                digests=np.array([self._signatures[i].digest for i in signed], dtype=str),
                 hashed=np.array([position[i] for i in hashed], dtype=np.int64),
                 signatures=np.array([self._signatures[i].minhash.hashvalues for i in hashed],
                                     dtype=np.uint32).reshape(len(hashed), self.num_perm),
-                figures=joined("figures"), codes=joined("codes"), headlines=joined("headline"),
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
-                common=np.array(sorted(c.decode() for c in self.common), dtype=str),
             )
 
         store.atomic_write(Path(path), write)  # fsynced; a killed run's temporary file is cleared
@@ -319,16 +338,17 @@ class NearDuplicates:
                     raise NearDuplicatesFileError(str(path), f"format {meta.get('format')} "
                                                   f"is not {_FORMAT}")
                 arrays = {key: data[key] for key in _ARRAYS}
-        except (OSError, ValueError, KeyError) as e:
+                arrays.update({key: _unpacked(data[f"{key}_blob"], data[f"{key}_ends"])
+                               for key in _TEXTS})
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
             raise NearDuplicatesFileError(str(path), str(e)) from e
         groups = cls(meta["threshold"], meta["num_perm"], meta["shingle_words"],
-                     common=(str(c).encode() for c in arrays.pop("common")))
+                     common=(c.encode() for c in arrays.pop("common")))
         groups._restore(**arrays)
         return groups
 
     def _restore(self, ids, signed, digests, hashed, signatures, figures, codes, headlines,
                  edges) -> None:
-        ids = [str(i) for i in ids]
         self._links = {report_id: set() for report_id in ids}
         for a, b in edges:
             self._links[ids[a]].add(ids[b])
