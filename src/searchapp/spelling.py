@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from whoosh.support.levenshtein import distance
 
+from .engine.whoosh_internals import doc_frequencies
 from .analysis import STOPWORDS, TOKEN_PATTERN, stem
 from .highlight import find_matches
 from .schema import QUERY_FIELDS
@@ -68,7 +69,7 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) 
     :param seconds: no word is looked up after this long (issue 11: a walk of
         the vocabulary can take most of a second for a long made-up word).
     """
-    reader = searcher.reader()
+    reader = _Counted(searcher.reader())
     deadline = time.monotonic() + seconds
     out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
@@ -78,8 +79,8 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) 
             continue
         term = stem(word)
         known = _freq(reader, term, field)
-        if known and total > FEW_RESULTS:
-            continue
+        if known and (total > FEW_RESULTS or known * KNOWN_RATIO > reader.doc_count()):
+            continue  # enough results, or no spelling could be KNOWN_RATIO times as frequent
         lookups += 1
         if lookups > MAX_LOOKUPS or time.monotonic() > deadline:
             break
@@ -113,8 +114,19 @@ def _field_of(text: str, m: re.Match, word: str) -> tuple[str, ...] | None:
     return None  # a source, topic or date value, or an unknown field (the query's error)
 
 
-def _freq(reader, term: str, fields: tuple[str, ...]) -> int:
-    return sum(reader.doc_frequency(f, term) for f in fields)
+class _Counted:
+    """A reader with the documents frequencies of the text fields at hand as dicts."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self.counts = {f: doc_frequencies(reader, f) for f in _TEXT_FIELDS if f in reader.schema}
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+
+def _freq(reader: _Counted, term: str, fields: tuple[str, ...]) -> int:
+    return sum(reader.counts[f].get(term, 0) for f in fields if f in reader.counts)
 
 
 def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> _Candidate | None:

@@ -328,6 +328,49 @@ def vocabulary(reader, field: str) -> list[str]:
     return [btext.decode("utf-8") for btext in reader.lexicon(field)]
 
 
+def doc_frequencies(reader, field: str) -> dict[str, int]:
+    """``{word: how many documents of the reader hold it in field}`` (deleted ones
+    included, as Whoosh counts them), read once per set of segments.
+
+    Whoosh's own lookup reads a segment's on-disk hash per word:
+    did-you-mean's 300 candidates a word took 70 ms a search.
+    """
+    segments = [seg for seg, _ in reader.leaf_readers() if field in seg.schema]
+    ids = tuple(_segment_id(seg) for seg in segments)
+    key = (field, ids)
+    table = _FREQUENCIES.get(key) if None not in ids else None
+    if table is None:
+        table = {}
+        for seg in segments:
+            for word, n in _segment_frequencies(seg, field):
+                table[word] = table.get(word, 0) + n
+        if None not in ids:
+            while len(_FREQUENCIES) >= _FREQUENCIES_KEPT:
+                _FREQUENCIES.pop(next(iter(_FREQUENCIES)))
+            _FREQUENCIES[key] = table
+    return table
+
+
+_FREQUENCIES: dict[tuple, dict[str, int]] = {}
+_FREQUENCIES_KEPT = 8  # a field or two of the last few readers
+
+
+def _segment_id(seg) -> str | None:
+    segment = seg.segment() if hasattr(seg, "segment") else None
+    return segment.segment_id() if hasattr(segment, "segment_id") else None
+
+
+def _segment_frequencies(seg, field: str):
+    terms = getattr(seg, "_terms", None)
+    if not hasattr(terms, "items_from"):  # another codec: the plain way
+        yield from ((w, seg.doc_frequency(field, w)) for w in vocabulary(seg, field))
+        return
+    for (name, btext), info in terms.items_from(field, b""):
+        if name != field:
+            break
+        yield btext.decode("utf-8"), info.doc_frequency()
+
+
 def _vocabulary(reader, field: str) -> list[str]:
     """Every word of a text field, kept with the reader (Whoosh's own matching of a pattern)."""
     cache = getattr(reader, "_searchapp_vocabulary", None)
