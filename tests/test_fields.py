@@ -105,6 +105,17 @@ def test_three_near_copies_group_into_one_hit_and_a_fourth_does_not(tmp_path, no
     assert index_alone(res, "d-grain") and index_alone(res, "e-empty")
 
 
+def test_pages_count_the_hits_shown_not_the_reports_folded(tmp_path, no_extractor):
+    _copies_corpus(tmp_path / "corpus")
+    reindex(tmp_path / "corpus", tmp_path / "index", procs=1)
+    with SearchIndex.open(tmp_path / "index") as index:
+        first, second = (index.search("", per_page=2, page=n) for n in (1, 2))
+        every = index.search("", per_page=2, collapse=False)
+    # 5 reports, 2 folded under their best copy: 3 hits on 2 pages, the second not empty
+    assert (first.total, first.collapsed, first.pages, every.pages) == (5, 2, 2, 3)
+    assert len(second.hits) == 1
+
+
 def index_alone(res, report_id) -> bool:
     (hit,) = [h for h in res.hits if h.id == report_id]
     return hit.group is None and hit.similar == 0

@@ -128,7 +128,8 @@ class SearchResults:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages of hits shown: reports folded under a best hit take no place."""
+        return max(1, -(-(self.total - self.collapsed) // self.per_page))
 
     def to_dict(self) -> dict[str, Any]:
         return {
