@@ -142,3 +142,14 @@ def test_per_page_option_is_checked_by_the_core(runner, built_index):
     result = runner.invoke(main, ["search", "x", "--per-page", "101", "--index", str(built_index)])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: per_page must be between 1 and 100, got 101"
+
+
+def test_serve_takes_the_corpus_whose_originals_it_offers(runner, tmp_path, monkeypatch):
+    from searchapp import server
+
+    served = []
+    monkeypatch.setattr(server, "serve", served.append)
+    result = runner.invoke(main, ["serve", "--index", str(tmp_path / "ix"), "--corpus", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    (settings,) = served
+    assert (settings.index, settings.corpus) == (tmp_path / "ix", tmp_path / "c")

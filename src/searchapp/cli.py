@@ -268,10 +268,12 @@ def topics(index_dir, as_json) -> None:
 @click.option("--host", help=option_help("host"))
 @click.option("--port", type=int, help=option_help("port"))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help=option_help("index"))
+@click.option("--corpus", type=click.Path(path_type=Path),
+              help=option_help("corpus") + " (the originals offered for download)")
 @click.option("--threads", type=int, help=option_help("threads"))
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help=option_help("allowed_hosts") + " (repeat for several)")
-def serve(host, port, index_dir, threads, allowed_hosts) -> None:
+def serve(host, port, index_dir, corpus, threads, allowed_hosts) -> None:
     """Serve the search page and JSON API with the waitress WSGI server.
 
     It answers only to requests for the loopback names, the --host address
@@ -279,7 +281,7 @@ def serve(host, port, index_dir, threads, allowed_hosts) -> None:
     """
     from .server import serve as run_server
 
-    settings = _settings(host=host, port=port, index=index_dir, threads=threads,
+    settings = _settings(host=host, port=port, index=index_dir, corpus=corpus, threads=threads,
                          allowed_hosts=allowed_hosts or None)
     run_server(settings)
 
