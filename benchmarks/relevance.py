@@ -7,7 +7,9 @@ documents (title and body) and answers the same queries as bags of words;
 recall@100). searchapp indexes with its own analysis and schema (through
 ``searchapp.reindex`` on a temporary JSON Lines corpus) and ranks through
 ``SearchIndex.rank`` in any-word mode (engine ``searchapp``) and in the search
-box's default mode (``searchapp-all``: all words, see ``query.py``).
+box's default mode (``searchapp-all``: all words up to three, one in twenty
+beyond, then the reports holding any word when fewer than ten match; see
+``query.py``).
 
 The reference engines, with their usual settings: SQLite FTS5 (``porter
 unicode61``, ``bm25()``), plain Whoosh (``StemmingAnalyzer``, default BM25F,

@@ -119,6 +119,7 @@ def test_at_least_matches_documents_holding_the_minimum_of_its_words(tmp_path, m
     from searchapp import SearchIndex, query, reindex
 
     monkeypatch.setattr(query, "SHARE_BEYOND", share)
+    monkeypatch.setattr(query, "FEW_MATCHES", 0)  # the minimum alone, never widened
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     texts = {"a": "alpha beta gamma delta", "b": "alpha beta", "c": "alpha", "d": "epsilon"}

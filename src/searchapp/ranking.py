@@ -27,7 +27,7 @@ import numpy as np
 K1 = 1.5
 B = 0.4
 
-__all__ = ["B", "K1", "idf", "length_norm", "saturate", "term_score"]
+__all__ = ["B", "K1", "idf", "length_norm", "saturate", "term_score", "tiered"]
 
 
 def idf(doc_count: int, doc_frequency: int) -> float:
@@ -65,3 +65,17 @@ def term_score(weight: float, tf, length, avg_length: float, b: float = B, k1: f
     2.0
     """
     return weight * saturate(tf / length_norm(length, avg_length, b), k1)
+
+
+def tiered(scores: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """``scores`` raised where ``first`` holds, by the highest score plus one, so
+    that every ``first`` document ranks above every other and each tier keeps
+    its own order (issue 13 item 8: the reports holding all the query's words,
+    then those holding some of them).
+
+    >>> tiered(np.array([3.0, 1.0, 0.5]), np.array([False, True, False])).tolist()
+    [3.0, 5.0, 0.5]
+    """
+    if not first.any():
+        return scores
+    return np.where(first, scores + (float(scores.max()) + 1.0), scores)
