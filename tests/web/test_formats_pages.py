@@ -249,7 +249,7 @@ def test_topic_counts_show_curated_and_automatic_apart(formats_client, html):
         if not auto:
             assert text == f"{count:,}"
         elif auto == count:
-            assert text == f"+{auto:,} auto"
+            assert text == f"{auto:,} auto"
         else:
             assert text == f"{count - auto:,} · +{auto:,} auto"
         assert item.find("label").attrs["title"].startswith(f"{count} report")

@@ -238,6 +238,26 @@ def test_auto_topics_are_marked(tmp_path, html):
     assert [a.text for a in page.find_all("a", cls="tag") if "tag-auto" not in a.classes] == ["given"]
 
 
+@pytest.mark.parametrize("count, auto, shown, title", [
+    (795, 161, "634 · +161 auto", "795 reports: 634 curated, 161 automatic"),
+    (1, 1, "1 auto", "1 report, all automatic"),  # no "+" with nothing before it
+    (1200, 1200, "1,200 auto", "1,200 reports, all automatic"),
+    (3, 0, "3", "3 reports"),
+])
+def test_a_facet_count_shows_curated_and_automatic_apart(tmp_path, html, count, auto, shown, title):
+    from searchapp.web.present import FacetEntry, FacetView
+
+    app = create_app(Settings(index=tmp_path / "none"))
+    entry = FacetEntry("crude", count, False, "f-topic-0", auto)
+    with app.test_request_context("/search"):
+        from flask import render_template_string
+        out = render_template_string('{% from "ui/_macros.html" import facet_entry %}{{ facet_entry(facet, e) }}',
+                                     facet=FacetView("topic", "Topic", (entry,), ()), e=entry)
+    label = html(out).find("label")
+    assert label.find("span", cls="count").text == shown
+    assert label.attrs["title"] == title
+
+
 # -- the report page ---------------------------------------------------------------
 
 def test_report_page_highlights_and_links_back_to_the_same_results(client, html, params_of, core):
