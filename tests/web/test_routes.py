@@ -258,6 +258,19 @@ def test_a_facet_count_shows_curated_and_automatic_apart(tmp_path, html, count, 
     assert label.attrs["title"] == title
 
 
+def test_the_app_warns_when_its_corpus_folder_is_missing(tmp_path, caplog, index_dir):
+    with caplog.at_level("WARNING", logger="searchapp.web"):
+        create_app(Settings(corpus=tmp_path / "corpus", index=index_dir))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the corpus folder {tmp_path / 'corpus'} does not exist: report pages offer no original files "
+        "(set corpus in searchapp.toml or SEARCHAPP_CORPUS to the folder given to reindex)"]
+    caplog.clear()
+    (tmp_path / "corpus").mkdir()
+    with caplog.at_level("WARNING", logger="searchapp.web"):
+        create_app(Settings(corpus=tmp_path / "corpus", index=index_dir))
+    assert caplog.records == []
+
+
 # -- the report page ---------------------------------------------------------------
 
 def test_report_page_highlights_and_links_back_to_the_same_results(client, html, params_of, core):
