@@ -609,6 +609,7 @@ def test_the_syntax_help_says_how_each_operator_works(client, html):
     terms = [dt.text for dt in help_.find_all("dt")]
     assert terms == ["wind power", '"grain deal"', "ransomware OR phishing", "NOT drones , -drones",
                      'title:cable , body:"cable cut"', 'source:reuters , topic:"power grid"',
+                     'person:"james baker" , org:opec , place:japan', "author:garcia , language:en",
                      "date:2024 , date:2024-07 , date:2024-07-15", "date:[2024-01 TO 2024-06] , date:[2023 TO]",
                      "sanction*"]
     text = help_.text
@@ -616,6 +617,18 @@ def test_the_syntax_help_says_how_each_operator_works(client, html):
                    "side by side in this order", "field names in lower case", "leave an end out for an open range",
                    "at the end of a word"]:
         assert phrase in text, phrase
+
+
+def test_every_example_of_the_syntax_help_is_a_search_that_runs(client, html):
+    help_ = html(client.get("/")).find("details", cls="syntax-help")
+    examples = [code.text for dt in help_.find_all("dt") for code in dt.find_all("code")]
+    assert len(examples) == 20
+    for example in examples:
+        assert client.get("/search", query_string={"q": example}).status_code == 200, example
+    fields = {e.split(":")[0] for e in examples if ":" in e}
+    from searchapp.schema import QUERY_FIELDS
+
+    assert fields == set(QUERY_FIELDS)  # every field a query may name is shown
 
 
 def _css_colours(css: str) -> dict[str, str]:
