@@ -72,6 +72,30 @@ def test_the_pdf_report_shows_its_text_page_by_page(formats_client, html, format
     assert download.find("a", cls="view-pdf").attrs["href"] == f"/files/{PDF_ID}?view=1"
 
 
+def test_a_markdown_report_marks_the_query_words_in_its_html(formats_client, html):
+    page = html(formats_client.get(f"{report_path(MD_ID)}?q=harbour+inspect"))
+    body = page.find("div", cls="report-html")
+    assert [m.text for m in body.find_all("mark")] == ["harbour", "inspected"]
+    assert body.find("strong").find("mark").text == "harbour"  # inside its own markup
+    assert body.find("a").attrs["href"] == "https://port.example/report"  # attributes untouched
+    plain = html(formats_client.get(report_path(MD_ID)))
+    assert plain.find("div", cls="report-html").find_all("mark") == []
+
+
+def test_marking_touches_text_only_and_escapes_it_again():
+    from markupsafe import Markup
+
+    from searchapp.results import Highlighted
+    from searchapp.web.reportview import mark_words
+
+    text = "AT&T fixes <b> at the amp"
+    body = Highlighted(text, ((0, 4), (22, 25)))  # "AT&T" and "amp"
+    html = Markup('<p title="amp">AT&amp;T fixes &lt;b&gt; at the amp</p>')
+    assert mark_words(html, body) == Markup(
+        '<p title="amp"><mark>AT&amp;T</mark> fixes &lt;b&gt; at the <mark>amp</mark></p>')
+    assert mark_words(html, Highlighted(text)) is html and mark_words(None, body) is None
+
+
 # -- the original file ------------------------------------------------------------
 
 def test_the_original_file_is_a_download_with_safe_headers(formats_client, formats_index):

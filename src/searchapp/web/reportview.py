@@ -6,6 +6,7 @@ original file.
 
 from __future__ import annotations
 
+import html as html_text
 import posixpath
 import re
 from collections.abc import Callable
@@ -98,7 +99,7 @@ def report_view(detail: ReportDetail, params: SearchParams, original: OriginalFi
         meta=tuple(meta_rows(detail.meta)),
         language=language_name(detail.language),
         pages=tuple(page_sections(detail.body_highlight, detail.pages, view_url)),
-        html=safe_html(detail.html, local_link),
+        html=mark_words(safe_html(detail.html, local_link), detail.body_highlight),
         entities=tuple(entity_groups(detail.entities, params)),
         original=original,
         attachments=tuple(_links(detail.attachments, params, _attachment_name(detail.id))),
@@ -129,6 +130,35 @@ def safe_html(html: str | None, local_link: LocalLink | None = None) -> Markup |
 
     return Markup(nh3.clean(html, link_rel="noopener nofollow", url_schemes={"http", "https", "mailto"},
                             attribute_filter=attribute))
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+MAX_MARKED_WORDS = 64  # distinct matched words marked in a report's HTML
+
+
+def mark_words(html: Markup | None, body: Highlighted) -> Markup | None:
+    """``html`` with the words the core matched in the report's text (``body``'s spans:
+    ``Patch``, ``patches``) in ``<mark>``, as the plain text is marked. Only text between
+    tags is touched, each piece unescaped, marked and escaped again; tags and their
+    attributes are left as they are.
+    """
+    words = {body.text[a:b].lower() for a, b in body.spans if b > a}
+    if html is None or not words:
+        return html
+    alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)[:MAX_MARKED_WORDS]))
+    word = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    out = []
+    for piece in _TAG.split(str(html)):
+        if piece.startswith("<") or not piece:
+            out.append(piece)
+            continue
+        text, at = html_text.unescape(piece), 0
+        for found in word.finditer(text):
+            out += [html_text.escape(text[at:found.start()], quote=False),
+                    "<mark>", html_text.escape(found.group(), quote=False), "</mark>"]
+            at = found.end()
+        out.append(html_text.escape(text[at:], quote=False))
+    return Markup("".join(out))
 
 
 def _is_relative(url: str) -> bool:
