@@ -384,6 +384,35 @@ def test_facet_counts_as_drawn_pass_wcag_aa(js_session):
         assert contrast(_hex(fg), _hex(bg)) >= 4.5, (fg, bg)
 
 
+# A facet value of the mixed corpus, with its count as the page writes it (issue 13's "634 · +161 auto").
+LONG_VALUE = ("Critical Manufacturing", '1,040<span class="count-auto"> · +395 auto</span>')
+BROKEN_WORDS = """([label, count]) => {
+  const list = document.querySelector('section[data-facet="source"] ul.facet-values');
+  const item = list.querySelector('li.facet-value').cloneNode(true);
+  item.querySelector('.facet-label').textContent = label;
+  item.querySelector('.count').innerHTML = count;
+  list.prepend(item);
+  const text = item.querySelector('.facet-label').firstChild;
+  let at = 0;
+  const broken = label.split(' ').filter(word => {  // a word drawn on two lines has two boxes
+    const range = document.createRange();
+    range.setStart(text, at);
+    range.setEnd(text, at + word.length);
+    at += word.length + 1;
+    return range.getClientRects().length > 1;
+  });
+  const box = item.getBoundingClientRect(), sidebar = list.closest('.sidebar').getBoundingClientRect();
+  return {broken, inside: box.right <= sidebar.right && item.querySelector('.count').getBoundingClientRect().right <= box.right + 0.5};
+}"""
+
+
+def test_a_facet_label_breaks_between_words_never_inside_one(js_session):
+    js_session.goto("/search")
+    result = js_session.page.evaluate(BROKEN_WORDS, list(LONG_VALUE))
+    assert result == {"broken": [], "inside": True}
+    js_session.shot("13-facet-long-label")
+
+
 def test_histogram_labels_are_inside_the_histogram_and_undated_is_a_link(session):
     from playwright.sync_api import expect
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
+
 from conftest import HOSTILE_NAME
 
 from searchapp import SearchIndex
@@ -68,6 +70,30 @@ def test_the_pdf_report_shows_its_text_page_by_page(formats_client, html, format
     download = meta["Download"]
     assert download.find("a", cls="download").attrs["href"] == f"/files/{PDF_ID}"
     assert download.find("a", cls="view-pdf").attrs["href"] == f"/files/{PDF_ID}?view=1"
+
+
+def test_a_markdown_report_marks_the_query_words_in_its_html(formats_client, html):
+    page = html(formats_client.get(f"{report_path(MD_ID)}?q=harbour+inspect"))
+    body = page.find("div", cls="report-html")
+    assert [m.text for m in body.find_all("mark")] == ["harbour", "inspected"]
+    assert body.find("strong").find("mark").text == "harbour"  # inside its own markup
+    assert body.find("a").attrs["href"] == "https://port.example/report"  # attributes untouched
+    plain = html(formats_client.get(report_path(MD_ID)))
+    assert plain.find("div", cls="report-html").find_all("mark") == []
+
+
+def test_marking_touches_text_only_and_escapes_it_again():
+    from markupsafe import Markup
+
+    from searchapp.results import Highlighted
+    from searchapp.web.reportview import mark_words
+
+    text = "AT&T fixes <b> at the amp"
+    body = Highlighted(text, ((0, 4), (22, 25)))  # "AT&T" and "amp"
+    html = Markup('<p title="amp">AT&amp;T fixes &lt;b&gt; at the amp</p>')
+    assert mark_words(html, body) == Markup(
+        '<p title="amp"><mark>AT&amp;T</mark> fixes &lt;b&gt; at the <mark>amp</mark></p>')
+    assert mark_words(html, Highlighted(text)) is html and mark_words(None, body) is None
 
 
 # -- the original file ------------------------------------------------------------
@@ -249,7 +275,7 @@ def test_topic_counts_show_curated_and_automatic_apart(formats_client, html):
         if not auto:
             assert text == f"{count:,}"
         elif auto == count:
-            assert text == f"+{auto:,} auto"
+            assert text == f"{auto:,} auto"
         else:
             assert text == f"{count - auto:,} · +{auto:,} auto"
         assert item.find("label").attrs["title"].startswith(f"{count} report")
@@ -283,8 +309,8 @@ def test_near_duplicates_collapse_under_their_best_hit(formats_client, html, par
     assert group["q"] == ["depot fire"] and group["group"][0]
     assert "3 reports" in page.find("p", cls="result-count").text  # every report counted
     note = page.find("p", cls="grouping-note")
-    assert "2 near-duplicate reports folded under their best match." in note.text
-    assert "Facet counts count every report." in note.text
+    assert " ".join(note.text.split()).replace(" .", ".") == (  # each sentence ends, the link's too
+        "2 near-duplicate reports folded under their best match. Show every report. Facet counts count every report.")
     listed = html(formats_client.get(similar.attrs["href"]))
     assert sorted(h.find("h2").text for h in hits_of(listed)) == [
         "Fire at Rostov fuel depot", "Fire at Rostov fuel depot", "Fire at Rostov fuel depot (update)"]
@@ -293,6 +319,8 @@ def test_near_duplicates_collapse_under_their_best_hit(formats_client, html, par
     every = html(formats_client.get(note.find("a", cls="grouping-toggle").attrs["href"]))
     assert params_of(note.find("a", cls="grouping-toggle").attrs["href"]) == {"q": ["depot fire"], "collapse": ["0"]}
     assert len([h for h in hits_of(every) if h.find("h2").text.startswith("Fire at Rostov")]) == 3
+    assert " ".join(every.find("p", cls="grouping-note").text.split()).replace(" .", ".") == (
+        "Every report shown, near-duplicates included. Group near-duplicates. Facet counts count every report.")
     assert facet_of(every, "source") == facet_of(page, "source")
 
 
@@ -306,6 +334,87 @@ def test_the_report_page_lists_its_near_duplicates(formats_client, html):
     assert not {"Orgs", "People", "Places"} & set(meta_of(page))  # the JSON Lines keys are the chips
     alone = html(formats_client.get(report_path(PDF_ID)))
     assert alone.find_all("ol", cls="near-duplicates") == []
+
+
+def test_near_duplicates_of_one_title_are_told_apart_by_their_ids(formats_client, html):
+    page = html(formats_client.get(report_path("wire:d3")))
+    items = page.find("ol", cls="near-duplicates").find_all("li")
+    assert [(li.find("a").text, li.find("code", cls="similar-id").text) for li in items] == [
+        ("Fire at Rostov fuel depot", "wire:d1"), ("Fire at Rostov fuel depot", "wire:d2")]
+
+
+def test_an_attachment_is_listed_with_its_file_name(formats_client, html):
+    page = html(formats_client.get(report_path(MAIL_ID)))
+    (item,) = page.find("section", cls="attachments").find_all("li")
+    assert (item.find("a").text, item.find("span", cls="attachment-name").text) == ("Inspection", "(inspection.md)")
+
+
+# -- a mixed corpus's details: links between its files, a PDF sent as an attachment -----
+
+BRIEF_PAGES = [[(20, "Harbour Dredging Brief")], [(11, "The channel must be dredged before the autumn storms.")]]
+
+
+@pytest.fixture(scope="module")
+def linked_client(tmp_path_factory):
+    """A corpus whose Markdown links its other files (one missing, one outside the corpus)
+    and an e-mail carrying a PDF: what the raw WA SOC advisories and a forwarded brief do."""
+    import email.message
+
+    from conftest import build_index
+
+    from searchapp.config import Settings
+    from searchapp.web import create_app
+    from tests.make_files import make_pdf
+
+    corpus = tmp_path_factory.mktemp("linked") / "corpus"
+    (corpus / "advisories").mkdir(parents=True)
+    (corpus / "guidelines").mkdir()
+    (corpus / "advisories" / "pump-flaw.md").write_text(
+        "# Pump controller flaw\n\nApply the vendor's fix within the timeframe of the "
+        "[Patch Management](../guidelines/patch-management.md#timeframes) guideline, see the "
+        "[network guideline](../guidelines/network.md), the [site](/about) and the "
+        "[password file](../../../etc/passwd). Vendor notes are [online](https://vendor.example/notes).\n",
+        encoding="utf-8")
+    (corpus / "guidelines" / "patch-management.md").write_text(
+        "# Patch management\n\nCritical patches are applied within two weeks.\n", encoding="utf-8")
+    message = email.message.EmailMessage()
+    message["Subject"] = "Dredging brief"
+    message["From"] = "Port Desk <desk@example.org>"
+    message["Date"] = "Mon, 09 Mar 2026 10:15:00 +0000"
+    message.set_content("The brief is attached; read its second page.")
+    message.add_attachment(make_pdf(BRIEF_PAGES), maintype="application", subtype="pdf", filename="brief.pdf")
+    (corpus / "mail.eml").write_bytes(bytes(message))
+    index = build_index(corpus, corpus.parent / "index")
+    app = create_app(Settings(corpus=corpus, index=index))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_a_relative_link_leads_to_the_report_of_the_file_it_names_or_nowhere(linked_client, html):
+    page = html(linked_client.get("/reports/advisories/pump-flaw?q=fix"))
+    links = {a.text: a.attrs.get("href") for a in page.find("div", cls="report-html").find_all("a")}
+    assert links == {
+        "Patch Management": "/reports/guidelines/patch-management?q=fix",  # the corpus's own file, found
+        "network guideline": None,  # no such file: the words stay, the link goes
+        "site": None,  # this site's own /about is not the report's
+        "password file": None,  # outside the corpus
+        "online": "https://vendor.example/notes",
+    }
+    assert linked_client.get(links["Patch Management"]).status_code == 200
+
+
+def test_a_pdf_sent_as_an_attachment_opens_at_its_page(linked_client, html):
+    hit = html(linked_client.get("/search?q=autumn")).find("li", cls="hit")
+    assert hit.find("span", cls="snippet-page").text == "p. 2"
+    href = hit.find("a", cls="hit-pdf").attrs["href"]
+    assert href == "/files/mail/brief.pdf?view=1#page=2"
+    shown = linked_client.get(href.split("#")[0])
+    assert shown.headers["Content-Type"] == "application/pdf" and shown.data.startswith(b"%PDF-")
+    assert shown.headers["Content-Disposition"] == "inline; filename=\"brief.pdf\"; filename*=UTF-8''brief.pdf"
+    assert shown.headers["Content-Security-Policy"].split(";")[0] == "sandbox"
+    report = html(linked_client.get("/reports/mail/brief.pdf"))
+    assert meta_of(report)["Download"].find("a", cls="view-pdf").attrs["href"] == "/files/mail/brief.pdf?view=1"
+    assert linked_client.get("/files/mail/brief.pdf").headers["Content-Disposition"].startswith("attachment; ")
 
 
 # -- the JSON API mirrors the page -------------------------------------------------------

@@ -238,6 +238,39 @@ def test_auto_topics_are_marked(tmp_path, html):
     assert [a.text for a in page.find_all("a", cls="tag") if "tag-auto" not in a.classes] == ["given"]
 
 
+@pytest.mark.parametrize("count, auto, shown, title", [
+    (795, 161, "634 · +161 auto", "795 reports: 634 curated, 161 automatic"),
+    (1, 1, "1 auto", "1 report, all automatic"),  # no "+" with nothing before it
+    (1200, 1200, "1,200 auto", "1,200 reports, all automatic"),
+    (3, 0, "3", "3 reports"),
+])
+def test_a_facet_count_shows_curated_and_automatic_apart(tmp_path, html, count, auto, shown, title):
+    from searchapp.web.present import FacetEntry, FacetView
+
+    app = create_app(Settings(index=tmp_path / "none"))
+    entry = FacetEntry("crude", count, False, "f-topic-0", auto)
+    with app.test_request_context("/search"):
+        from flask import render_template_string
+        out = render_template_string('{% from "ui/_macros.html" import facet_entry %}{{ facet_entry(facet, e) }}',
+                                     facet=FacetView("topic", "Topic", (entry,), ()), e=entry)
+    label = html(out).find("label")
+    assert label.find("span", cls="count").text == shown
+    assert label.attrs["title"] == title
+
+
+def test_the_app_warns_when_its_corpus_folder_is_missing(tmp_path, caplog, index_dir):
+    with caplog.at_level("WARNING", logger="searchapp.web"):
+        create_app(Settings(corpus=tmp_path / "corpus", index=index_dir))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the corpus folder {tmp_path / 'corpus'} does not exist: report pages offer no original files "
+        "(set corpus in searchapp.toml or SEARCHAPP_CORPUS to the folder given to reindex)"]
+    caplog.clear()
+    (tmp_path / "corpus").mkdir()
+    with caplog.at_level("WARNING", logger="searchapp.web"):
+        create_app(Settings(corpus=tmp_path / "corpus", index=index_dir))
+    assert caplog.records == []
+
+
 # -- the report page ---------------------------------------------------------------
 
 def test_report_page_highlights_and_links_back_to_the_same_results(client, html, params_of, core):
@@ -576,6 +609,7 @@ def test_the_syntax_help_says_how_each_operator_works(client, html):
     terms = [dt.text for dt in help_.find_all("dt")]
     assert terms == ["wind power", '"grain deal"', "ransomware OR phishing", "NOT drones , -drones",
                      'title:cable , body:"cable cut"', 'source:reuters , topic:"power grid"',
+                     'person:"james baker" , org:opec , place:japan', "author:garcia , language:en",
                      "date:2024 , date:2024-07 , date:2024-07-15", "date:[2024-01 TO 2024-06] , date:[2023 TO]",
                      "sanction*"]
     text = help_.text
@@ -583,6 +617,18 @@ def test_the_syntax_help_says_how_each_operator_works(client, html):
                    "side by side in this order", "field names in lower case", "leave an end out for an open range",
                    "at the end of a word"]:
         assert phrase in text, phrase
+
+
+def test_every_example_of_the_syntax_help_is_a_search_that_runs(client, html):
+    help_ = html(client.get("/")).find("details", cls="syntax-help")
+    examples = [code.text for dt in help_.find_all("dt") for code in dt.find_all("code")]
+    assert len(examples) == 20
+    for example in examples:
+        assert client.get("/search", query_string={"q": example}).status_code == 200, example
+    fields = {e.split(":")[0] for e in examples if ":" in e}
+    from searchapp.schema import QUERY_FIELDS
+
+    assert fields == set(QUERY_FIELDS)  # every field a query may name is shown
 
 
 def _css_colours(css: str) -> dict[str, str]:

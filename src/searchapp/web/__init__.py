@@ -94,6 +94,12 @@ def create_app(settings: Settings | None = None, index: SearchIndex | None = Non
         opened when first needed.
     """
     settings = load_settings() if settings is None else settings
+    if not Path(settings.corpus).is_dir():
+        # `serve` takes no --corpus: an index built with `reindex --corpus DIR` is served
+        # without its files unless the setting names DIR too.
+        log.warning("the corpus folder %s does not exist: report pages offer no original files "
+                    "(set corpus in searchapp.toml or SEARCHAPP_CORPUS to the folder given to reindex)",
+                    settings.corpus)
     app = Flask(__name__)
     app.json.sort_keys = False  # issue 5: answers keep the core's order, and encode faster
     app.config["SEARCHAPP_SETTINGS"] = settings

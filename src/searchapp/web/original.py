@@ -63,7 +63,7 @@ def offered(corpus: Path, detail: ReportDetail) -> OriginalFile | None:
     url = url_for("ui.original_file", report_id=detail.id)
     suffix = Path(name).suffix.lower()
     return OriginalFile(download_name(name), LABELS.get(suffix, "file"), url,
-                        f"{url}?view=1" if suffix == ".pdf" and path is not None else None)
+                        f"{url}?view=1" if suffix == ".pdf" else None)
 
 
 def locate(corpus: Path, detail: ReportDetail) -> tuple[Path | None, str]:
@@ -104,23 +104,20 @@ def response(corpus: Path, detail: ReportDetail, view: bool = False) -> Response
         data = _attachment_reader()(corpus, detail)  # type: ignore[misc]
         if data is None:
             raise NotFound(f"attachment {name!r} is no longer in its message")
+        head = data[:1024]
         sent = send_file(io.BytesIO(data), mimetype=mimetype, conditional=False)
     else:  # (send_file's own Content-Disposition, replaced below, needs a name without line breaks)
+        with open(path, "rb") as f:
+            head = f.read(1024)
         sent = send_file(path, mimetype=mimetype, conditional=True, etag=True, download_name=download_name(name))
-    inline = view and suffix == ".pdf" and _starts_like_pdf(path)
+    # Only what is truly a PDF is shown in the browser (an attached one too); anything else is a download.
+    inline = view and suffix == ".pdf" and head.lstrip().startswith(b"%PDF-")
     sent.headers["Content-Disposition"] = disposition(name, inline)
     sent.headers["Content-Security-Policy"] = FILE_CSP
     sent.headers["X-Content-Type-Options"] = "nosniff"
     sent.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     sent.headers["Cache-Control"] = "private, no-cache"
     return sent
-
-
-def _starts_like_pdf(path: Path | None) -> bool:
-    if path is None:
-        return False
-    with open(path, "rb") as f:
-        return f.read(1024).lstrip().startswith(b"%PDF-")
 
 
 def download_name(name: str) -> str:

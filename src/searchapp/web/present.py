@@ -51,7 +51,11 @@ class FacetEntry:
     def count_title(self) -> str:
         """The count in words, for the hover text (``795 reports: 634 curated, 161 automatic``)."""
         noun = "1 report" if self.count == 1 else f"{self.count:,} reports"
-        return f"{noun}: {self.curated:,} curated, {self.auto:,} automatic" if self.auto else noun
+        if not self.auto:
+            return noun
+        if not self.curated:
+            return f"{noun}, all automatic"
+        return f"{noun}: {self.curated:,} curated, {self.auto:,} automatic"
 
 
 @dataclass(frozen=True)

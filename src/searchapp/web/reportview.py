@@ -6,8 +6,12 @@ original file.
 
 from __future__ import annotations
 
+import html as html_text
+import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 import nh3
 from markupsafe import Markup
@@ -67,6 +71,7 @@ class EntityGroup:
 class ReportLink:
     title: str
     url: str
+    note: str = ""  # what tells it apart from a link of the same title: its id, an attachment's file name
 
 
 @dataclass(frozen=True)
@@ -82,38 +87,108 @@ class ReportView:
     near_duplicates: tuple[ReportLink, ...]
 
 
-def report_view(detail: ReportDetail, params: SearchParams, original: OriginalFile | None) -> ReportView:
-    """The report page's parts; ``original`` is what :func:`original.offered` found."""
+LocalLink = Callable[[str], str | None]  # a relative link of a report -> its URL here, or None
+
+
+def report_view(detail: ReportDetail, params: SearchParams, original: OriginalFile | None,
+                local_link: LocalLink | None = None) -> ReportView:
+    """The report page's parts; ``original`` is what :func:`original.offered` found,
+    ``local_link`` what a relative link in the report's HTML becomes (see :func:`corpus_links`)."""
     view_url = original.view_url if original else None
     return ReportView(
         meta=tuple(meta_rows(detail.meta)),
         language=language_name(detail.language),
         pages=tuple(page_sections(detail.body_highlight, detail.pages, view_url)),
-        html=safe_html(detail.html),
+        html=mark_words(safe_html(detail.html, local_link), detail.body_highlight),
         entities=tuple(entity_groups(detail.entities, params)),
         original=original,
-        attachments=tuple(_links(detail.attachments, params)),
+        attachments=tuple(_links(detail.attachments, params, _attachment_name(detail.id))),
         parent=_links((detail.parent,), params)[0] if detail.parent else None,
-        near_duplicates=tuple(_links(detail.near_duplicates, params)),
+        near_duplicates=tuple(_links(detail.near_duplicates, params, lambda ref: ref.id)),
     )
 
 
-def safe_html(html: str | None) -> Markup | None:
+def safe_html(html: str | None, local_link: LocalLink | None = None) -> Markup | None:
     """HTML to put in the page as it is: the core's sanitised Markdown, cleaned once more
     here (nh3's allow-list: no script, style, frame, form or event handler; http(s) and
     mailto links only, each ``rel="noopener nofollow"``), so that the page never trusts a
     stored field. Images keep their alt text but lose their address: a report's page
     fetches nothing from elsewhere (the CSP would refuse it) nor from this site by a
-    report's relative path.
+    report's relative path. A relative link (``../guidelines/patch.md``) would resolve
+    against this site's URL, not the corpus: ``local_link`` turns it into the page of the
+    report it names, or the link loses its address (its words stay).
     """
     if not html:
         return None
+
+    def attribute(element: str, name: str, value: str) -> str | None:
+        if (element, name) == ("img", "src"):
+            return None
+        if (element, name) == ("a", "href") and _is_relative(value):
+            return local_link(value) if local_link else None
+        return value
+
     return Markup(nh3.clean(html, link_rel="noopener nofollow", url_schemes={"http", "https", "mailto"},
-                            attribute_filter=_drop_image_source))
+                            attribute_filter=attribute))
 
 
-def _drop_image_source(element: str, attribute: str, value: str) -> str | None:
-    return None if (element, attribute) == ("img", "src") else value
+_TAG = re.compile(r"(<[^>]*>)")
+MAX_MARKED_WORDS = 64  # distinct matched words marked in a report's HTML
+
+
+def mark_words(html: Markup | None, body: Highlighted) -> Markup | None:
+    """``html`` with the words the core matched in the report's text (``body``'s spans:
+    ``Patch``, ``patches``) in ``<mark>``, as the plain text is marked. Only text between
+    tags is touched, each piece unescaped, marked and escaped again; tags and their
+    attributes are left as they are.
+    """
+    words = {body.text[a:b].lower() for a, b in body.spans if b > a}
+    if html is None or not words:
+        return html
+    alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)[:MAX_MARKED_WORDS]))
+    word = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    out = []
+    for piece in _TAG.split(str(html)):
+        if piece.startswith("<") or not piece:
+            out.append(piece)
+            continue
+        text, at = html_text.unescape(piece), 0
+        for found in word.finditer(text):
+            out += [html_text.escape(text[at:found.start()], quote=False),
+                    "<mark>", html_text.escape(found.group(), quote=False), "</mark>"]
+            at = found.end()
+        out.append(html_text.escape(text[at:], quote=False))
+    return Markup("".join(out))
+
+
+def _is_relative(url: str) -> bool:
+    """A link to a path of the report's own site (``../x.md``, ``/x``), not an address or an anchor."""
+    parts = urlsplit(url.strip())
+    return not parts.scheme and not parts.netloc and bool(parts.path)
+
+
+def corpus_links(detail: ReportDetail, exists: Callable[[str], bool], to_url: Callable[[str], str],
+                 limit: int = 20) -> LocalLink:
+    """What a relative link of ``detail``'s HTML becomes: the URL (``to_url(id)``) of the
+    report held in the file it names (its path against the report's file, without the
+    suffix, as ids are made), when that stays inside the corpus and ``exists(id)``; else None.
+    At most ``limit`` different targets are looked up for one page.
+    """
+    folder = posixpath.dirname(detail.file)
+    seen: dict[str, str | None] = {}
+
+    def resolve(href: str) -> str | None:
+        path = posixpath.normpath(posixpath.join(folder, unquote(urlsplit(href.strip()).path)))
+        if path in seen:
+            return seen[path]
+        found = None
+        if not path.startswith(("../", "/")) and path not in (".", "..") and len(seen) < limit:
+            report_id = posixpath.splitext(path)[0]
+            found = to_url(report_id) if exists(report_id) else None
+        seen[path] = found
+        return found
+
+    return resolve
 
 
 def page_sections(body: Highlighted, pages: tuple[str, ...], view_url: str | None) -> list[PageSection]:
@@ -143,8 +218,14 @@ def entity_groups(entities, params: SearchParams) -> list[EntityGroup]:
     return out
 
 
-def _links(refs, params: SearchParams) -> list[ReportLink]:
-    return [ReportLink(ref.title or ref.id, params.report_url(ref.id)) for ref in refs if ref]
+def _links(refs, params: SearchParams, note: Callable | None = None) -> list[ReportLink]:
+    return [ReportLink(ref.title or ref.id, params.report_url(ref.id), note(ref) if note else "")
+            for ref in refs if ref]
+
+
+def _attachment_name(message_id: str) -> Callable:
+    """An attachment's file name, from its id (``<message id>/<file name>``)."""
+    return lambda ref: ref.id.removeprefix(message_id + "/")
 
 
 def meta_rows(meta: dict) -> list[MetaRow]:

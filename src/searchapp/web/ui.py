@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request
 
-from ..errors import QueryError
+from ..errors import QueryError, ReportNotFoundError
 from ..results import SearchResults
 from ..search import SearchIndex
 from . import get_index, read_params, run_search, settings
 from . import original
 from .params import FACETS, SearchParams
 from .present import FACET_LABELS, chips, date_view, facet_views, language_name, pagination, value_label
-from .reportview import report_view
+from .reportview import corpus_links, report_view
 
 bp = Blueprint("ui", __name__)
 bp.add_app_template_filter(language_name, "language_name")
@@ -94,10 +94,19 @@ def report(report_id: str):
                if h.id not in duplicates][:MORE_LIKE_THIS]
     return render_template(
         "ui/report.html", params=params, detail=detail, similar=similar,
-        view=report_view(detail, params, original.offered(settings().corpus, detail)),
+        view=report_view(detail, params, original.offered(settings().corpus, detail),
+                         corpus_links(detail, lambda i: _holds(index, i), params.report_url)),
         back_url=params.url() if params.is_search else None,
         doc_count=index.doc_count(), settings=settings(),
     )
+
+
+def _holds(index: SearchIndex, report_id: str) -> bool:
+    try:
+        index.get(report_id)
+    except ReportNotFoundError:
+        return False
+    return True
 
 
 @bp.route("/files/<report_id:report_id>")
