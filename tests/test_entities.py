@@ -16,7 +16,6 @@ from searchapp.entities import (
     extract_batch,
     extract_entities,
     extractor_status,
-    merge_people_across,
     resolve_place,
 )
 from searchapp.entities import ner
@@ -165,17 +164,6 @@ def test_batch_equals_one_by_one():
     items = [("", "Serhiy Shoigu visited Kyiv.", {}), ("", "", {"places": ["uk"]}),
              ("", "The Military Construction Company paid Andrii Belkov.", {})]
     assert extract_batch(items, batch_size=2) == [extract_entities(*item) for item in items]
-
-
-def test_people_merged_across_reports_only_when_unambiguous():
-    one = ReportEntities(people=(Entity("Smirnov", False),))
-    two = ReportEntities(people=(Entity("Yevhen Smirnov", True),))
-    three = ReportEntities(people=(Entity("Ivanov", False), Entity("Serhiy Ivanov", False)))
-    four = ReportEntities(people=(Entity("Sergei Ivanov", False),))
-    merged = merge_people_across([one, two, three, four])
-    assert merged[0].people == (Entity("Yevhen Smirnov", False),)
-    assert merged[1] == two
-    assert names(merged[2].people) == {"Ivanov", "Serhiy Ivanov"}
 
 
 def test_without_spacy_extraction_is_off_and_says_why(monkeypatch):

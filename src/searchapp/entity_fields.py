@@ -54,7 +54,15 @@ def check_available(wanted: bool) -> None:
 class EntityWriter:
     """Wraps an index writer: documents are held in batches of :data:`BATCH`,
     given their automatic entities, then written in order. Call :meth:`flush`
-    before the writer commits."""
+    before the writer commits.
+
+    A report's entities depend on that report alone, never on the batch or
+    the worker it falls in: a person's short form is merged with a full name
+    of the same report only. Across reports the rule needs the whole
+    collection ("Belkov" -> "Andrii Belkov" when that is the collection's
+    only full name ending so), which a worker never sees:
+    ``entities.merge_short_forms`` over a facet's person values gives that map.
+    """
 
     def __init__(self, writer, batch: int = BATCH, extract: bool = False) -> None:
         self._writer = writer
@@ -77,7 +85,6 @@ class EntityWriter:
         found = entities.extract_batch(
             ((f.get("title") or "", f.get("body") or "", (f.get("meta") or {}).get("extra") or {})
              for f in held), extract=True)
-        found = entities.merge_people_across(found)  # a short form, when one full name in the batch fits
         for fields, report_entities in zip(held, found):
             for name, _ in _KINDS:
                 fields.pop(name, None)

@@ -34,7 +34,7 @@ __all__ = [
     "extract_batch",
     "extract_entities",
     "extractor_status",
-    "merge_people_across",
+    "merge_short_forms",
     "resolve_place",
 ]
 
@@ -109,20 +109,24 @@ def extract_entities(title: str, body: str, curated: Mapping[str, object] | None
 
 
 def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
-                  extract: bool = True, batch_size: int = 32) -> list[ReportEntities]:
-    """:func:`extract_entities` over many reports, the NER batched (for a worker)."""
+                  extract: bool = True, batch_size: int = 32,
+                  max_chars: int = MAX_CHARS) -> list[ReportEntities]:
+    """:func:`extract_entities` over many reports, the NER batched (for a worker).
+
+    :param max_chars: of each body read by the extractor (the title is read whole).
+    """
     items = list(reports)
     if extract and extractor_status().available:
-        texts = (_bounded_text(title, body) for title, body, _ in items)
+        texts = (_bounded_text(title, body, max_chars) for title, body, _ in items)
         mentions: Iterable[list[RawEntity]] = find_entities(texts, batch_size=batch_size)
     else:
         mentions = ([] for _ in items)
     return [_combine(curated, found) for (_, _, curated), found in zip(items, mentions)]
 
 
-def _bounded_text(title: str, body: str) -> str:
-    head = body[:MAX_CHARS]
-    if len(body) > MAX_CHARS and " " in head:
+def _bounded_text(title: str, body: str, max_chars: int = MAX_CHARS) -> str:
+    head = body[:max_chars]
+    if len(body) > max_chars and " " in head:
         head = head[: head.rindex(" ")]  # never half a word
     # An all-capitals title (wire headlines) is read as names by the model.
     return head if title.isupper() or not title else f"{title}\n\n{head}"
@@ -191,15 +195,3 @@ def _place(text: str, curated: bool, fallback: str | None) -> Entity | None:
     if place is not None:
         return Entity(place.name, curated, place.country)
     return Entity(fallback, curated) if fallback else None
-
-
-def merge_people_across(reports: Sequence[ReportEntities]) -> list[ReportEntities]:
-    """Short forms of names merged with a full name found in another report,
-    only when exactly one full name fits ("Smirnov" alone in one report,
-    "Yevhen Smirnov" the only Smirnov elsewhere)."""
-    everyone = {p.name for r in reports for p in r.people}
-    full = merge_short_forms(everyone)
-    return [
-        replace(r, people=_merge(replace(p, name=full.get(p.name, p.name)) for p in r.people))
-        for r in reports
-    ]
