@@ -102,12 +102,46 @@ def score_people(found: list[ReportEntities], stories: list[dict]) -> dict:
             "people_found_per_story": round(sum(len(f.people) for f, _ in tagged) / max(len(tagged), 1), 2)}
 
 
-def timed(stories: list[dict], extract: bool) -> tuple[list[ReportEntities], float]:
+def timed(stories: list[dict], extract: bool, max_chars: int = MAX_CHARS) -> tuple[list[ReportEntities], float]:
+    """The entities of the stories and the CPU seconds they took (this process)."""
     # the curated fields are withheld; the dateline is part of the story
-    items = [(s["title"] or "", s["body"] or "", {"dateline": s["dateline"]}) for s in stories]
-    start = time.perf_counter()
-    found = extract_batch(items, extract=extract)
-    return found, time.perf_counter() - start
+    items = [(s["title"] or "", s["body"] or "", {"dateline": s.get("dateline")}) for s in stories]
+    start = time.process_time()
+    found = extract_batch(items, extract=extract, max_chars=max_chars)
+    return found, time.process_time() - start
+
+
+def quality(found: list[ReportEntities], stories: list[dict]) -> dict:
+    truth = [gold_countries(s) for s in stories]
+    return {"countries": {f"mentioned_{n}x": score_sets([f.countries(n) for f in found], truth)
+                          for n in (1, 2)},
+            "people": score_people(found, stories)}
+
+
+def mixed_sample(corpora: Path, size: int) -> list[dict]:
+    """The first ``size`` reports of benchmarks/bench.py's corpus (all collections, shuffled)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_corpus import load_sources
+
+    return load_sources(corpora)[:size]
+
+
+def bound_row(stories: list[dict], mixed: list[dict], max_chars: int) -> dict:
+    found, seconds = timed(stories, True, max_chars)
+    row = {"max_chars": max_chars, **quality(found, stories),
+           "reuters_cpu_ms_per_report": round(1000 * seconds / len(stories), 2)}
+    if mixed:
+        _, mixed_seconds = timed(mixed, True, max_chars)
+        row["mixed_cpu_ms_per_report"] = round(1000 * mixed_seconds / len(mixed), 2)
+    return row
+
+
+def summary_line(row: dict) -> str:
+    c = row["countries"]["mentioned_1x"]
+    return (f"max_chars {row['max_chars']:>6}: countries P {c['macro_precision']:.3f} "
+            f"R {c['macro_recall']:.3f}, people R {row['people']['recall']:.3f}; CPU "
+            f"{row['reuters_cpu_ms_per_report']:.2f} ms/Reuters story, "
+            f"{row.get('mixed_cpu_ms_per_report', float('nan')):.2f} ms/mixed report")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     default_corpora = os.environ.get("SEARCHAPP_CORPORA", str(REPO.parent / "shared" / "corpora"))
     parser.add_argument("--corpora", type=Path, default=Path(default_corpora))
     parser.add_argument("--limit", type=int, default=None, help="first N test stories only")
+    parser.add_argument("--max-chars", type=int, nargs="+", default=[MAX_CHARS],
+                        help="body bounds to measure (characters after the title)")
+    parser.add_argument("--mixed", type=int, default=0,
+                        help="also time this many reports of bench.py's mixed corpus per bound")
     parser.add_argument("--out", type=Path,
                         default=REPO / "benchmarks" / "results" / "entities_reuters_modapte.json")
     args = parser.parse_args(argv)
@@ -123,21 +161,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extraction not available: {status.reason}", file=sys.stderr)
         return 2
     stories = load_test(args.corpora, args.limit)
+    mixed = mixed_sample(args.corpora, args.mixed) if args.mixed else []
     extract_batch([("warm-up", "Warm up in Paris.", {})])  # model load is not per-report cost
-    found, seconds = timed(stories, extract=True)
+    rows = []
+    for max_chars in args.max_chars:
+        rows.append(bound_row(stories, mixed, max_chars))
+        print(summary_line(rows[-1]), flush=True)
     _, curated_seconds = timed(stories, extract=False)
-    truth = [gold_countries(s) for s in stories]
-    countries = {f"mentioned_{n}x": score_sets([f.countries(n) for f in found], truth)
-                 for n in (1, 2)}
     result = {
         "stories": len(stories),
         "model": status.reason,
-        "max_chars": MAX_CHARS,
-        "countries": countries,
-        "people": score_people(found, stories),
-        "seconds_per_1000_extracting": round(1000 * seconds / len(stories), 2),
-        "seconds_per_1000_curated_only": round(1000 * curated_seconds / len(stories), 3),
+        "bounds": rows,
+        "curated_only_cpu_ms_per_report": round(1000 * curated_seconds / len(stories), 3),
         "mean_body_chars": round(sum(len(s["body"] or "") for s in stories) / len(stories)),
+        "mixed_reports": len(mixed),
+        "mixed_mean_body_chars": round(sum(len(s["body"] or "") for s in mixed) / len(mixed)) if mixed else None,
         "targets": TARGET,
         "machine": platform.platform(),
     }
