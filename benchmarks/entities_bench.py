@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import os
 import platform
@@ -102,12 +103,13 @@ def score_people(found: list[ReportEntities], stories: list[dict]) -> dict:
             "people_found_per_story": round(sum(len(f.people) for f, _ in tagged) / max(len(tagged), 1), 2)}
 
 
-def timed(stories: list[dict], extract: bool, max_chars: int = MAX_CHARS) -> tuple[list[ReportEntities], float]:
+def timed(stories: list[dict], extract: bool, max_chars: int = MAX_CHARS,
+          gazetteer: bool = False) -> tuple[list[ReportEntities], float]:
     """The entities of the stories and the CPU seconds they took (this process)."""
     # the curated fields are withheld; the dateline is part of the story
     items = [(s["title"] or "", s["body"] or "", {"dateline": s.get("dateline")}) for s in stories]
     start = time.process_time()
-    found = extract_batch(items, extract=extract, max_chars=max_chars)
+    found = extract_batch(items, extract=extract, max_chars=max_chars, gazetteer=gazetteer)
     return found, time.process_time() - start
 
 
@@ -126,19 +128,23 @@ def mixed_sample(corpora: Path, size: int) -> list[dict]:
     return load_sources(corpora)[:size]
 
 
-def bound_row(stories: list[dict], mixed: list[dict], max_chars: int) -> dict:
-    found, seconds = timed(stories, True, max_chars)
-    row = {"max_chars": max_chars, **quality(found, stories),
+def bound_row(stories: list[dict], mixed: list[dict], max_chars: int, places: str) -> dict:
+    """Quality and cost at one bound: ``places`` "ner" (spaCy for all three
+    kinds), "gazetteer" (no spaCy: places looked up) or "both" (spaCy's people
+    and organisations, places looked up)."""
+    extract, gazetteer = places != "gazetteer", places != "ner"
+    found, seconds = timed(stories, extract, max_chars, gazetteer)
+    row = {"places": places, "max_chars": max_chars, **quality(found, stories),
            "reuters_cpu_ms_per_report": round(1000 * seconds / len(stories), 2)}
     if mixed:
-        _, mixed_seconds = timed(mixed, True, max_chars)
+        _, mixed_seconds = timed(mixed, extract, max_chars, gazetteer)
         row["mixed_cpu_ms_per_report"] = round(1000 * mixed_seconds / len(mixed), 2)
     return row
 
 
 def summary_line(row: dict) -> str:
     c = row["countries"]["mentioned_1x"]
-    return (f"max_chars {row['max_chars']:>6}: countries P {c['macro_precision']:.3f} "
+    return (f"{row['places']:>9} max_chars {row['max_chars']:>6}: countries P {c['macro_precision']:.3f} "
             f"R {c['macro_recall']:.3f}, people R {row['people']['recall']:.3f}; CPU "
             f"{row['reuters_cpu_ms_per_report']:.2f} ms/Reuters story, "
             f"{row.get('mixed_cpu_ms_per_report', float('nan')):.2f} ms/mixed report")
@@ -151,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N test stories only")
     parser.add_argument("--max-chars", type=int, nargs="+", default=[MAX_CHARS],
                         help="body bounds to measure (characters after the title)")
+    parser.add_argument("--places", choices=("ner", "gazetteer", "both"), nargs="+", default=["ner"],
+                        help="how places are found (gazetteer: without spaCy)")
     parser.add_argument("--mixed", type=int, default=0,
                         help="also time this many reports of bench.py's mixed corpus per bound")
     parser.add_argument("--out", type=Path,
@@ -162,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stories = load_test(args.corpora, args.limit)
     mixed = mixed_sample(args.corpora, args.mixed) if args.mixed else []
-    extract_batch([("warm-up", "Warm up in Paris.", {})])  # model load is not per-report cost
+    extract_batch([("warm-up", "Warm up in Paris.", {})], gazetteer=True)  # loading is not per-report cost
     rows = []
-    for max_chars in args.max_chars:
-        rows.append(bound_row(stories, mixed, max_chars))
+    for places, max_chars in itertools.product(args.places, args.max_chars):
+        rows.append(bound_row(stories, mixed, max_chars, places))
         print(summary_line(rows[-1]), flush=True)
     _, curated_seconds = timed(stories, extract=False)
     result = {

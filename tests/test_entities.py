@@ -19,6 +19,7 @@ from searchapp.entities import (
     resolve_place,
 )
 from searchapp.entities import ner
+from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.places import Place, resolve_dateline
 from tests.conftest import SEED_CORPUS
@@ -205,3 +206,24 @@ def test_reuters_curated_entities_normalised(shared_corpora):
         ("El Salvador", True), ("United States", True), ("Uruguay", True)]
     assert Counter(o.name for e in found for o in e.orgs)["OPEC"] == sum(
         "opec" in r["orgs"] for r in records)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Talks in Rostov-on-Don and the Russian Federation.", ["Rostov-on-Don", "Russian Federation"]),
+    ("The USSR, the UK and the U.S. agreed; IT firms did not.", ["USSR", "UK", "U.S."]),
+    ("Bosnia and Herzegovina's envoy flew to Sao Paulo.", ["Bosnia and Herzegovina", "Sao Paulo"]),
+    ("Police said they met in Split.", ["Split"]),  # sentence-initial town names are words
+    ("Nigel Lawson and George Bush met in March.", []),  # a town's name inside a person's
+    ("The union met the Union delegates.", []),  # also written in lower case
+    ("They met in Paris, France.", ["Paris", "France"]),
+])
+def test_gazetteer_finds_places_by_name(text, expected):
+    assert find_places(text) == expected
+
+
+def test_gazetteer_places_without_spacy():
+    found = extract_batch([("", "Ministers from West Germany met in Bonn and Peking.", {})],
+                          extract=False, gazetteer=True)[0]
+    assert {(p.name, p.country, p.curated) for p in found.places} == {
+        ("West Germany", "Germany", False), ("Bonn", "Germany", False), ("Beijing", "China", False)}
+    assert found.people == found.orgs == ()

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.ner import ExtractorStatus, RawEntity, extractor_status, find_entities
 from searchapp.entities.places import Place, resolve_dateline, resolve_place
@@ -110,21 +111,29 @@ def extract_entities(title: str, body: str, curated: Mapping[str, object] | None
 
 def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
                   extract: bool = True, batch_size: int = 32,
-                  max_chars: int = MAX_CHARS) -> list[ReportEntities]:
+                  max_chars: int | None = None, gazetteer: bool = False) -> list[ReportEntities]:
     """:func:`extract_entities` over many reports, the NER batched (for a worker).
 
-    :param max_chars: of each body read by the extractor (the title is read whole).
+    :param max_chars: of each body read by the extractor (the title is read
+        whole); None: :data:`MAX_CHARS`.
+    :param gazetteer: places by name look-up (:mod:`.gazetteer`) instead of the
+        NER's places; with ``extract`` False, the only automatic entities.
     """
     items = list(reports)
+    bound = MAX_CHARS if max_chars is None else max_chars
+    texts = [_bounded_text(title, body, bound) for title, body, _ in items]
     if extract and extractor_status().available:
-        texts = (_bounded_text(title, body, max_chars) for title, body, _ in items)
         mentions: Iterable[list[RawEntity]] = find_entities(texts, batch_size=batch_size)
     else:
         mentions = ([] for _ in items)
+    if gazetteer:
+        mentions = ([m for m in found if m.kind != "place"]
+                    + [RawEntity("place", name) for name in find_places(text)]
+                    for found, text in zip(mentions, texts))
     return [_combine(curated, found) for (_, _, curated), found in zip(items, mentions)]
 
 
-def _bounded_text(title: str, body: str, max_chars: int = MAX_CHARS) -> str:
+def _bounded_text(title: str, body: str, max_chars: int) -> str:
     head = body[:max_chars]
     if len(body) > max_chars and " " in head:
         head = head[: head.rindex(" ")]  # never half a word
