@@ -56,3 +56,15 @@ def test_without_extraction_documents_pass_through_in_order():
         writer.add_document(**report)
     writer.flush()
     assert sink.docs == REPORTS
+
+
+def test_gazetteer_places_without_the_model_whatever_the_batches():
+    def places(batch: int) -> list[str | None]:
+        sink = ListWriter()
+        writer = entity_fields.EntityWriter(sink, batch=batch, gazetteer=True)
+        for report in REPORTS:
+            writer.add_document(**report)
+        writer.flush()
+        return [d.get("place_auto") for d in sink.docs]
+
+    assert places(1) == places(64) == ["Rostov-on-Don", "Russia,Ukraine", None, None]
