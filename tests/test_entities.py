@@ -98,6 +98,7 @@ def test_resolve_dateline(dateline, expected):
     ("  First\nDepartment ", "First Department"),
     ("they", None), ("It", None), ("company", None), ("2019", None),
     ("July 23", None), ("more than 100", None), ("Monday", None),
+    ("Its Alex. Brown", "Alex. Brown"), ("their Ministry", "Ministry"),
 ])
 def test_clean_name_drops_noise(text, expected):
     assert clean_name(text) == expected
