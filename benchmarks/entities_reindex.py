@@ -14,8 +14,11 @@ Run of 2026-12-01, 10,000 reports, 2 workers, load average 8-14 on 2 cores
 (wall times are not comparable; CPU is):
 
     without entities                       44.8 s CPU
-    places by look-up (gazetteer), 5,000   49.5 s CPU   +10.4%
+    places by look-up (gazetteer), 5,000   49.5 s CPU   +10.4% (spaCy loaded, not run)
     spaCy NER, max_chars 1,000            176.9 s CPU  +295%
+  a second run:
+    without entities                       57.7 s CPU
+    spaCy NER, max_chars 5,000            255.5 s CPU  +342%
 """
 
 from __future__ import annotations
