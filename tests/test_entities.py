@@ -16,10 +16,10 @@ from searchapp.entities import (
     extract_batch,
     extract_entities,
     extractor_status,
-    merge_people_across,
     resolve_place,
 )
 from searchapp.entities import ner
+from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.places import Place, resolve_dateline
 from tests.conftest import SEED_CORPUS
@@ -98,6 +98,7 @@ def test_resolve_dateline(dateline, expected):
     ("  First\nDepartment ", "First Department"),
     ("they", None), ("It", None), ("company", None), ("2019", None),
     ("July 23", None), ("more than 100", None), ("Monday", None),
+    ("Its Alex. Brown", "Alex. Brown"), ("their Ministry", "Ministry"),
 ])
 def test_clean_name_drops_noise(text, expected):
     assert clean_name(text) == expected
@@ -167,17 +168,6 @@ def test_batch_equals_one_by_one():
     assert extract_batch(items, batch_size=2) == [extract_entities(*item) for item in items]
 
 
-def test_people_merged_across_reports_only_when_unambiguous():
-    one = ReportEntities(people=(Entity("Smirnov", False),))
-    two = ReportEntities(people=(Entity("Yevhen Smirnov", True),))
-    three = ReportEntities(people=(Entity("Ivanov", False), Entity("Serhiy Ivanov", False)))
-    four = ReportEntities(people=(Entity("Sergei Ivanov", False),))
-    merged = merge_people_across([one, two, three, four])
-    assert merged[0].people == (Entity("Yevhen Smirnov", False),)
-    assert merged[1] == two
-    assert names(merged[2].people) == {"Ivanov", "Serhiy Ivanov"}
-
-
 def test_without_spacy_extraction_is_off_and_says_why(monkeypatch):
     real = ner.importlib.util.find_spec
     monkeypatch.setattr(ner.importlib.util, "find_spec",
@@ -217,3 +207,24 @@ def test_reuters_curated_entities_normalised(shared_corpora):
         ("El Salvador", True), ("United States", True), ("Uruguay", True)]
     assert Counter(o.name for e in found for o in e.orgs)["OPEC"] == sum(
         "opec" in r["orgs"] for r in records)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Talks in Rostov-on-Don and the Russian Federation.", ["Rostov-on-Don", "Russian Federation"]),
+    ("The USSR, the UK and the U.S. agreed; IT firms did not.", ["USSR", "UK", "U.S."]),
+    ("Bosnia and Herzegovina's envoy flew to Sao Paulo.", ["Bosnia and Herzegovina", "Sao Paulo"]),
+    ("Police said they met in Split.", ["Split"]),  # sentence-initial town names are words
+    ("Nigel Lawson and George Bush met in March.", []),  # a town's name inside a person's
+    ("The union met the Union delegates.", []),  # also written in lower case
+    ("They met in Paris, France.", ["Paris", "France"]),
+])
+def test_gazetteer_finds_places_by_name(text, expected):
+    assert find_places(text) == expected
+
+
+def test_gazetteer_places_without_spacy():
+    found = extract_batch([("", "Ministers from West Germany met in Bonn and Peking.", {})],
+                          extract=False, gazetteer=True)[0]
+    assert {(p.name, p.country, p.curated) for p in found.places} == {
+        ("West Germany", "Germany", False), ("Bonn", "Germany", False), ("Beijing", "China", False)}
+    assert found.people == found.orgs == ()

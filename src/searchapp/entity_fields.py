@@ -6,9 +6,11 @@ extracted by ``searchapp.entities``), kept apart like ``topic`` and
 ``topic_auto``. :func:`curated_fields` needs no model; :class:`EntityWriter`
 adds the automatic ones in batches where the indexer parses (in each worker
 process), when the reindex asks for them (the ``entities`` setting: spaCy's
-NER costs about 20 ms of CPU a report, several times the rest of indexing) and
-``entities.extractor_status()`` says extraction can run.
-Its cost is bounded by ``entities.MAX_CHARS`` of each body.
+NER costs about 18 ms of CPU a report of the mixed benchmark corpus, about 4
+times the rest of a full reindex) and ``entities.extractor_status()`` says extraction
+can run. Its cost is bounded by ``entities.MAX_CHARS`` of each body. Places
+alone can come from ``entities.gazetteer`` instead, with no model, for about
+0.5 ms a report.
 """
 
 from __future__ import annotations
@@ -54,16 +56,29 @@ def check_available(wanted: bool) -> None:
 class EntityWriter:
     """Wraps an index writer: documents are held in batches of :data:`BATCH`,
     given their automatic entities, then written in order. Call :meth:`flush`
-    before the writer commits."""
+    before the writer commits.
 
-    def __init__(self, writer, batch: int = BATCH, extract: bool = False) -> None:
+    A report's entities depend on that report alone, never on the batch or
+    the worker it falls in: a person's short form is merged with a full name
+    of the same report only. Across reports the rule needs the whole
+    collection ("Belkov" -> "Andrii Belkov" when that is the collection's
+    only full name ending so), which a worker never sees:
+    ``entities.merge_short_forms`` over a facet's person values gives that map.
+    """
+
+    def __init__(self, writer, batch: int = BATCH, extract: bool = False,
+                 gazetteer: bool = False) -> None:
+        """:param extract: spaCy's people, organisations and places (when it can run).
+        :param gazetteer: places by name look-up instead (no model; about 0.5 ms
+            of CPU a report), with or without ``extract``."""
         self._writer = writer
         self._batch = batch
         self._held: list[dict] = []
         self._extract = extract and entities.extractor_status().available
+        self._gazetteer = gazetteer
 
     def add_document(self, **fields) -> None:
-        if not self._extract:
+        if not (self._extract or self._gazetteer):
             self._writer.add_document(**fields)
             return
         self._held.append(fields)
@@ -76,8 +91,7 @@ class EntityWriter:
             return
         found = entities.extract_batch(
             ((f.get("title") or "", f.get("body") or "", (f.get("meta") or {}).get("extra") or {})
-             for f in held), extract=True)
-        found = entities.merge_people_across(found)  # a short form, when one full name in the batch fits
+             for f in held), extract=self._extract, gazetteer=self._gazetteer)
         for fields, report_entities in zip(held, found):
             for name, _ in _KINDS:
                 fields.pop(name, None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.ner import ExtractorStatus, RawEntity, extractor_status, find_entities
 from searchapp.entities.places import Place, resolve_dateline, resolve_place
@@ -34,11 +35,15 @@ __all__ = [
     "extract_batch",
     "extract_entities",
     "extractor_status",
-    "merge_people_across",
+    "merge_short_forms",
     "resolve_place",
 ]
 
-MAX_CHARS = 5000  # of the body read by the extractor
+# Of the body read by the extractor. On ModApte and the mixed benchmark corpus
+# (benchmarks/entities_bench.py) a lower bound saves little: 1,000 characters
+# cost 11.3 ms a mixed report against 17.6 at 5,000 and drop people recall from
+# 0.87 to 0.82; the seed report names its people up to character 2,600.
+MAX_CHARS = 5000
 CURATED_KEYS = {"person": "people", "org": "orgs", "place": "places"}
 # Reuters' curated organisation codes that are not plain acronyms.
 _ORG_CODES = {
@@ -109,20 +114,32 @@ def extract_entities(title: str, body: str, curated: Mapping[str, object] | None
 
 
 def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
-                  extract: bool = True, batch_size: int = 32) -> list[ReportEntities]:
-    """:func:`extract_entities` over many reports, the NER batched (for a worker)."""
+                  extract: bool = True, batch_size: int = 32,
+                  max_chars: int | None = None, gazetteer: bool = False) -> list[ReportEntities]:
+    """:func:`extract_entities` over many reports, the NER batched (for a worker).
+
+    :param max_chars: of each body read by the extractor (the title is read
+        whole); None: :data:`MAX_CHARS`.
+    :param gazetteer: places by name look-up (:mod:`.gazetteer`) instead of the
+        NER's places; with ``extract`` False, the only automatic entities.
+    """
     items = list(reports)
+    bound = MAX_CHARS if max_chars is None else max_chars
+    texts = [_bounded_text(title, body, bound) for title, body, _ in items]
     if extract and extractor_status().available:
-        texts = (_bounded_text(title, body) for title, body, _ in items)
         mentions: Iterable[list[RawEntity]] = find_entities(texts, batch_size=batch_size)
     else:
         mentions = ([] for _ in items)
+    if gazetteer:
+        mentions = ([m for m in found if m.kind != "place"]
+                    + [RawEntity("place", name) for name in find_places(text)]
+                    for found, text in zip(mentions, texts))
     return [_combine(curated, found) for (_, _, curated), found in zip(items, mentions)]
 
 
-def _bounded_text(title: str, body: str) -> str:
-    head = body[:MAX_CHARS]
-    if len(body) > MAX_CHARS and " " in head:
+def _bounded_text(title: str, body: str, max_chars: int) -> str:
+    head = body[:max_chars]
+    if len(body) > max_chars and " " in head:
         head = head[: head.rindex(" ")]  # never half a word
     # An all-capitals title (wire headlines) is read as names by the model.
     return head if title.isupper() or not title else f"{title}\n\n{head}"
@@ -191,15 +208,3 @@ def _place(text: str, curated: bool, fallback: str | None) -> Entity | None:
     if place is not None:
         return Entity(place.name, curated, place.country)
     return Entity(fallback, curated) if fallback else None
-
-
-def merge_people_across(reports: Sequence[ReportEntities]) -> list[ReportEntities]:
-    """Short forms of names merged with a full name found in another report,
-    only when exactly one full name fits ("Smirnov" alone in one report,
-    "Yevhen Smirnov" the only Smirnov elsewhere)."""
-    everyone = {p.name for r in reports for p in r.people}
-    full = merge_short_forms(everyone)
-    return [
-        replace(r, people=_merge(replace(p, name=full.get(p.name, p.name)) for p in r.people))
-        for r in reports
-    ]

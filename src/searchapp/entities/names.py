@@ -28,7 +28,8 @@ _TITLES = frozenset(
     "chairman chancellor premier prime general gen. lawyer judge king queen prince "
     "lt. col. colonel captain".split()
 )
-_LEADING = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+# an article or a possessive in front ("Its Alex. Brown", "his Ministry")
+_LEADING = re.compile(r"^(?:the|a|an|its|his|her|their|our|my|your)\s+", re.IGNORECASE)
 _TRAILING = re.compile(r"(?:'s|’s|'|’)$")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{},.;:!?-–— \n\t"
 _HAS_DIGIT = re.compile(r"\d")
@@ -37,8 +38,8 @@ _PARTICLES = frozenset({"de", "du", "da", "van", "von", "der", "la", "le", "del"
 
 
 def clean_name(text: str) -> str | None:
-    """``text`` with whitespace collapsed, a leading article and a trailing
-    possessive removed; None when what is left is noise: empty, a pronoun, a
+    """``text`` with whitespace collapsed, a leading article or possessive
+    pronoun and a trailing possessive removed; None when what is left is noise: empty, a pronoun, a
     lower-case single word, a number or a date."""
     name = " ".join(text.split()).strip(_EDGE_PUNCT)
     name = _TRAILING.sub("", _LEADING.sub("", name)).strip(_EDGE_PUNCT)
