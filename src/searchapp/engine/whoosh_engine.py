@@ -173,7 +173,7 @@ class WhooshEngine:
     def timeline(self, query: EngineQuery, top: int) -> timeline.Timeline:
         view = self._views.current()
         _, _, final = self._final(view, query)
-        return timeline.count_timeline(state, final, DateRange(query.first_day, query.last_day), top)
+        return timeline.count_timeline(view.state, final, DateRange(query.first_day, query.last_day), top)
 
     def marker(self) -> int:
         searcher, state = self._view()
@@ -241,8 +241,8 @@ def _docs_mask(searcher, state: ReaderState, q, budget: QueryBudget) -> np.ndarr
 
 def _filter_masks(state: ReaderState, query: EngineQuery, dates: DateRange) -> dict[str, np.ndarray]:
     """The mask of each active filter, by facet name (``date`` for the dates)."""
-    masks = {f.name: state.facet_mask(f.name, list(getattr(query, f.name)), query.curated_only)
-             for f in FACET_FIELDS if getattr(query, f.name)}
+    masks = {f.name: state.facet_mask(f.name, list(query.filters[f.name]), query.curated_only)
+             for f in FACET_FIELDS if query.filters.get(f.name)}
     if query.undated:
         masks["date"] = ~state.dated
     elif dates.active:
@@ -262,7 +262,7 @@ def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQ
     counted, granularity = date_values(state, others("date"), dates)
     if query.undated:
         counted = tuple(replace(v, selected=True) if v.value == UNDATED else v for v in counted)
-    out = {f.name: facet_values(state, f.name, others(f.name), list(getattr(query, f.name)),
+    out = {f.name: facet_values(state, f.name, others(f.name), list(query.filters.get(f.name, ())),
                                 query.curated_only and f.auto is not None)
            for f in FACET_FIELDS}
     out["date"] = counted
