@@ -56,10 +56,10 @@ def test_close_closes_every_threads_searcher(built_index):
     started.wait()
     for t in threads:
         t.join()
-    searchers = set(index._engine._searchers)
+    searchers = set(index._engine._views.searchers)
     assert len(searchers) == 3
     index.close()
-    assert all(s.is_closed for s in searchers) and not index._engine._searchers
+    assert all(s.is_closed for s in searchers) and not index._engine._views.searchers
     assert index.search("pipeline").total == 1  # opens again
 
 

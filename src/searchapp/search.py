@@ -73,7 +73,7 @@ class _Request:
         return EngineQuery(
             text=self.text, any_word=self.any_word, first_day=self.dates.first, last_day=self.dates.last,
             sort=self.sort, offset=(self.page - 1) * self.per_page, limit=self.per_page, facets=facets,
-            **{name: tuple(values) for name, values in self.filters.items()}, **self.options,
+            filters={name: tuple(values) for name, values in self.filters.items()}, **self.options,
         )
 
     def filters_shown(self) -> dict:

@@ -103,16 +103,16 @@ def publish(index_dir: Path, building: Path) -> Path:
 
 
 def prune(index_dir: Path, keep: Path) -> None:
-    """Remove old generations and abandoned builds, keeping ``keep`` and the one before it.
+    """Remove every generation but ``keep`` (the one CURRENT names) and abandoned builds.
 
-    The one before stays because a server may still be reading it: its segment
-    files are open, but the files beside them (the facet state, the
-    near-duplicate groups) are read when a thread first needs them. Older ones
-    go, so an index folder holds at most two generations.
+    A server still searching an older generation is not disturbed: a reader
+    holds its segment files open (on Linux an unlinked file stays readable)
+    and reads its state and near-duplicate groups when it opens
+    (``engine.views``), so nothing of the folder is needed after that.
     """
-    gens = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.is_dir() and p != keep)
-    for old in gens[:-1]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old in index_dir.glob(GEN_PREFIX + "*"):
+        if old.is_dir() and old != keep:
+            shutil.rmtree(old, ignore_errors=True)
     remove_abandoned(index_dir)
 
 

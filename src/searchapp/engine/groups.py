@@ -45,18 +45,30 @@ class GroupMaps:
         self._lock = threading.Lock()
 
     def get(self, searcher) -> GroupMap:
+        """The groups of ``searcher``'s commit, read again when the groups file
+        changes; once the folder is gone (a newer generation replaced it), the
+        groups last read for that commit."""
+        commit = searcher.reader().generation()
         try:
             stamp = (self.folder / grouping.MEMBERS_FILE).stat().st_mtime_ns if self.folder else 0
+        except FileNotFoundError:
+            stamp = None if self.folder is not None and not self.folder.is_dir() else 0
         except OSError:
             stamp = 0
-        key = (searcher.reader().generation(), stamp)
         with self._lock:
+            if stamp is None:
+                kept = [m for (c, _), m in self._maps.items() if c == commit]
+                if kept:
+                    return kept[-1]
+            key = (commit, stamp or 0)
             found = self._maps.get(key)
             if found is None:
                 members = grouping.load_members(self.folder) if self.folder else {}
                 found = self._maps[key] = GroupMap(searcher, members)
                 while len(self._maps) > KEPT:
                     self._maps.popitem(last=False)
+            else:
+                self._maps.move_to_end(key)
             return found
 
 

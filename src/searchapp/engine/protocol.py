@@ -26,18 +26,14 @@ class EngineQuery:
     """One search as the engine sees it: parameters already checked.
 
     ``first_day``/``last_day`` are inclusive day ordinals (``date.toordinal()``).
-    Each facet of ``schema.FACET_FIELDS`` has a tuple of values under its
-    name (OR'ed; case and spacing do not count).
+    ``filters`` holds, under the name of a facet of ``schema.FACET_FIELDS``,
+    the values to keep (OR'ed; case and spacing do not count); a facet not
+    named there does not filter.
     """
 
     text: str = ""
     any_word: bool = False  # the text as a bag of words, no syntax
-    source: tuple[str, ...] = ()
-    topic: tuple[str, ...] = ()
-    language: tuple[str, ...] = ()
-    person: tuple[str, ...] = ()
-    org: tuple[str, ...] = ()
-    place: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     curated_only: bool = False  # topic and entity filters and counts: curated values only
     first_day: int | None = None
     last_day: int | None = None

@@ -5,8 +5,11 @@ mask, each document's day, the per-document ordinals of the exact-value
 fields (source, topics), the decoded postings cache (``cache.PostingCache``)
 and the cache of parsed queries (a facet click or the next page parses the
 same words again). It is built once per reader and kept in the index folder
-(``facets-<commit>.npz``), so that a server starting on a built index does not
-read it from the postings again. :class:`ReaderStates` keeps the states of
+(``facets-<commit>.npz``) by the indexer at each commit (``ReaderState.open``),
+so that a server does not read it from the postings again. Searches only
+load it (``ReaderState.load``): a server writes nothing into the index, and a
+loaded state is all in memory, so a reader keeps working after its
+generation's folder is deleted. :class:`ReaderStates` keeps the states of
 the readers that searches use, the old and the new one alike during an
 incremental commit.
 """
@@ -72,30 +75,48 @@ class ReaderState:
     @classmethod
     def open(cls, reader, folder: Path | None) -> "ReaderState":
         """The state of ``reader``, from ``folder`` when it was kept there, else
-        read from the index and kept (when the folder can be written)."""
-        if folder is None:
-            return cls(reader)
-        key = wi.reader_key(reader)
-        path = folder / f"{SAVED_PREFIX}{key[0]}.npz"
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                saved = {name: data[name] for name in data.files}
-            if str(saved["key"]) == key[1]:
-                return cls(reader, saved)
-        except (OSError, KeyError, ValueError):
-            pass  # not kept yet, or for another state of the index
+        read from the index and kept there (the indexer's call, at each commit:
+        when the folder can be written)."""
+        saved = cls._saved(reader, folder)
+        if saved is not None:
+            return cls(reader, saved)
         state = cls(reader)
-        state._save(folder, path, key)
+        if folder is not None:
+            state._save(folder, wi.reader_key(reader))
         return state
 
-    def _save(self, folder: Path, path: Path, key: tuple[int, str]) -> None:
+    @classmethod
+    def load(cls, reader, folder: Path | None) -> "ReaderState":
+        """The state of ``reader`` for searches: from ``folder`` when the indexer
+        kept it there, else read from the index into memory. Never writes (a
+        server writes nothing into the index) and, once returned, needs nothing
+        of the folder: its arrays are in memory."""
+        saved = cls._saved(reader, folder)
+        return cls(reader, saved)
+
+    @staticmethod
+    def _saved(reader, folder: Path | None) -> dict | None:
+        """The arrays kept in ``folder`` for ``reader``'s commit, or None."""
+        if folder is None:
+            return None
+        key = wi.reader_key(reader)
+        try:
+            with np.load(saved_path(folder, key[0]), allow_pickle=False) as data:
+                saved = {name: data[name] for name in data.files}
+            if str(saved["key"]) == key[1]:
+                return saved
+        except (OSError, KeyError, ValueError):
+            pass  # not kept yet, or for another state of the index
+        return None
+
+    def _save(self, folder: Path, key: tuple[int, str]) -> None:
         arrays = {"key": np.array(key[1]), "live": self.live, "day": self.day}
         for field in FIELDS:
             values = getattr(self, field)
             arrays[f"{field}_values"] = np.array(json.dumps(values.values))  # any text, NULs too
             arrays[f"{field}_docs"], arrays[f"{field}_ords"] = values.docs, values.ords
         try:
-            store.atomic_write(path, lambda fh: np.savez(fh, **arrays))
+            store.atomic_write(saved_path(folder, key[0]), lambda fh: np.savez(fh, **arrays))
             _remove_older(folder, key[0])
         except OSError:  # a read-only index: read from the postings each time
             pass
@@ -147,6 +168,11 @@ class ReaderState:
         return mask
 
 
+def saved_path(folder: Path, commit: int) -> Path:
+    """Where the indexer keeps the state of commit ``commit`` of the index in ``folder``."""
+    return folder / f"{SAVED_PREFIX}{commit}.npz"
+
+
 def _remove_older(folder: Path, commit: int) -> None:
     """Delete the kept states of earlier commits only: a later one (just
     written by the indexer, or by a thread on the newer reader) is needed."""
@@ -176,7 +202,7 @@ class ReaderStates:
             if state is not None:
                 self._states.move_to_end(commit)
                 return state
-            state = ReaderState.open(reader, self.folder)
+            state = ReaderState.load(reader, self.folder)
             self._states[commit] = state
             while len(self._states) > STATES_KEPT:
                 self._states.popitem(last=False)

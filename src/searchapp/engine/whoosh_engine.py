@@ -1,17 +1,15 @@
 """The Whoosh engine: ``protocol.SearchEngine`` over a store of index generations.
 
-One opened generation (``store``) at a time, looked at again when CURRENT
-moves; one Whoosh searcher per thread (Whoosh's file handles are not
-thread-safe), refreshed after an incremental commit; the readers' states
-(``state.ReaderStates``) shared by all threads. Queries are matched and scored
-by ``arrays.ArrayQueryEngine`` within a ``budget.QueryBudget``.
+Each thread searches its own view of the index (``views.View``: a Whoosh
+searcher, its reader's state and near-duplicate groups, read when it opens),
+moved to a new commit or generation as reindexes land (``views.Views``).
+Queries are matched and scored by ``arrays.ArrayQueryEngine`` within a
+``budget.QueryBudget``.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,37 +19,22 @@ from whoosh.index import EmptyIndexError
 from whoosh.searching import TimeLimit
 
 from .. import query as qp
-from .. import store
 from ..facets import UNDATED, DateRange, date_values, facet_values
-from ..schema import FACET_FIELDS, SCHEMA_VERSION, TEXT_FIELDS
+from ..schema import FACET_FIELDS, TEXT_FIELDS
 from ..spelling import suggest
 from ..topics import TopicCount, count_topics
 from .. import timeline
 from . import deep
-from . import whoosh_internals as wi
 from .arrays import ArrayQueryEngine
 from .budget import MATCH_SECONDS, SUGGEST_SECONDS, QueryBudget, too_slow
-from .groups import GroupMaps, collapsed_page
+from .groups import collapsed_page
 from .protocol import EngineAnswer, EngineHits, EngineQuery
-from .state import ReaderState, ReaderStates
+from .state import ReaderState
+from .views import View, Views
 from .whoosh_scoring import weighting
 
 REFRESH_EVERY_S = 0.5
 HIGHLIGHT_EXPANSIONS = 200  # words of one pattern marked in snippets
-
-
-class _Generation:
-    """One opened index generation and the states of its readers."""
-
-    def __init__(self, index_dir: Path) -> None:
-        def checked() -> Path:
-            ix, path = store.open_generation(index_dir)
-            ix.close()
-            return path
-
-        self.ix, self.path = wi.open_index(None, str(index_dir), SCHEMA_VERSION, open_first=checked)
-        self.states = ReaderStates(self.path)
-        self.groups = GroupMaps(self.path)
 
 
 class WhooshEngine:
@@ -63,88 +46,24 @@ class WhooshEngine:
 
     def __init__(self, index_dir: str | os.PathLike, refresh_every=lambda: REFRESH_EVERY_S) -> None:
         self.index_dir = Path(index_dir)
-        self._refresh_every = refresh_every
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._searchers: set = set()  # every thread's, for close()
-        self._gen = _Generation(self.index_dir)
-        self._checked = time.monotonic()
-        self._current_mtime = self._pointer_mtime()
+        self._views = Views(self.index_dir, refresh_every)
 
     def close(self) -> None:
-        with self._lock:
-            searchers, self._searchers = self._searchers, set()
-        for searcher in searchers:
-            searcher.close()
-        self._local = threading.local()
-
-    # -- keeping up with reindexes --------------------------------------------
-
-    def _pointer_mtime(self) -> int:
-        try:
-            return os.stat(self.index_dir / store.CURRENT).st_mtime_ns
-        except OSError:
-            return 0
-
-    def _generation(self) -> _Generation:
-        now = time.monotonic()
-        if now - self._checked >= self._refresh_every():
-            self._checked = now
-            mtime = self._pointer_mtime()
-            if mtime != self._current_mtime:
-                with self._lock:
-                    if mtime != self._current_mtime:
-                        self._gen = _Generation(self.index_dir)
-                        self._current_mtime = mtime
-        return self._gen
-
-    def _reload(self) -> _Generation:
-        with self._lock:
-            mtime = self._pointer_mtime()
-            self._gen, self._current_mtime, self._checked = _Generation(self.index_dir), mtime, time.monotonic()
-            return self._gen
-
-    def _swap(self, old, new) -> None:
-        with self._lock:
-            self._searchers.discard(old)
-            self._searchers.add(new)
-        if old is not None:
-            old.close()
+        """Close every thread's searcher."""
+        self._views.close()
 
     def _view(self) -> tuple:
         """This thread's searcher, up to date, and its reader's state."""
-        gen = self._generation()
-        local = self._local
-        searcher = getattr(local, "searcher", None)
-        if searcher is None or local.gen is not gen:
-            try:
-                fresh = gen.ix.searcher(weighting=weighting())
-            except (EmptyIndexError, OSError):
-                # issue 6: the generation last seen (CURRENT is looked at every
-                # REFRESH_EVERY_S) was swapped out and deleted since: look now.
-                gen = self._reload()
-                fresh = gen.ix.searcher(weighting=weighting())
-            self._swap(searcher, fresh)
-            searcher = fresh
-            local.gen, local.searcher, local.checked = gen, searcher, time.monotonic()
-        elif time.monotonic() - local.checked >= self._refresh_every():
-            local.checked = time.monotonic()
-            if not searcher.up_to_date():  # an incremental reindex committed
-                fresh = searcher.refresh()
-                if fresh is not searcher:
-                    with self._lock:
-                        self._searchers.discard(searcher)
-                        self._searchers.add(fresh)
-                searcher = local.searcher = fresh
-        return searcher, gen.states.get(searcher.reader())
+        view = self._views.current()
+        return view.searcher, view.state
 
     # -- reading ----------------------------------------------------------------
 
     def search(self, query: EngineQuery) -> EngineAnswer:
-        searcher, state = self._view()
+        view = self._views.current()
+        searcher, state, groups = view.searcher, view.state, view.groups
         q, fallback, matched = _match(searcher, state, query.text, query.any_word)
         matched = _since(searcher, state, query, matched)
-        groups = self._generation().groups.get(searcher)
         if query.group is not None:
             matched = matched & groups.mask(query.group)
         dates = DateRange(query.first_day, query.last_day)
@@ -171,8 +90,8 @@ class WhooshEngine:
                             similar=tuple(similar) or (0,) * len(page), collapsed=hidden)
 
     def near_duplicates(self, report_id: str) -> tuple[str, ...]:
-        searcher, _ = self._view()
-        groups = self._generation().groups.get(searcher)
+        view = self._views.current()
+        searcher, groups = view.searcher, view.groups
         docnum = searcher.document_number(id=report_id)
         group = groups.group_id(docnum) if docnum is not None else None
         if group is None:
@@ -226,11 +145,16 @@ class WhooshEngine:
     def hits(self, query: EngineQuery, batch: int) -> EngineHits:
         """Every hit from ``query.offset`` on, read through a searcher of its own
         (the thread's may move to a newer commit between two batches)."""
-        gen = self._generation()
-        searcher = gen.ix.searcher(weighting=weighting())
+        view = self._views.current()
         try:
-            state = gen.states.get(searcher.reader())
-            q, _, final = self._final(searcher, state, query)
+            searcher = view.gen.ix.searcher(weighting=weighting())
+        except (EmptyIndexError, OSError):  # the generation was swapped out since: this thread's view
+            view = self._views.reopen()
+            searcher = view.gen.ix.searcher(weighting=weighting())
+        try:
+            own = View(view.gen, searcher)
+            state = own.state
+            q, _, final = self._final(own, query)
             docs = np.nonzero(final)[0]
             scores = None
             if q is not None and query.sort == "relevance":
@@ -247,20 +171,22 @@ class WhooshEngine:
         return EngineHits(len(docs), deep.batches(searcher, ordered, scores, query.offset, batch), stems)
 
     def timeline(self, query: EngineQuery, top: int) -> timeline.Timeline:
-        searcher, state = self._view()
-        _, _, final = self._final(searcher, state, query)
-        return timeline.count_timeline(state, final, DateRange(query.first_day, query.last_day), top)
+        view = self._views.current()
+        _, _, final = self._final(view, query)
+        return timeline.count_timeline(view.state, final, DateRange(query.first_day, query.last_day), top)
 
     def marker(self) -> int:
         searcher, state = self._view()
         return deep.marker_of(searcher.reader(), state)
 
-    def _final(self, searcher, state: ReaderState, query: EngineQuery):
+    @staticmethod
+    def _final(view: View, query: EngineQuery):
         """The query, and the mask of the reports that match it after every filter."""
+        searcher, state = view.searcher, view.state
         q, _, matched = _match(searcher, state, query.text, query.any_word)
         final = _since(searcher, state, query, matched)
         if query.group is not None:
-            final = final & self._generation().groups.get(searcher).mask(query.group)
+            final = final & view.groups.mask(query.group)
         for mask in _filter_masks(state, query, DateRange(query.first_day, query.last_day)).values():
             final = final & mask
         return q, None, final
@@ -315,8 +241,8 @@ def _docs_mask(searcher, state: ReaderState, q, budget: QueryBudget) -> np.ndarr
 
 def _filter_masks(state: ReaderState, query: EngineQuery, dates: DateRange) -> dict[str, np.ndarray]:
     """The mask of each active filter, by facet name (``date`` for the dates)."""
-    masks = {f.name: state.facet_mask(f.name, list(getattr(query, f.name)), query.curated_only)
-             for f in FACET_FIELDS if getattr(query, f.name)}
+    masks = {f.name: state.facet_mask(f.name, list(query.filters[f.name]), query.curated_only)
+             for f in FACET_FIELDS if query.filters.get(f.name)}
     if query.undated:
         masks["date"] = ~state.dated
     elif dates.active:
@@ -336,7 +262,7 @@ def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQ
     counted, granularity = date_values(state, others("date"), dates)
     if query.undated:
         counted = tuple(replace(v, selected=True) if v.value == UNDATED else v for v in counted)
-    out = {f.name: facet_values(state, f.name, others(f.name), list(getattr(query, f.name)),
+    out = {f.name: facet_values(state, f.name, others(f.name), list(query.filters.get(f.name, ())),
                                 query.curated_only and f.auto is not None)
            for f in FACET_FIELDS}
     out["date"] = counted

@@ -7,17 +7,18 @@ link can never point off the site.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from flask import url_for
 
 from ..errors import QueryError
+from ..schema import FACET_FIELDS
 
 MAX_FILTER_VALUES = 50  # values of one facet per request
-# The facets a request filters by, as query parameters (the core's names).
-FACETS = ("source", "topic", "language", "person", "org", "place")
+# The facets a request filters by, as query parameters: the core's facets, by their names.
+FACETS = tuple(f.name for f in FACET_FIELDS)
 # On/off switches, as ``name=1`` in the URL: (parameter, the core's keyword, default).
 SWITCHES = (("curated", "curated_only", False), ("undated", "undated", False), ("collapse", "collapse", True))
 
@@ -164,6 +165,13 @@ class SearchParams:
 
     def page_url(self, page: int) -> str:
         return self.url(page=page)
+
+
+# Each facet is a field of SearchParams, read by name by the pages and views:
+# a facet added to the core must be added above, or nothing of the web starts.
+_MISSING = set(FACETS) - {f.name for f in fields(SearchParams) if f.default == ()}
+if _MISSING:
+    raise TypeError(f"SearchParams has no field for the facet(s) {', '.join(sorted(_MISSING))}")
 
 
 def _single(args: Mapping, name: str) -> str:
