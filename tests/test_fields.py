@@ -192,6 +192,8 @@ def test_authors_language_and_pages_reach_hits_and_details(tmp_path, no_extracto
         (hit,) = index.search("author:roe").hits
         detail = index.get("r")
         by_language = index.search("", language="EN").total
+        named = [index.search(f"ballots language:{name}").total for name in ("english", "en", "German")]
+    assert named == [1, 1, 0]  # a language's name means its code
     assert hit.authors == ("Jane Roe", "John Doe") and hit.language == "en" and hit.page is None
     assert detail.authors == hit.authors and detail.pages == () and by_language == 1
     assert detail.html is not None and "<p>" in detail.html

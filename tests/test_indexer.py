@@ -57,8 +57,8 @@ def test_full_rebuild_swaps_generations_and_prunes(corpus, tmp_path):
     reindex(corpus, index_dir, full=True)
     gen3 = store.current_generation(index_dir)
     assert len({gen1, gen2, gen3}) == 3
-    assert not gen1.exists() and gen2.exists()  # the one before stays for open readers
-    assert sorted(p.name for p in index_dir.glob(store.GEN_PREFIX + "*")) == [gen2.name, gen3.name]
+    assert not gen1.exists() and not gen2.exists()  # open readers hold what they need (engine.views)
+    assert sorted(p.name for p in index_dir.glob(store.GEN_PREFIX + "*")) == [gen3.name]
     assert search("", index_dir=index_dir).total == 3
 
 

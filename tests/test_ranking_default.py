@@ -47,12 +47,14 @@ def test_few_strict_matches_come_first_then_the_others_by_bm25f(index):
     assert _ids(index, "pipeline ransomware", "all") == ["both", "pipeline", "ransomware"]
     res = index.search("pipeline ransomware")
     assert [h.id for h in res.hits] == ["docs:both", "docs:pipeline", "docs:ransomware"]
-    assert res.total == 3 and not res.fallback
+    assert res.total == 3 and res.strict_total == 1 and not res.fallback
+    assert res.to_dict()["strict_total"] == 1
 
 
 def test_no_strict_match_is_the_fallback(index):
     res = index.search("pipeline zanzibar")
     assert res.fallback and [h.id for h in res.hits] == ["docs:pipeline", "docs:both"]
+    assert res.strict_total == 0
 
 
 def test_a_page_of_strict_matches_is_not_widened(index, monkeypatch):

@@ -218,6 +218,8 @@ def _print_results(res: SearchResults) -> None:
                f"(page {res.page} of {res.pages}, {res.elapsed_ms:.1f} ms)")
     if res.fallback:
         click.echo("No report holds all the words: showing reports with any of them.")
+    elif res.strict_total is not None:
+        click.echo(f"{res.strict_total} of them hold all the words and come first; the others hold some.")
     if res.suggestion:
         click.echo(f"Did you mean: {res.suggestion}")
     for n, hit in enumerate(res.hits, (res.page - 1) * res.per_page + 1):

@@ -122,6 +122,7 @@ class SearchResults:
     sort: str = "relevance"
     suggestion: str | None = None
     fallback: bool = False  # no report held every word: ranked by any word instead
+    strict_total: int | None = None  # fewer than a page held every word: those, first; then any word
     date_granularity: str = "year"  # of the "date" facet: "year" or "month"
     elapsed_ms: float = 0.0
     collapsed: int = 0  # matching reports shown only as "+N similar" under a best hit
@@ -142,6 +143,7 @@ class SearchResults:
             "filters": {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in self.filters.items()},
             "suggestion": self.suggestion,
             "fallback": self.fallback,
+            "strict_total": self.strict_total,
             "date_granularity": self.date_granularity,
             "elapsed_ms": self.elapsed_ms,
             "collapsed": self.collapsed,

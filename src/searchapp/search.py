@@ -158,14 +158,15 @@ class SearchIndex:
         answer = self._engine.search(req.engine_query())
         suggestion = None
         if req.text and not req.any_word:  # spelling.FEW_RESULTS decides for words the index holds
-            suggestion = self._engine.suggest(req.text, 0 if answer.fallback else answer.total)
+            held = answer.strict_total if answer.strict_total is not None else answer.total
+            suggestion = self._engine.suggest(req.text, 0 if answer.fallback else held)
         hits = tuple(_hit(stored, score, answer.highlight, group, similar) for (stored, score), group, similar
                      in zip(answer.hits, answer.groups or (None,) * len(answer.hits),
                             answer.similar or (0,) * len(answer.hits)))
         return SearchResults(
             query=req.text, total=answer.total, page=req.page, per_page=req.per_page, hits=hits,
             facets=answer.facets, sort=req.sort, suggestion=suggestion,
-            fallback=answer.fallback, date_granularity=answer.date_granularity,
+            fallback=answer.fallback, strict_total=answer.strict_total, date_granularity=answer.date_granularity,
             filters=req.filters_shown(), collapsed=answer.collapsed,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )

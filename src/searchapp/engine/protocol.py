@@ -60,6 +60,7 @@ class EngineAnswer:
     facets: Mapping[str, tuple[FacetValue, ...]] = field(default_factory=dict)
     date_granularity: str = "year"
     fallback: bool = False  # nothing held every word: matched by any word instead
+    strict_total: int | None = None  # widened (few held every word): how many did, ranked first
     highlight: frozenset[str] = frozenset()  # indexed words (stems) the hits matched
     # Per hit: its near-duplicate group id (None alone) and how many other
     # reports of the group matched and were collapsed under it.

@@ -19,7 +19,9 @@ from whoosh.index import EmptyIndexError
 from whoosh.searching import TimeLimit
 
 from .. import query as qp
+from .. import ranking
 from ..facets import UNDATED, DateRange, date_values, facet_values
+from ..languages import language_code
 from ..schema import FACET_FIELDS, TEXT_FIELDS
 from ..spelling import suggest
 from ..topics import TopicCount, count_topics
@@ -86,6 +88,7 @@ class WhooshEngine:
         hits = tuple((searcher.stored_fields(d), s) for d, s in page)
         return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, date_granularity=granularity,
                             fallback=fallback, highlight=_stems(searcher, state, q),
+                            strict_total=_strict_total(searcher, state, q, final),
                             groups=tuple(groups.group_id(d) for d, _ in page),
                             similar=tuple(similar) or (0,) * len(page), collapsed=hidden)
 
@@ -158,7 +161,7 @@ class WhooshEngine:
             docs = np.nonzero(final)[0]
             scores = None
             if q is not None and query.sort == "relevance":
-                scores = _engine(searcher, state).scores(q)
+                scores = _scores(searcher, state, q)
                 if scores is None:  # a query part only Whoosh scores
                     scores = np.zeros(state.n)
                     for d, s in _by_score(searcher, state, q, final, len(docs)):
@@ -206,13 +209,32 @@ def _match(searcher, state: ReaderState, text: str, any_word: bool):
         q = state.parsed((text, False), lambda: qp.parse(text, any_word=False, resolve=resolve))
     matched = _docs_mask(searcher, state, q, budget)
     fallback = False
-    if not any_word and not matched.any() and qp.relaxable(q):
+    # Issue 13 item 8: fewer than a page of reports hold the words: those
+    # holding any of them follow (qp.Widened, ranked by _scores).
+    if not any_word and matched.sum() < qp.FEW_MATCHES and qp.relaxable(q):
         loose = state.parsed((text, True), lambda: qp.parse(text, any_word=True, resolve=resolve))
         if loose != q:
             loose_mask = _docs_mask(searcher, state, loose, budget)
-            if loose_mask.any():
-                q, matched, fallback = loose, loose_mask, True
+            if loose_mask.sum() > matched.sum():
+                q, fallback, matched = qp.Widened(loose, q), not matched.any(), loose_mask
     return q, fallback, matched
+
+
+def _scores(searcher, state: ReaderState, q) -> np.ndarray | None:
+    """Every document's score for ``q`` (None: a part only Whoosh scores); a
+    widened query's strict matches first."""
+    engine = _engine(searcher, state)
+    scores = engine.scores(q)
+    if scores is not None and isinstance(q, qp.Widened):
+        scores = ranking.tiered(scores, engine.mask(q.strict))
+    return scores
+
+
+def _strict_total(searcher, state: ReaderState, q, final: np.ndarray) -> int | None:
+    """How many of the ``final`` reports hold every word of a widened query (None: not widened)."""
+    if not isinstance(q, qp.Widened):
+        return None
+    return int((_engine(searcher, state).mask(q.strict) & final).sum())
 
 
 def _since(searcher, state: ReaderState, query: EngineQuery, matched: np.ndarray) -> np.ndarray:
@@ -227,7 +249,11 @@ def _resolver(state: ReaderState):
     value means (issue 13: case and spacing do not count, nothing else)."""
     def resolve(field: str, text: str) -> list[str]:
         values = state.facet(field)
-        return [values.values[i] for i in values.matching([text])]
+        found = [values.values[i] for i in values.matching([text])]
+        if not found and field == "language":  # language:english means language:en
+            code = language_code(text)
+            found = [values.values[i] for i in values.matching([code])] if code else []
+        return found
     return resolve
 
 
@@ -288,7 +314,7 @@ def _by_score(searcher, state: ReaderState, q, final: np.ndarray, limit: int) ->
     """The ``limit`` best of the ``final`` documents; equal scores newest first."""
     if not final.any():
         return []
-    scores = _engine(searcher, state).scores(q)
+    scores = _scores(searcher, state, q)
     if scores is not None:
         return _top(state, np.nonzero(final)[0], scores, limit)
     # A query part only Whoosh scores (a coordination bonus): Whoosh ranks, a

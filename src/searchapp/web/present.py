@@ -7,11 +7,10 @@ The core hands over counts; the links are made here, from ``SearchParams``.
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..facets import UNDATED
+from ..languages import language_name
 from ..results import FacetValue, SearchResults
 from .params import FACETS, SearchParams
 
@@ -130,17 +129,6 @@ def facet_view(name: str, values: tuple[FacetValue, ...]) -> FacetView:
 def value_label(facet: str, value: str) -> str:
     """How a facet value is shown: a language's name for its code, else "" (the value itself)."""
     return language_name(value) if facet == "language" else ""
-
-
-@lru_cache(maxsize=256)
-def language_name(code: str | None) -> str:
-    """``en`` as ``English``; the code itself when it names no language."""
-    if not code:
-        return ""
-    import pycountry
-
-    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    return re.sub(r"\s*\(.*\)$", "", found.name) if found else code
 
 
 def date_view(results: SearchResults, params: SearchParams) -> DateView:
