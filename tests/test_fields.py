@@ -271,3 +271,21 @@ def test_automatic_entities_are_asked_for(tmp_path):
         mp.setattr(ent, "extractor_status", lambda: ent.ExtractorStatus(False, "spaCy is not installed"))
         with pytest.raises(ConfigError, match="^entity extraction cannot run: spaCy is not installed$"):
             reindex(tmp_path / "corpus", tmp_path / "other", procs=1, entities=True)
+
+
+def test_a_facet_sends_its_most_frequent_values_and_counts_the_rest(tmp_path, no_extractor, monkeypatch):
+    from searchapp import facets
+
+    corpus = tmp_path / "corpus"
+    for n, source in enumerate(["Alpha", "Alpha", "Alpha", "Beta", "Beta", "Gamma", "Delta", "Echo"]):
+        _write(corpus, f"r{n}.txt", f"Source: {source}\n\nGrain harvest report number {n}.\n")
+    reindex(corpus, tmp_path / "index", procs=1)
+    monkeypatch.setattr(facets, "MAX_VALUES", 2)
+    with SearchIndex.open(tmp_path / "index") as index:
+        plain = index.search("")
+        picked = index.search("", source=["Echo"])
+    assert [(v.value, v.count) for v in plain.facets["source"]] == [("Alpha", 3), ("Beta", 2)]
+    assert plain.facets_left_out == {"source": 3} and plain.to_dict()["facets_left_out"] == {"source": 3}
+    # a selected value is always listed, beyond the bound
+    assert [v.value for v in picked.facets["source"]] == ["Alpha", "Beta", "Echo"]
+    assert picked.facets_left_out == {"source": 2}

@@ -51,6 +51,12 @@ def test_few_strict_matches_come_first_then_the_others_by_bm25f(index):
     assert res.to_dict()["strict_total"] == 1
 
 
+def test_mode_every_is_never_widened(index):
+    res = index.search("pipeline ransomware", mode="every")
+    assert [h.id for h in res.hits] == ["docs:both"] and res.strict_total is None
+    assert index.search("pipeline zanzibar", mode="every").total == 0
+
+
 def test_no_strict_match_is_the_fallback(index):
     res = index.search("pipeline zanzibar")
     assert res.fallback and [h.id for h in res.hits] == ["docs:pipeline", "docs:both"]

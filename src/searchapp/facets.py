@@ -98,9 +98,14 @@ class MultiValued:
         return np.bincount(self.ords[docmask[self.docs]], minlength=len(self.values))
 
 
+MAX_VALUES = 200  # values of one facet in an answer (the selected ones always): Datasette's bound
+
+
 def facet_values(state, name: str, docmask: np.ndarray, selected: list[str],
-                 curated_only: bool = False) -> tuple[FacetValue, ...]:
-    """The values of facet ``name`` (``schema.FACET_FIELDS``) among ``docmask``.
+                 curated_only: bool = False) -> tuple[tuple[FacetValue, ...], int]:
+    """The values of facet ``name`` (``schema.FACET_FIELDS``) among ``docmask``,
+    the :data:`MAX_VALUES` most frequent and every selected one, and how many
+    other values with a count were left out (a place facet has thousands).
 
     For a facet with automatic values, curated and automatic together (a report
     holding a value both ways counts once), each value's ``auto`` the reports
@@ -145,20 +150,25 @@ def date_values(state, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[Facet
 
 
 def _values(field: MultiValued, counts: np.ndarray, selected: list[str],
-            auto: np.ndarray | None = None) -> tuple[FacetValue, ...]:
-    """Values with a count, most first (then by name, case-blind), then every
-    selected one that the index does not hold (at zero)."""
+            auto: np.ndarray | None = None) -> tuple[tuple[FacetValue, ...], int]:
+    """Values with a count, most first (then by name, case-blind), at most
+    :data:`MAX_VALUES` unless selected, then every selected one that the index
+    does not hold (at zero); and how many values with a count were left out."""
     chosen = set(field.matching(selected))
     keep = counts > 0
     keep[list(chosen)] = True
     shown = np.nonzero(keep)[0]
     shown = shown[np.lexsort((field.name_rank[shown], -counts[shown]))]
+    is_chosen = np.isin(shown, list(chosen))
+    within = np.cumsum(~is_chosen) <= MAX_VALUES
+    left_out = int((~within & ~is_chosen).sum())
+    shown = shown[within | is_chosen]
     autos = auto[shown].tolist() if auto is not None else [0] * len(shown)
     out = [field.facet_value(i, c, i in chosen, a)
            for i, c, a in zip(shown.tolist(), counts[shown].tolist(), autos)]
     held = {topic_key(field.values[i]) for i in chosen}
     out += [FacetValue(v, 0, True) for v in selected if topic_key(v) not in held]
-    return tuple(out)
+    return tuple(out), left_out
 
 
 def _month_end(year: int, month: int) -> dt.date:

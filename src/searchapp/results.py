@@ -126,6 +126,7 @@ class SearchResults:
     date_granularity: str = "year"  # of the "date" facet: "year" or "month"
     elapsed_ms: float = 0.0
     collapsed: int = 0  # matching reports shown only as "+N similar" under a best hit
+    facets_left_out: Mapping[str, int] = field(default_factory=dict)  # values past the bound, by facet
 
     @property
     def pages(self) -> int:
@@ -149,6 +150,7 @@ class SearchResults:
             "collapsed": self.collapsed,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {name: [v.to_dict() for v in values] for name, values in self.facets.items()},
+            "facets_left_out": dict(self.facets_left_out),
         }
 
 

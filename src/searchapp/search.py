@@ -29,6 +29,7 @@ from .timeline import TOP, Timeline
 from .topics import TopicCount
 
 SORTS = ("relevance", "newest", "oldest")
+MODES = ("all", "any", "every")
 MAX_RESULT_WINDOW = 10_000  # like Elasticsearch's index.max_result_window
 MAX_PER_PAGE = 100
 REFRESH_EVERY_S = 0.5  # how often searches look for a new commit or generation
@@ -68,10 +69,11 @@ class _Request:
     per_page: int
     any_word: bool
     options: dict  # curated_only, undated, collapse, group
+    strict: bool = False  # mode "every"
 
     def engine_query(self, facets: bool = True) -> EngineQuery:
         return EngineQuery(
-            text=self.text, any_word=self.any_word, first_day=self.dates.first, last_day=self.dates.last,
+            text=self.text, any_word=self.any_word, strict=self.strict, first_day=self.dates.first, last_day=self.dates.last,
             sort=self.sort, offset=(self.page - 1) * self.per_page, limit=self.per_page, facets=facets,
             filters={name: tuple(values) for name, values in self.filters.items()}, **self.options,
         )
@@ -141,8 +143,10 @@ class SearchIndex:
         :param date_from: first day, inclusive (``1987``, ``1987-04`` or ``1987-04-01``).
         :param date_to: last day, inclusive (a year or month means its last day).
         :param sort: ``relevance``, ``newest`` or ``oldest``.
-        :param mode: ``all`` (every word required, falling back to any word when
-            nothing matches), or ``any`` (the query as a bag of words, no syntax).
+        :param mode: ``all`` (the search box's: up to three words all required, a
+            longer question one word in twenty; under ten matches, the reports
+            with any of the words follow them), ``every`` (the same query
+            strictly: never widened), or ``any`` (a bag of words, no syntax).
         :param curated_only: topic and entity filters and counts use the reports' own values only.
         :param undated: only reports without a date.
         :param collapse: show a near-duplicate group as its best hit (``Hit.similar`` the others).
@@ -167,7 +171,7 @@ class SearchIndex:
             query=req.text, total=answer.total, page=req.page, per_page=req.per_page, hits=hits,
             facets=answer.facets, sort=req.sort, suggestion=suggestion,
             fallback=answer.fallback, strict_total=answer.strict_total, date_granularity=answer.date_granularity,
-            filters=req.filters_shown(), collapsed=answer.collapsed,
+            filters=req.filters_shown(), collapsed=answer.collapsed, facets_left_out=answer.facets_left_out,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -302,8 +306,8 @@ def _request(query, filters, date_from, date_to, sort, page, per_page, mode, opt
         raise QueryError("group must be the text of a group id (a hit's group)")
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-    if mode not in ("all", "any"):
-        raise QueryError(f"unknown mode {mode!r}; use 'all' or 'any'")
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
     try:
         page, per_page = int(page), int(per_page)
     except (TypeError, ValueError, OverflowError) as e:  # OverflowError: inf (issue 6)
@@ -319,7 +323,7 @@ def _request(query, filters, date_from, date_to, sort, page, per_page, mode, opt
     if first is not None and last is not None and first > last:
         raise QueryError(f"date_from ({_iso(first)}) is after date_to ({_iso(last)})")
     return _Request(query.strip(), {name: _as_list(v) for name, v in filters.items()}, DateRange(first, last),
-                    sort, page, per_page, mode == "any", options)
+                    sort, page, per_page, mode == "any", options, strict=mode == "every")
 
 
 # -- issue 6: a command line's undecodable bytes arrive as lone surrogates, which

@@ -33,6 +33,7 @@ class EngineQuery:
 
     text: str = ""
     any_word: bool = False  # the text as a bag of words, no syntax
+    strict: bool = False  # the parsed query alone: never widened to any word, never a fallback
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     curated_only: bool = False  # topic and entity filters and counts: curated values only
     first_day: int | None = None
@@ -58,6 +59,7 @@ class EngineAnswer:
     total: int
     hits: tuple[tuple[Stored, float | None], ...]
     facets: Mapping[str, tuple[FacetValue, ...]] = field(default_factory=dict)
+    facets_left_out: Mapping[str, int] = field(default_factory=dict)  # values past facets.MAX_VALUES
     date_granularity: str = "year"
     fallback: bool = False  # nothing held every word: matched by any word instead
     strict_total: int | None = None  # widened (few held every word): how many did, ranked first

@@ -64,7 +64,7 @@ class WhooshEngine:
     def search(self, query: EngineQuery) -> EngineAnswer:
         view = self._views.current()
         searcher, state, groups = view.searcher, view.state, view.groups
-        q, fallback, matched = _match(searcher, state, query.text, query.any_word)
+        q, fallback, matched = _match(searcher, state, query.text, query.any_word, query.strict)
         matched = _since(searcher, state, query, matched)
         if query.group is not None:
             matched = matched & groups.mask(query.group)
@@ -73,7 +73,8 @@ class WhooshEngine:
         final = matched.copy()
         for mask in masks.values():
             final &= mask
-        facets, granularity = _facets(state, matched, masks, query, dates) if query.facets else ({}, "year")
+        facets, left_out, granularity = (_facets(state, matched, masks, query, dates) if query.facets
+                                         else ({}, {}, "year"))
 
         def ordered(limit: int) -> list[tuple[int, float | None]]:
             if q is None or query.sort != "relevance":
@@ -86,7 +87,8 @@ class WhooshEngine:
         else:
             page = ordered(query.offset + query.limit)[query.offset:]
         hits = tuple((searcher.stored_fields(d), s) for d, s in page)
-        return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, date_granularity=granularity,
+        return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, facets_left_out=left_out,
+                            date_granularity=granularity,
                             fallback=fallback, highlight=_stems(searcher, state, q),
                             strict_total=_strict_total(searcher, state, q, final),
                             groups=tuple(groups.group_id(d) for d, _ in page),
@@ -186,7 +188,7 @@ class WhooshEngine:
     def _final(view: View, query: EngineQuery):
         """The query, and the mask of the reports that match it after every filter."""
         searcher, state = view.searcher, view.state
-        q, _, matched = _match(searcher, state, query.text, query.any_word)
+        q, _, matched = _match(searcher, state, query.text, query.any_word, query.strict)
         final = _since(searcher, state, query, matched)
         if query.group is not None:
             final = final & view.groups.mask(query.group)
@@ -197,7 +199,7 @@ class WhooshEngine:
 
 # -- matching ---------------------------------------------------------------------
 
-def _match(searcher, state: ReaderState, text: str, any_word: bool):
+def _match(searcher, state: ReaderState, text: str, any_word: bool, strict: bool = False):
     """The parsed query and the mask of live documents it matches (all of them without words)."""
     if not text.strip():
         return None, False, state.live.copy()
@@ -211,7 +213,7 @@ def _match(searcher, state: ReaderState, text: str, any_word: bool):
     fallback = False
     # Issue 13 item 8: fewer than a page of reports hold the words: those
     # holding any of them follow (qp.Widened, ranked by _scores).
-    if not any_word and matched.sum() < qp.FEW_MATCHES and qp.relaxable(q):
+    if not any_word and not strict and matched.sum() < qp.FEW_MATCHES and qp.relaxable(q):
         loose = state.parsed((text, True), lambda: qp.parse(text, any_word=True, resolve=resolve))
         if loose != q:
             loose_mask = _docs_mask(searcher, state, loose, budget)
@@ -288,11 +290,12 @@ def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQ
     counted, granularity = date_values(state, others("date"), dates)
     if query.undated:
         counted = tuple(replace(v, selected=True) if v.value == UNDATED else v for v in counted)
-    out = {f.name: facet_values(state, f.name, others(f.name), list(query.filters.get(f.name, ())),
-                                query.curated_only and f.auto is not None)
-           for f in FACET_FIELDS}
+    counted_fields = {f.name: facet_values(state, f.name, others(f.name), list(query.filters.get(f.name, ())),
+                                           query.curated_only and f.auto is not None)
+                      for f in FACET_FIELDS}
+    out = {name: values for name, (values, _) in counted_fields.items()}
     out["date"] = counted
-    return out, granularity
+    return out, {name: n for name, (_, n) in counted_fields.items() if n}, granularity
 
 
 # -- ordering ---------------------------------------------------------------------

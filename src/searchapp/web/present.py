@@ -64,6 +64,7 @@ class FacetView:
     top: tuple[FacetEntry, ...]
     rest: tuple[FacetEntry, ...]
     plural: str = ""  # "people", for the filter box
+    left_out: int = 0  # less frequent values not sent (facets.MAX_VALUES)
 
     @property
     def size(self) -> int:
@@ -111,11 +112,12 @@ ALWAYS_SHOWN = ("source", "topic")  # the others only when these results have va
 
 def facet_views(results: SearchResults) -> list[FacetView]:
     """The facets of :data:`FACET_LABELS`, in that order; an empty one only when in :data:`ALWAYS_SHOWN`."""
-    views = [facet_view(name, results.facets.get(name, ())) for name in FACET_LABELS]
+    views = [facet_view(name, results.facets.get(name, ()), results.facets_left_out.get(name, 0))
+             for name in FACET_LABELS]
     return [v for v in views if v.size or v.name in ALWAYS_SHOWN]
 
 
-def facet_view(name: str, values: tuple[FacetValue, ...]) -> FacetView:
+def facet_view(name: str, values: tuple[FacetValue, ...], left_out: int = 0) -> FacetView:
     """Selected values first, then by count (the core's order); the top ten, then the rest."""
     ordered = [v for v in values if v.selected] + [v for v in values if not v.selected]
     entries = [FacetEntry(v.value, v.count, v.selected, f"f-{name}-{i}", v.auto,
@@ -123,7 +125,7 @@ def facet_view(name: str, values: tuple[FacetValue, ...]) -> FacetView:
                for i, v in enumerate(ordered)]
     cut = max(TOP_VALUES, sum(1 for v in ordered if v.selected))
     label, _, plural = FACET_LABELS[name]
-    return FacetView(name, label, tuple(entries[:cut]), tuple(entries[cut:]), plural)
+    return FacetView(name, label, tuple(entries[:cut]), tuple(entries[cut:]), plural, left_out)
 
 
 def value_label(facet: str, value: str) -> str:
