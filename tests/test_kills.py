@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import indexer, parallel, reindex, store
+from searchapp import documents, indexer, parallel, reindex, store
 from searchapp.topics import fitting
 from searchapp.errors import IndexWriteError
 
@@ -187,14 +187,14 @@ def test_a_writer_killed_alone_fails_the_rebuild_and_keeps_the_old_index(version
                                                                         monkeypatch):
     index_dir = tmp_path / "index"
     shutil.copytree(versions["pristine"], index_dir)
-    real = indexer._add_files
+    real = documents.add_files
 
     def killed_on_the_feed(writer, pieces, *args, **kwargs):
         if any(piece.file.relpath == "feeds/wire.jsonl" for piece in pieces):
             _kill_self()
         return real(writer, pieces, *args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_add_files", killed_on_the_feed)
+    monkeypatch.setattr(documents, "add_files", killed_on_the_feed)
     with pytest.raises(IndexWriteError) as failure:
         reindex(versions["new"], index_dir, full=True, procs=2)
     assert str(failure.value) == (

@@ -24,6 +24,15 @@ daily market wires) are learned from the first reports of a build
 (:func:`common_shingles`) and kept until the next build. Without that, two
 CISA advisories on different products are 0.99 alike.
 
+A shingle is a 64-bit hash of its words (each word hashed once, the words
+of a run combined in NumPy), and the MinHash of a report is worked out in
+NumPy from those (:meth:`NearDuplicates.signature`, in the indexing
+processes: a few hundred microseconds a report, where hashing every shingle's
+text with SHA-1 took about 1 ms). A full build finds its candidate pairs with
+one sort per LSH band over every signature (:meth:`NearDuplicates.from_signatures`);
+datasketch's LSH index answers the updates of an incremental run, with the
+same bands, so both find the same pairs.
+
 >>> groups = NearDuplicates.build([("a", "the cat sat on the mat " * 5), ("b", "")])
 >>> groups.replace("c", "The cat sat on the mat. " * 5)
 >>> groups.group_of("a"), groups.members("a"), groups.group_of("b")
@@ -35,14 +44,14 @@ Reuters and CISA pairs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +74,17 @@ COMMON_SHARE = 0.002  # a shingle in this share of the reports (and ...
 COMMON_MIN_REPORTS = 10  # ... in at least this many) is boilerplate
 COMMON_SAMPLE = 10_000  # reports a build learns the boilerplate from
 _SCHEME = "affine32"
-_FORMAT = 2  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs)
+_FORMAT = 3  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles
+_TEXTS = ("ids", "digests", "figures", "codes", "headlines")
+_ARRAYS = ("signed", "hashed", "signatures", "edges", "common")
+# Odd multipliers that combine a run's word hashes into the shingle's hash.
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+                dtype=np.uint64)
+_ROWS = 8192  # shingles a MinHash takes at once (bounds the memory of a huge report)
+_WORD_CACHE = 500_000  # words whose hash a process keeps
 _WORD = re.compile(r"\w+")
 _FIGURE = re.compile(r"\d(?:[\w.,/:-]*\w)?")
 _CODE = re.compile(r"\b[a-z]+-\d+(?:-\d+)+\b")
-_TEXTS = ("ids", "digests", "figures", "codes", "headlines", "common")
-_ARRAYS = ("signed", "hashed", "signatures", "edges")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -90,25 +104,58 @@ def normalised_words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def shingles(words: list[str], size: int = SHINGLE_WORDS) -> set[bytes]:
-    """Runs of ``size`` consecutive words; a text shorter than that is one shingle."""
-    if len(words) <= size:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
+class _WordHashes(dict):
+    """Word -> its 64-bit hash, worked out the first time a word is seen (per process:
+    most words come again and again, and a lookup is a C call)."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _WORD_CACHE:
+            self.clear()
+        found = self[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return found
+
+
+_word_hashes = _WordHashes()
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finaliser: every bit of the result depends on every bit of ``h``."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def shingles(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
+    """The hashes of the runs of ``size`` consecutive words, sorted and unique
+    (uint64); a text shorter than that is one shingle, a text without words none."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    hashed = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
+    runs = max(1, len(words) - size + 1)
+    with np.errstate(over="ignore"):
+        mixed = np.zeros(runs, dtype=np.uint64)
+        for k in range(min(size, len(words))):
+            mixed += hashed[k:k + runs] * _MIX[k % len(_MIX)]
+        return np.unique(_fmix64(mixed + np.uint64(min(size, len(words)))))
+
+
+def shingle_of(text: str, size: int = SHINGLE_WORDS) -> int:
+    """The hash of one shingle given as its words (``"minimize network exposure"``)."""
+    return int(shingles(normalised_words(text), size)[0])
 
 
 def common_shingles(texts: Iterable[str], share: float = COMMON_SHARE,
                     min_reports: int = COMMON_MIN_REPORTS,
-                    size: int = SHINGLE_WORDS) -> frozenset[bytes]:
+                    size: int = SHINGLE_WORDS) -> np.ndarray:
     """The shingles found in at least ``share`` of the texts (and in at least
-    ``min_reports`` of them): the collection's boilerplate."""
-    counts: Counter[bytes] = Counter()
-    total = 0
-    for text in texts:
-        counts.update(shingles(normalised_words(text), size))
-        total += 1
-    floor = max(min_reports, share * total)
-    return frozenset(shingle for shingle, n in counts.items() if n >= floor)
+    ``min_reports`` of them): the collection's boilerplate (sorted hashes)."""
+    found = [shingles(normalised_words(text), size) for text in texts]
+    if not found:
+        return np.zeros(0, dtype=np.uint64)
+    values, counts = np.unique(np.concatenate(found), return_counts=True)
+    return values[counts >= max(min_reports, share * len(found))]
 
 
 def _packed(strings: Iterable[str]) -> dict[str, np.ndarray]:
@@ -136,11 +183,12 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 class Signature:
     """What a report is compared by (worked out once, possibly in a worker).
 
-    ``minhash`` is None when the text is nothing but boilerplate, ``digest``
-    None when it has no words (a report that groups with nothing).
+    ``minhash`` (the MinHash values, ``num_perm`` uint32) is None when the
+    text is nothing but boilerplate, ``digest`` None when it has no words (a
+    report that groups with nothing).
     """
 
-    minhash: MinHash | None
+    minhash: np.ndarray | None = field(compare=False)
     digest: str | None
     figures: frozenset[str] = frozenset()
     codes: frozenset[str] = frozenset()
@@ -156,22 +204,36 @@ class Signature:
                     and _jaccard(self.headline, other.headline) < HEADLINE_AGREE)
 
 
+class _Hashed:
+    """MinHash values in the shape datasketch's LSH index reads."""
+
+    __slots__ = ("hashvalues",)
+
+    def __init__(self, hashvalues: np.ndarray) -> None:
+        self.hashvalues = hashvalues
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+
 class NearDuplicates:
     """The near-duplicate groups of a collection, updated report by report.
 
     :param threshold: estimated Jaccard similarity of shingle sets from which
         two reports are near-duplicates.
-    :param common: boilerplate shingles, left out of every comparison.
+    :param common: boilerplate shingle hashes (:func:`common_shingles`), left
+        out of every comparison.
     """
 
     def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM,
-                 shingle_words: int = SHINGLE_WORDS, common: Iterable[bytes] = ()) -> None:
-        self.common = frozenset(common)
+                 shingle_words: int = SHINGLE_WORDS, common: Iterable[int] | np.ndarray = ()) -> None:
+        self.common = np.unique(np.asarray(list(common) if not isinstance(common, np.ndarray) else common,
+                                           dtype=np.uint64))
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._permutations = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._a, self._b = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
+        self._index: MinHashLSH | None = None  # filled when first needed (an update)
         self._signatures: dict[str, Signature] = {}  # reports with words
         self._by_digest: dict[str, set[str]] = {}
         self._links: dict[str, set[str]] = {}
@@ -183,12 +245,62 @@ class NearDuplicates:
         the first ``sample`` of them (only those are held in memory)."""
         iterator = iter(reports)
         first = list(itertools.islice(iterator, sample))
-        params.setdefault("common", common_shingles(
-            (text for _, text in first), size=params.get("shingle_words", SHINGLE_WORDS)))
+        if "common" not in params:
+            params["common"] = common_shingles((text for _, text in first),
+                                               size=params.get("shingle_words", SHINGLE_WORDS))
+        signer = cls(**params)
+        return cls.from_signatures(((report_id, signer.signature(text))
+                                    for report_id, text in itertools.chain(first, iterator)), **params)
+
+    @classmethod
+    def from_signatures(cls, signed: Iterable[tuple[str, Signature]], **params) -> NearDuplicates:
+        """Groups of ``(report id, signature)`` pairs (a later one replaces an
+        earlier one of the same id), all pairs found at once: the same groups
+        as adding them one by one."""
         groups = cls(**params)
-        for report_id, text in itertools.chain(first, iterator):
-            groups.add(report_id, text)
+        for report_id, signature in signed:
+            groups._forget(report_id)
+            groups._links[report_id] = set()
+            if signature.digest is not None:
+                groups._signatures[report_id] = signature
+        for members in groups._digest_sets().values():
+            for report_id in members:
+                groups._links[report_id].update(members - {report_id})
+        for a, b in groups._similar_pairs():
+            groups._links[a].add(b)
+            groups._links[b].add(a)
         return groups
+
+    def _digest_sets(self) -> dict[str, set[str]]:
+        self._by_digest = {}
+        for report_id, signature in self._signatures.items():
+            self._by_digest.setdefault(signature.digest, set()).add(report_id)
+        return self._by_digest
+
+    def _similar_pairs(self) -> Iterable[tuple[str, str]]:
+        """Every pair that shares an LSH band, reaches the threshold and agrees."""
+        ids = [i for i, sig in self._signatures.items() if sig.minhash is not None]
+        if len(ids) < 2:
+            return
+        matrix = np.stack([self._signatures[i].minhash for i in ids])
+        pairs = np.unique(np.concatenate([_band_pairs(matrix[:, a:b])
+                                          for a, b in _bands(self.threshold, self.num_perm)]), axis=0)
+        if not len(pairs):
+            return
+        alike = np.count_nonzero(matrix[pairs[:, 0]] == matrix[pairs[:, 1]], axis=1) / self.num_perm
+        for i, j in pairs[alike >= self.threshold].tolist():
+            if self._signatures[ids[i]].agrees(self._signatures[ids[j]]):
+                yield ids[i], ids[j]
+
+    @property
+    def _lsh(self) -> MinHashLSH:
+        if self._index is None:
+            self._index = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+            with self._index.insertion_session() as session:
+                for report_id, signature in self._signatures.items():
+                    if signature.minhash is not None:
+                        session.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
+        return self._index
 
     def __len__(self) -> int:
         return len(self._links)
@@ -202,19 +314,27 @@ class NearDuplicates:
         if not words:
             return Signature(None, None)
         digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
-        own = shingles(words, self.shingle_words) - self.common
+        own = shingles(words, self.shingle_words)
+        if len(self.common):  # both sorted: one binary search each
+            at = np.searchsorted(self.common, own).clip(max=len(self.common) - 1)
+            own = own[self.common[at] != own]
         # Too short (or nothing but boilerplate): only exact copies match, since one
         # other word there ("SUN raises crude postings", "PHILLIPS raises ...") is
         # another story.
-        minhash = None
-        if len(own) >= MIN_SHINGLES:
-            minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations,
-                              scheme=_SCHEME)
-            minhash.update_batch(list(own))
+        minhash = self._minhash(own) if len(own) >= MIN_SHINGLES else None
         lowered = text.lower()
         return Signature(minhash, digest, frozenset(_FIGURE.findall(lowered)),
                          frozenset(_CODE.findall(lowered)),
                          frozenset(normalised_words(text.split("\n", 1)[0])))
+
+    def _minhash(self, hashes: np.ndarray) -> np.ndarray:
+        """datasketch's affine32 permutations over the (already mixed) shingle hashes."""
+        folded = ((hashes ^ (hashes >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        out = np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+        for start in range(0, len(folded), _ROWS):
+            rows = folded[start:start + _ROWS, None]
+            np.minimum(out, (rows * self._a + self._b).min(axis=0), out=out)
+        return out
 
     def add(self, report_id: str, text: str) -> None:
         """Add a report (or replace the one with this id)."""
@@ -228,15 +348,18 @@ class NearDuplicates:
             return
         for other in self._links.pop(report_id):
             self._links[other].discard(report_id)
+        self._forget(report_id)
+
+    def _forget(self, report_id: str) -> None:
         signature = self._signatures.pop(report_id, None)
         if signature is None:
             return
-        if signature.minhash is not None:
-            self._lsh.remove(report_id)
-        same = self._by_digest[signature.digest]
+        if signature.minhash is not None and self._index is not None:
+            self._index.remove(report_id)
+        same = self._by_digest.get(signature.digest, set())
         same.discard(report_id)
         if not same:
-            del self._by_digest[signature.digest]
+            self._by_digest.pop(signature.digest, None)
 
     def add_signature(self, report_id: str, signature: Signature) -> None:
         """:meth:`add` with the :meth:`signature` worked out already (in a worker
@@ -249,7 +372,7 @@ class NearDuplicates:
             self._links[report_id].add(other)
             self._links[other].add(report_id)
         if signature.minhash is not None:
-            self._lsh.insert(report_id, signature.minhash, check_duplication=False)
+            self._lsh.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
         self._signatures[report_id] = signature
         self._by_digest.setdefault(signature.digest, set()).add(report_id)
 
@@ -257,13 +380,12 @@ class NearDuplicates:
         if signature.minhash is None:
             return set()
         found = set()
-        for other in self._lsh.query(signature.minhash):
+        for other in self._lsh.query(_Hashed(signature.minhash)):
             theirs = self._signatures[other]
-            if (signature.minhash.jaccard(theirs.minhash) >= self.threshold
-                    and signature.agrees(theirs)):
+            alike = np.count_nonzero(signature.minhash == theirs.minhash) / self.num_perm
+            if alike >= self.threshold and signature.agrees(theirs):
                 found.add(other)
         return found
-
     def members(self, report_id: str) -> tuple[str, ...]:
         """The ids of the report's group, itself included, sorted.
 
@@ -308,8 +430,7 @@ class NearDuplicates:
 
         texts = {"ids": ids, "digests": [self._signatures[i].digest for i in signed],
                  "figures": joined("figures"), "codes": joined("codes"),
-                 "headlines": joined("headline"),
-                 "common": sorted(c.decode() for c in self.common)}
+                 "headlines": joined("headline")}
         columns = {f"{name}_{part}": array for name, strings in texts.items()
                    for part, array in _packed(strings).items()}
 
@@ -318,8 +439,9 @@ class NearDuplicates:
                 f, meta=np.array(json.dumps(meta)), **columns,
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
                 hashed=np.array([position[i] for i in hashed], dtype=np.int64),
-                signatures=np.array([self._signatures[i].minhash.hashvalues for i in hashed],
+                signatures=np.array([self._signatures[i].minhash for i in hashed],
                                     dtype=np.uint32).reshape(len(hashed), self.num_perm),
+                common=self.common,
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
             )
 
@@ -343,7 +465,7 @@ class NearDuplicates:
         except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
             raise NearDuplicatesFileError(str(path), str(e)) from e
         groups = cls(meta["threshold"], meta["num_perm"], meta["shingle_words"],
-                     common=(c.encode() for c in arrays.pop("common")))
+                     common=arrays.pop("common"))
         groups._restore(**arrays)
         return groups
 
@@ -353,14 +475,28 @@ class NearDuplicates:
         for a, b in edges:
             self._links[ids[a]].add(ids[b])
             self._links[ids[b]].add(ids[a])
-        minhashes = {int(p): MinHash(hashvalues=v, permutations=self._permutations,
-                                     scheme=_SCHEME) for p, v in zip(hashed, signatures)}
-        with self._lsh.insertion_session() as session:
-            for p, digest, fig, code, head in zip(signed, digests, figures, codes, headlines):
-                report_id, minhash = ids[p], minhashes.get(int(p))
-                self._signatures[report_id] = Signature(
-                    minhash, str(digest), frozenset(str(fig).split()),
-                    frozenset(str(code).split()), frozenset(str(head).split()))
-                self._by_digest.setdefault(str(digest), set()).add(report_id)
-                if minhash is not None:
-                    session.insert(report_id, minhash, check_duplication=False)
+        minhashes = {int(p): v for p, v in zip(hashed, signatures)}
+        for p, digest, fig, code, head in zip(signed, digests, figures, codes, headlines):
+            report_id = ids[p]
+            self._signatures[report_id] = Signature(
+                minhashes.get(int(p)), str(digest), frozenset(str(fig).split()),
+                frozenset(str(code).split()), frozenset(str(head).split()))
+            self._by_digest.setdefault(str(digest), set()).add(report_id)
+
+
+@functools.cache
+def _bands(threshold: float, num_perm: int) -> tuple[tuple[int, int], ...]:
+    """The LSH bands (ranges of MinHash values) datasketch uses for these parameters."""
+    return tuple(MinHashLSH(threshold=threshold, num_perm=num_perm).hashranges)
+
+
+def _band_pairs(band: np.ndarray) -> np.ndarray:
+    """Row pairs ``(i, j)``, ``i < j``, whose values in this band are all equal."""
+    order = np.lexsort(band.T[::-1])
+    ordered = band[order]
+    cuts = np.flatnonzero(np.concatenate(([True], np.any(ordered[1:] != ordered[:-1], axis=1), [True])))
+    found = [list(itertools.combinations(order[a:b].tolist(), 2))
+             for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()) if b - a > 1]
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.sort(np.array([pair for run in found for pair in run], dtype=np.int64), axis=1)
