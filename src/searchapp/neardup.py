@@ -45,13 +45,10 @@ Reuters and CISA pairs.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import os
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +56,10 @@ from datasketch import MinHash, MinHashLSH
 
 from searchapp import store
 from searchapp.errors import SearchAppError
+from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
+    COMMON_SAMPLE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
+    signature,
+)
 
 __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shingles",
            "normalised_words", "shingles"]
@@ -69,27 +70,11 @@ THRESHOLD = 0.6
 # a pair of similarity 0.6 in 42% of cases, 0.7 in 85%; for 0.5: 87% and
 # 99.5%); every candidate is then checked against the threshold.
 CANDIDATE_MARGIN = 0.1
-FIGURES_AGREE = 0.5
-CODES_AGREE = 0.5
-HEADLINE_AGREE = 0.4
-MIN_SHINGLES = 20  # a shorter text (boilerplate aside) matches exact copies only
-NUM_PERM = 256  # 128 gave recall 0.77 at 0.6 with these hashes (estimate noise at the threshold); 256: 0.82, +0.02 ms a report
-SHINGLE_WORDS = 3
-COMMON_SHARE = 0.002  # a shingle in this share of the reports (and ...
-COMMON_MIN_REPORTS = 10  # ... in at least this many) is boilerplate
-COMMON_SAMPLE = 10_000  # reports a build learns the boilerplate from
+NUM_PERM = 256  # 128: more estimate noise at the threshold (recall 0.77 with these hashes); +0.02 ms a report
 _SCHEME = "affine32"
 _FORMAT = 3  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles
 _TEXTS = ("ids", "digests", "figures", "codes", "headlines")
 _ARRAYS = ("signed", "hashed", "signatures", "edges", "common")
-# Odd multipliers that combine a run's word hashes into the shingle's hash.
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
-                dtype=np.uint64)
-_ROWS = 8192  # shingles a MinHash takes at once (bounds the memory of a huge report)
-_WORD_CACHE = 500_000  # words whose hash a process keeps
-_WORD = re.compile(r"\w+")
-_FIGURE = re.compile(r"\d(?:[\w.,/:-]*\w)?")
-_CODE = re.compile(r"\b[a-z]+-\d+(?:-\d+)+\b")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -102,65 +87,6 @@ class NearDuplicatesFileError(SearchAppError):
         self.reason = reason
         super().__init__(f"cannot read the near-duplicate groups in {path}: {reason}; "
                          "rebuild them with a full reindex")
-
-
-def normalised_words(text: str) -> list[str]:
-    """The words of ``text`` in lower case (punctuation and spacing ignored)."""
-    return _WORD.findall(text.lower())
-
-
-class _WordHashes(dict):
-    """Word -> its 64-bit hash, worked out the first time a word is seen (per process:
-    most words come again and again, and a lookup is a C call)."""
-
-    def __missing__(self, word: str) -> int:
-        if len(self) >= _WORD_CACHE:
-            self.clear()
-        found = self[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-        return found
-
-
-_word_hashes = _WordHashes()
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's finaliser: every bit of the result depends on every bit of ``h``."""
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
-
-
-def shingles(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
-    """The hashes of the runs of ``size`` consecutive words, sorted and unique
-    (uint64); a text shorter than that is one shingle, a text without words none."""
-    if not words:
-        return np.zeros(0, dtype=np.uint64)
-    hashed = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
-    runs = max(1, len(words) - size + 1)
-    with np.errstate(over="ignore"):
-        mixed = np.zeros(runs, dtype=np.uint64)
-        for k in range(min(size, len(words))):
-            mixed += hashed[k:k + runs] * _MIX[k % len(_MIX)]
-        return np.unique(_fmix64(mixed + np.uint64(min(size, len(words)))))
-
-
-def shingle_of(text: str, size: int = SHINGLE_WORDS) -> int:
-    """The hash of one shingle given as its words (``"minimize network exposure"``)."""
-    return int(shingles(normalised_words(text), size)[0])
-
-
-def common_shingles(texts: Iterable[str], share: float = COMMON_SHARE,
-                    min_reports: int = COMMON_MIN_REPORTS,
-                    size: int = SHINGLE_WORDS) -> np.ndarray:
-    """The shingles found in at least ``share`` of the texts (and in at least
-    ``min_reports`` of them): the collection's boilerplate (sorted hashes)."""
-    found = [shingles(normalised_words(text), size) for text in texts]
-    if not found:
-        return np.zeros(0, dtype=np.uint64)
-    values, counts = np.unique(np.concatenate(found), return_counts=True)
-    return values[counts >= max(min_reports, share * len(found))]
 
 
 def _packed(strings: Iterable[str]) -> dict[str, np.ndarray]:
@@ -177,36 +103,6 @@ def _unpacked(blob: np.ndarray, ends: np.ndarray) -> list[str]:
     data = blob.tobytes()
     starts = np.concatenate(([0], ends[:-1])) if len(ends) else ends
     return [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist())]
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 1.0
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What a report is compared by (worked out once, possibly in a worker).
-
-    ``minhash`` (the MinHash values, ``num_perm`` uint32) is None when the
-    text is nothing but boilerplate, ``digest`` None when it has no words (a
-    report that groups with nothing).
-    """
-
-    minhash: np.ndarray | None = field(compare=False)
-    digest: str | None
-    figures: frozenset[str] = frozenset()
-    codes: frozenset[str] = frozenset()
-    headline: frozenset[str] = frozenset()
-
-    def agrees(self, other: Signature) -> bool:
-        """Same figures, codes and headline subject (each when both have them)."""
-        if _jaccard(self.figures, other.figures) < FIGURES_AGREE:
-            return False
-        if self.codes and other.codes and _jaccard(self.codes, other.codes) < CODES_AGREE:
-            return False
-        return not (self.headline and other.headline
-                    and _jaccard(self.headline, other.headline) < HEADLINE_AGREE)
 
 
 class _Hashed:
@@ -315,31 +211,7 @@ class NearDuplicates:
 
     def signature(self, text: str) -> Signature:
         """What ``text`` is compared by (its first line taken as its headline)."""
-        words = normalised_words(text)
-        if not words:
-            return Signature(None, None)
-        digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
-        own = shingles(words, self.shingle_words)
-        if len(self.common):  # both sorted: one binary search each
-            at = np.searchsorted(self.common, own).clip(max=len(self.common) - 1)
-            own = own[self.common[at] != own]
-        # Too short (or nothing but boilerplate): only exact copies match, since one
-        # other word there ("SUN raises crude postings", "PHILLIPS raises ...") is
-        # another story.
-        minhash = self._minhash(own) if len(own) >= MIN_SHINGLES else None
-        lowered = text.lower()
-        return Signature(minhash, digest, frozenset(_FIGURE.findall(lowered)),
-                         frozenset(_CODE.findall(lowered)),
-                         frozenset(normalised_words(text.split("\n", 1)[0])))
-
-    def _minhash(self, hashes: np.ndarray) -> np.ndarray:
-        """datasketch's affine32 permutations over the (already mixed) shingle hashes."""
-        folded = ((hashes ^ (hashes >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        out = np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-        for start in range(0, len(folded), _ROWS):
-            rows = folded[start:start + _ROWS, None]
-            np.minimum(out, (rows * self._a + self._b).min(axis=0), out=out)
-        return out
+        return signature(text, self.common, (self._a, self._b), self.shingle_words)
 
     def add(self, report_id: str, text: str) -> None:
         """Add a report (or replace the one with this id)."""
