@@ -131,7 +131,8 @@ def signature(text: str, common: np.ndarray, permutations: tuple[np.ndarray, np.
               shingle_words: int = SHINGLE_WORDS) -> Signature:
     """What ``text`` is compared by (its first line taken as its headline), with the
     boilerplate shingles ``common`` left out and MinHash ``permutations`` (a, b)."""
-    words = normalised_words(text)
+    lowered = text.lower()
+    words = _WORD.findall(lowered)  # normalised_words(text), lowered once
     if not words:
         return Signature(None, None)
     digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
@@ -143,7 +144,6 @@ def signature(text: str, common: np.ndarray, permutations: tuple[np.ndarray, np.
     # other word there ("SUN raises crude postings", "PHILLIPS raises ...") is
     # another story.
     minhash = minhash_values(own, *permutations) if len(own) >= MIN_SHINGLES else None
-    lowered = text.lower()
     return Signature(minhash, digest, frozenset(_FIGURE.findall(lowered)),
                      frozenset(_CODE.findall(lowered)),
                      frozenset(normalised_words(text.split("\n", 1)[0])))
