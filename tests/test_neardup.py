@@ -208,3 +208,13 @@ def test_short_texts_match_exact_copies_only():
     ])
     assert groups.members("sun") == ("sun", "sun-again")
     assert groups.members("phillips") == ("phillips",)
+
+
+@pytest.mark.parametrize("threshold, num_perm", [(0.6, 256), (0.5, 128)])
+def test_bands_are_those_of_datasketchs_index(threshold, num_perm):
+    from datasketch import MinHashLSH
+
+    from searchapp.neardup import CANDIDATE_MARGIN, _bands
+
+    expected = MinHashLSH(threshold=threshold - CANDIDATE_MARGIN, num_perm=num_perm).hashranges
+    assert _bands(threshold, num_perm) == expected
