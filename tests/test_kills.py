@@ -230,7 +230,7 @@ def test_a_new_index_missing_reports_is_not_published(versions, tmp_path, in_par
     index_dir = tmp_path / "index"
     shutil.copytree(versions["pristine"], index_dir)
     real = parallel.add_files_in_parts
-    monkeypatch.setattr(parallel, "add_files_in_parts", lambda *a, **k: real(*a, **k) + 1)
+    monkeypatch.setattr(parallel, "add_files_in_parts", lambda *a, **k: real(*a, **k) + [("phantom", None)])
     expected = versions["after"][-1]
     with pytest.raises(IndexWriteError) as failure:
         reindex(versions["new"], index_dir, full=True, procs=2)
