@@ -7,7 +7,7 @@ import time
 import pytest
 
 from searchapp import IndexLockedError, SchemaVersionError, SearchIndex, reindex, search
-from searchapp import indexer, store
+from searchapp import documents, indexer, store
 
 from .conftest import DATA_CORPUS
 
@@ -75,8 +75,8 @@ def test_interrupted_rebuild_leaves_previous_index(corpus, tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    real = indexer.document_fields
-    monkeypatch.setattr(indexer, "document_fields", interrupted)
+    real = documents.document_fields
+    monkeypatch.setattr(documents, "document_fields", interrupted)
     with pytest.raises(KeyboardInterrupt):
         reindex(corpus, index_dir, full=True)
     monkeypatch.undo()

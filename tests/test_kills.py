@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import indexer, parallel, reindex, store
+from searchapp import documents, indexer, parallel, reindex, store
 from searchapp.topics import fitting
 from searchapp.errors import IndexWriteError
 
@@ -187,14 +187,14 @@ def test_a_writer_killed_alone_fails_the_rebuild_and_keeps_the_old_index(version
                                                                         monkeypatch):
     index_dir = tmp_path / "index"
     shutil.copytree(versions["pristine"], index_dir)
-    real = indexer._add_files
+    real = documents.add_files
 
     def killed_on_the_feed(writer, pieces, *args, **kwargs):
         if any(piece.file.relpath == "feeds/wire.jsonl" for piece in pieces):
             _kill_self()
         return real(writer, pieces, *args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_add_files", killed_on_the_feed)
+    monkeypatch.setattr(documents, "add_files", killed_on_the_feed)
     with pytest.raises(IndexWriteError) as failure:
         reindex(versions["new"], index_dir, full=True, procs=2)
     assert str(failure.value) == (
@@ -230,7 +230,7 @@ def test_a_new_index_missing_reports_is_not_published(versions, tmp_path, in_par
     index_dir = tmp_path / "index"
     shutil.copytree(versions["pristine"], index_dir)
     real = parallel.add_files_in_parts
-    monkeypatch.setattr(parallel, "add_files_in_parts", lambda *a, **k: real(*a, **k) + 1)
+    monkeypatch.setattr(parallel, "add_files_in_parts", lambda *a, **k: real(*a, **k) + [("phantom", None)])
     expected = versions["after"][-1]
     with pytest.raises(IndexWriteError) as failure:
         reindex(versions["new"], index_dir, full=True, procs=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from searchapp.neardup import (
@@ -10,6 +11,7 @@ from searchapp.neardup import (
     Signature,
     common_shingles,
     normalised_words,
+    shingle_of,
     shingles,
 )
 from tests.conftest import SEED_CORPUS
@@ -97,12 +99,15 @@ def test_different_figures_are_not_near_duplicates():
 
 def test_boilerplate_is_left_out():
     template = ("Recommended practices: minimize network exposure for all control system "
-                "devices, locate them behind firewalls and use secure remote access. ")
+                "devices, locate them behind firewalls and use secure remote access. "
+                "Report suspected malicious activity to the agency and follow the incident "
+                "procedures of your organisation before taking defensive measures. ")
     texts = [(f"adv-{n}", f"Vendor {n} product\n{template * 3}The product {n} flaw lets "
               f"an attacker read files.") for n in "ABCD"]
     common = common_shingles((text for _, text in texts), share=0.0, min_reports=3)
-    assert common and all(b"minimize network exposure" in common for _ in [0])
-    assert NearDuplicates.build(texts, common=frozenset()).members("adv-A") == (
+    assert shingle_of("minimize network exposure") in common.tolist()
+    assert shingle_of("product a flaw") not in common.tolist()
+    assert NearDuplicates.build(texts, common=()).members("adv-A") == (
         "adv-A", "adv-B", "adv-C", "adv-D")
     assert NearDuplicates.build(texts, common=common).members("adv-A") == ("adv-A",)
 
@@ -124,7 +129,10 @@ def test_signature_in_a_worker_equals_add(copies):
         signature = worker.signature(text)
         assert isinstance(signature, Signature)
         groups.add_signature(report_id, signature)
-    assert groups.groups() == NearDuplicates.build(copies.items(), common=frozenset()).groups()
+    assert groups.groups() == NearDuplicates.build(copies.items(), common=()).groups()
+    assert groups.groups() == NearDuplicates.from_signatures(
+        (i, worker.signature(t)) for i, t in copies.items()).groups()
+    assert worker.signature(copies["original"]).minhash.dtype == np.uint32
     assert worker.signature("  ") == Signature(None, None)
 
 
@@ -133,7 +141,7 @@ def test_save_and_load_keep_groups_and_stay_incremental(copies, tmp_path):
     path = tmp_path / "neardup.npz"
     groups.save(path)
     loaded = NearDuplicates.load(path)
-    assert loaded.threshold == 0.7 and loaded.common == groups.common
+    assert loaded.threshold == 0.7 and loaded.common.tolist() == groups.common.tolist()
     assert loaded.groups() == groups.groups()
     assert sorted(loaded._links) == sorted(groups._links)
     loaded.add("fourth", copies["original"].replace("prison", "jail", 1))
@@ -160,12 +168,27 @@ def test_unknown_id_raises_key_error():
 
 
 @pytest.mark.parametrize("words, expected", [
-    ([], set()),
-    (["a", "b"], {b"a b"}),
-    (["a", "b", "c", "d"], {b"a b c", b"b c d"}),
+    ([], []),
+    (["a", "b"], ["a b"]),
+    (["a", "b", "c", "d"], ["a b c", "b c d"]),
 ])
 def test_shingles(words, expected):
-    assert shingles(words) == expected
+    assert shingles(words).tolist() == sorted(shingle_of(s) for s in expected)
+    assert len(set(shingles(["a", "b", "c", "c", "b", "a"]).tolist())) == 4
+    assert shingle_of("a b c") != shingle_of("c b a") != shingle_of("a b")
+
+
+def test_build_at_once_finds_the_pairs_that_adding_one_by_one_finds(copies):
+    texts = list(copies.items()) + [(f"grain-{n}", OTHER.replace("wheat", w)) for n, w in
+                                    enumerate(("barley", "rye", "oats", "wheat"))]
+    one_by_one = NearDuplicates(common=())
+    for report_id, text in texts:
+        one_by_one.add(report_id, text)
+    at_once = NearDuplicates.build(texts, common=())
+    assert at_once._links == one_by_one._links
+    assert at_once.members("grain") == ("grain", "grain-0", "grain-1", "grain-2", "grain-3")
+    at_once.replace("grain-3", copies["original"])  # an update after a build at once
+    assert at_once.members("original") == ("grain-3", "one-word", "original", "paragraph")
 
 
 def test_same_body_under_another_subject_headline_is_another_report():
@@ -185,3 +208,13 @@ def test_short_texts_match_exact_copies_only():
     ])
     assert groups.members("sun") == ("sun", "sun-again")
     assert groups.members("phillips") == ("phillips",)
+
+
+@pytest.mark.parametrize("threshold, num_perm", [(0.6, 256), (0.5, 128)])
+def test_bands_are_those_of_datasketchs_index(threshold, num_perm):
+    from datasketch import MinHashLSH
+
+    from searchapp.neardup import CANDIDATE_MARGIN, _bands
+
+    expected = MinHashLSH(threshold=threshold - CANDIDATE_MARGIN, num_perm=num_perm).hashranges
+    assert _bands(threshold, num_perm) == expected

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import SearchIndex, extraction, indexer, parallel, reindex
+from searchapp import SearchIndex, documents, extraction, indexer, parallel, reindex
 from searchapp.errors import IndexWriteError
 from searchapp.corpus import discover
 
@@ -132,17 +132,17 @@ def test_duplicate_id_in_a_later_part_is_rejected(corpus, tmp_path, parallel_alw
 def test_a_failing_worker_fails_the_rebuild_and_keeps_the_old_index(corpus, tmp_path, parallel_always, monkeypatch):
     reindex(corpus, tmp_path / "index", full=True, procs=1)
     before = _ranked(tmp_path / "index")
-    real = indexer._add_files
+    real = documents.add_files
 
     def failing(writer, files, *args, **kwargs):
         if any(piece.file.relpath == "batch-4.jsonl" for piece in files):
             raise OSError(28, "No space left on device")
         return real(writer, files, *args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_add_files", failing)
+    monkeypatch.setattr(documents, "add_files", failing)
     with pytest.raises(IndexWriteError, match="No space left on device"):
         reindex(corpus, tmp_path / "index", full=True, procs=2)
-    monkeypatch.setattr(indexer, "_add_files", real)
+    monkeypatch.setattr(documents, "add_files", real)
     assert _ranked(tmp_path / "index") == before
     assert not list((tmp_path / "index").glob(".building-*"))
     # No worker kept the reindex lock: the next run goes ahead at once.
@@ -152,7 +152,7 @@ def test_a_failing_worker_fails_the_rebuild_and_keeps_the_old_index(corpus, tmp_
 def test_workers_do_not_keep_the_parents_files_open(corpus, tmp_path, parallel_always, monkeypatch):
     marker = tmp_path / "marker"
     held = open(marker, "w")  # stands for the reindex lock the parent holds
-    real = indexer._add_files
+    real = documents.add_files
     reports = tmp_path / "fds"
     reports.mkdir()
 
@@ -162,7 +162,7 @@ def test_workers_do_not_keep_the_parents_files_open(corpus, tmp_path, parallel_a
         (reports / f"{os.getpid()}").write_text("\n".join(sorted(links)))
         return real(writer, files, *args, **kwargs)
 
-    monkeypatch.setattr(indexer, "_add_files", recording)
+    monkeypatch.setattr(documents, "add_files", recording)
     try:
         reindex(corpus, tmp_path / "index", full=True, procs=2)
     finally:
@@ -175,14 +175,14 @@ def test_workers_do_not_keep_the_parents_files_open(corpus, tmp_path, parallel_a
 KILLED_RUN = """
 import sys, time, os
 from pathlib import Path
-from searchapp import indexer, reindex
+from searchapp import documents, indexer, reindex
 indexer.PARALLEL_MIN_BYTES = 0
-real = indexer._add_files
+real = documents.add_files
 def slow(writer, files, *args, **kwargs):
     Path(sys.argv[3], str(os.getpid())).touch()
     time.sleep(0.5)
     return real(writer, files, *args, **kwargs)
-indexer._add_files = slow
+documents.add_files = slow
 reindex(Path(sys.argv[1]), Path(sys.argv[2]), full=True, procs=2,
         progress=lambda p: print(p.files_done, flush=True))
 """

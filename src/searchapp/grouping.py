@@ -1,8 +1,16 @@
 """Near-duplicate groups kept beside the index (issue 15).
 
-The indexer builds the groups (``neardup.NearDuplicates``) of a generation
-once its reports are written, and brings them up to date after an
-incremental commit: the replaced and deleted reports out, the new ones in.
+Each report's signature (``neardup.NearDuplicates.signature``: the costly
+part) is worked out where the report is written, in the indexing process
+that analysed it, by a :class:`Signer` made in the parent before the work is
+handed out: it knows the boilerplate shingles, learned from the first
+reports of a full build (:class:`Sample`, in the pass that learns topics) or
+taken from the last build's file on an incremental run. The signatures come
+back as NumPy arrays; the parent groups them once the reports are written
+(:func:`build`, all pairs at once) or brings the saved groups up to date after
+an incremental commit (:func:`update`: the replaced and deleted reports out,
+the new ones in).
+
 Two files in the generation folder: :data:`GROUPS_FILE`, the signatures for
 the next update, and :data:`MEMBERS_FILE`, only the reports that have a near-
 duplicate with their group id, which is all a search reads.
@@ -10,64 +18,93 @@ duplicate with their group id, which is all a search reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from . import store
-from .neardup import NearDuplicates, NearDuplicatesFileError
+from .neardup import COMMON_SAMPLE, NearDuplicates, NearDuplicatesFileError, Signature, common_shingles
 
-__all__ = ["GROUPS_FILE", "MEMBERS_FILE", "build", "load_members", "update"]
+__all__ = ["GROUPS_FILE", "MEMBERS_FILE", "Sample", "Signer", "build", "load_members", "saved_common",
+           "update"]
 
-Seen = Callable[[dict], None]
 GROUPS_FILE = "neardup.npz"
 MEMBERS_FILE = "groups.npz"
+Signed = list[tuple[str, Signature]]  # (report id, signature), in the order written
 
 
-def report_text(stored) -> str:
+def report_text(fields) -> str:
     """What a report is compared by: its title as the headline, then its body."""
-    return f"{stored.get('title') or ''}\n{stored.get('body') or ''}"
+    return f"{fields.get('title') or ''}\n{fields.get('body') or ''}"
 
 
-def build(reader, folder: Path, seen: Seen | None = None) -> NearDuplicates:
-    """The groups of every live report of ``reader``, written into ``folder``.
+class Sample:
+    """The texts of the first :data:`~searchapp.neardup.COMMON_SAMPLE` documents
+    of a build, from which its boilerplate is learned."""
 
-    :param seen: called with each report's stored fields on the way (one pass
-        over them for whatever else a reindex reads there).
-    """
-    groups = NearDuplicates.build((s["id"], report_text(s)) for s in _seen(_live_stored(reader), seen))
+    def __init__(self, size: int = COMMON_SAMPLE) -> None:
+        self._size = size
+        self._texts: list[str] = []
+
+    def add(self, fields: dict) -> None:
+        if len(self._texts) < self._size:
+            self._texts.append(report_text(fields))
+
+    def common(self) -> np.ndarray:
+        common, self._texts = common_shingles(self._texts), []
+        return common
+
+
+class Signer:
+    """A document's signature, worked out with the build's boilerplate (called
+    in the indexing processes; what it returns is small and pickles as arrays)."""
+
+    def __init__(self, common: np.ndarray | None) -> None:
+        self.common = common
+        self._groups = NearDuplicates(common=() if common is None else common)
+
+    def __call__(self, fields: dict) -> Signature:
+        return self._groups.signature(report_text(fields))
+
+
+def saved_common(folder: Path) -> np.ndarray | None:
+    """The boilerplate of the groups saved in ``folder`` (None without a readable file)."""
+    try:
+        with np.load(folder / GROUPS_FILE, allow_pickle=False) as data:
+            return np.asarray(data["common"], dtype=np.uint64)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def build(signed: Signed, folder: Path, common: np.ndarray) -> NearDuplicates:
+    """The groups of the reports ``signed`` (every report of a new generation), written into ``folder``."""
+    groups = NearDuplicates.from_signatures(signed, common=common)
     _save(groups, folder)
     return groups
 
 
-def update(reader, folder: Path, removed: Iterable[str], added: Iterable[str],
-           seen: Seen | None = None) -> NearDuplicates:
-    """The groups of ``folder`` with ``removed`` ids taken out and ``added`` ones
-    (read from ``reader``) put in; built from scratch when the file is missing."""
+def update(reader, folder: Path, removed: Iterable[str], signed: Signed,
+           common: np.ndarray | None) -> NearDuplicates:
+    """The groups of ``folder`` with ``removed`` ids taken out and the ``signed``
+    ones put in (their signatures made with ``common``, the saved file's
+    boilerplate); built from every live report of ``reader`` when that file
+    is missing or unreadable."""
     try:
         groups = NearDuplicates.load(folder / GROUPS_FILE)
     except NearDuplicatesFileError:
-        return build(reader, folder, seen)
-    added = set(added)
-    for report_id in set(removed) - added:
+        groups = None
+    if groups is None or common is None or not np.array_equal(groups.common, common):
+        groups = NearDuplicates.build((s["id"], report_text(s)) for s in _live_stored(reader))
+        _save(groups, folder)
+        return groups
+    added = dict(signed)
+    for report_id in set(removed) - set(added):
         groups.remove(report_id)
     for report_id in sorted(added):
-        docnum = _live_docnum(reader, report_id)
-        if docnum is not None:
-            stored = reader.stored_fields(docnum)
-            if seen is not None:
-                seen(stored)
-            groups.replace(report_id, report_text(stored))
+        groups.add_signature(report_id, added[report_id])
     _save(groups, folder)
     return groups
-
-
-def _seen(stored_fields, seen: Seen | None):
-    for stored in stored_fields:
-        if seen is not None:
-            seen(stored)
-        yield stored
 
 
 def load_members(folder: Path) -> dict[str, str]:
@@ -87,12 +124,6 @@ def _save(groups: NearDuplicates, folder: Path) -> None:
         owners.extend([members[0]] * len(members))
     store.atomic_write(folder / MEMBERS_FILE,
                        lambda f: np.savez(f, ids=np.array(ids, dtype=str), groups=np.array(owners, dtype=str)))
-
-
-def _live_docnum(reader, report_id: str) -> int | None:
-    if ("id", report_id) not in reader:
-        return None
-    return next((d for d in reader.postings("id", report_id).all_ids() if not reader.is_deleted(d)), None)
 
 
 def _live_stored(reader):

@@ -1,5 +1,9 @@
 """Build and update the index: full rebuilds beside the old index, incremental
 updates in one commit.
+
+The choreography only: what a document holds and how reports are added is in
+``documents``, the work on every core in ``parallel``, what a run did in
+``reindex_summary``, near-duplicate groups in ``grouping``.
 """
 
 from __future__ import annotations
@@ -8,87 +12,25 @@ import contextlib
 import os
 import shutil
 import time
-import itertools
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, entity_fields, extraction, grouping, markers, parallel, processes, segments, store, topics
+from . import changes, documents, entity_fields, extraction, grouping, markers, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover
-from .corpus.meta import detect_language
-from .meter import TICK_ITEMS, Meter, Progress, ReindexProgress, Tick
+from .documents import document_fields  # noqa: F401  (the indexer's, as before)
+from .meter import Meter, Progress, ReindexProgress  # noqa: F401  (ReindexProgress: for the CLI)
 from .engine.state import ReaderState
 from .engine.whoosh_writer import sync_before_toc
-from .errors import CommittedWriteError, CorpusError, IndexNotFoundError, IndexWriteError, SchemaVersionError
-from .report import UNKNOWN_SOURCE, Report
-from .schema import AUTHOR_SEPARATOR, IndexCodec, build_schema, join_topics
+from .errors import CommittedWriteError, IndexNotFoundError, IndexWriteError, SchemaVersionError
+from .reindex_summary import ReindexSummary, note_of
+from .schema import IndexCodec, build_schema
 
 # Below this many bytes of files, one writer beats the cost of starting processes.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 WRITER_LIMIT_MB = 256
-
-
-@dataclass
-class ReindexSummary:
-    """What a reindex did."""
-
-    full: bool
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    auto_tagged: int = 0  # issue 4: reports this run gave automatic topics (a full run: all of them)
-    files: int = 0
-    rejected: list[CorpusError] = field(default_factory=list)
-    elapsed_s: float = 0.0
-    reason: str = ""  # why an incremental run rebuilt in full
-    # Issue 12: reports this run indexed without a date or a source, and date
-    # values their parsers could not read, with the first few of each.
-    undated: int = 0
-    no_source: int = 0
-    unread_dates: int = 0
-    undated_examples: list[str] = field(default_factory=list)
-    no_source_examples: list[str] = field(default_factory=list)
-    unread_date_examples: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.added + self.updated + self.unchanged
-
-    def note(self, stored: dict) -> None:
-        """Count what one indexed report lacks (its stored fields)."""
-        where = stored.get("file") or stored["id"]
-        if ":" in stored["id"] and not stored["id"].startswith("<"):
-            where = f"{where} ({stored['id'].rpartition(':')[2]})"
-        if not stored.get("date"):
-            self.undated += 1
-            _example(self.undated_examples, where)
-        if stored.get("source", UNKNOWN_SOURCE) == UNKNOWN_SOURCE:
-            self.no_source += 1
-            _example(self.no_source_examples, where)
-        for warning in (stored.get("meta") or {}).get("warnings", ()):
-            self.unread_dates += 1
-            _example(self.unread_date_examples, f"{where}: {warning}")
-
-    def to_dict(self) -> dict:
-        # Not dataclasses.asdict: it re-creates each CorpusError from its
-        # arguments, which are not its message (a crash with any rejection).
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["rejected"] = [
-            {"path": e.path, "line": e.line, "reason": e.reason} for e in self.rejected
-        ]
-        data["total"] = self.total
-        return data
-
-
-EXAMPLES = 5  # paths the summary names for each warning
-
-
-def _example(examples: list[str], text: str) -> None:
-    if len(examples) < EXAMPLES:
-        examples.append(text)
 
 
 def reindex(
@@ -175,32 +117,17 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
     try:
         ix = whoosh_index.create_in(str(building), build_schema())
         # issue 4: learn from the curated reports first (nothing written), so
-        # that every report is then written once, in order, with its topics.
+        # that every report is then written once, in order, with its topics;
+        # issue 15: the boilerplate of near-duplicates from the first reports.
         auto = topics.ReindexTopics(run.taxonomy, procs=procs)
+        sample = grouping.Sample()
         _read_ahead(run, files)
-        items = _learn_files(auto, files, {}, extractor)
+        items = documents.learn_files(lambda f: (auto.learn_fields(f), sample.add(f)), files, {}, extractor)
         meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
-        parts = _parts(files, procs)
-        if parts > 1:  # issue 5: a process per part of the files, each writing a segment
-            taken: dict[str, str] = {}  # each worker has its own copy
-
-            def add(writer, part, rejected, tick):
-                _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
-                           part, rejected, tick, taken, extractor, entities=run.entities)
-
-            summary.added = parallel.add_files_in_parts(
-                ix, building, files, parts, add, summary.rejected, meter.tick, _WRITER_ARGS, items)
-        else:
-            writer = ix.writer(**_WRITER_ARGS)
-            try:
-                summary.added = _add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept),
-                                                                tagger), files, summary.rejected,
-                                           meter.tick, {}, extractor, entities=run.entities)
-                writer.commit()
-            except BaseException:
-                _abandon(writer)
-                raise
+        signer = grouping.Signer(sample.common())
+        added = _write_all(ix, building, run, (tagger, commit, kept), meter, items, _keeper(signer), summary)
+        summary.added = len(added)
         # Read back without memory maps: through one, Whoosh copies every
         # compound segment into memory (4.3 GB at 1,000,000 reports).
         ix = _unmapped(ix, building)
@@ -208,7 +135,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
             _check_count(index_dir, reader.doc_count(), summary.added)
             summary.auto_tagged = topics.count_tagged(reader)
             ReaderState.open(reader, building)  # issue 5: kept for the first search
-            grouping.build(reader, building, seen=summary.note)  # issue 15: near-duplicates
+        grouping.build(_signed(added, summary), building, signer.common)  # issue 15: near-duplicates
         auto.save(building, ix.latest_generation())
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
@@ -219,6 +146,49 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return summary
+
+
+def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, summary) -> list:
+    """Every report of ``run.files`` written into the new index (one writer, or
+    one process per part); ``(id, kept)`` of each one added, in index order."""
+    tagger, commit, kept = marks
+    parts = _parts(run.files, run.procs)
+    if parts > 1:  # issue 5: a process per part of the files, each writing a segment
+        taken: dict[str, str] = {}  # each worker has its own copy
+
+        def add(writer, part, rejected, tick):
+            documents.add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
+                                part, rejected, tick, taken, run.extractor, entities=run.entities)
+
+        return parallel.add_files_in_parts(ix, building, run.files, parts, add, summary.rejected,
+                                           meter.tick, _WRITER_ARGS, items, keep)
+    writer = ix.writer(**_WRITER_ARGS)
+    docs: list = []
+    try:
+        recording = parallel.RecordingWriter(writer, docs, keep)
+        documents.add_files(topics.TaggingWriter(markers.MarkingWriter(recording, commit, kept), tagger),
+                            run.files, summary.rejected, meter.tick, {}, run.extractor, entities=run.entities)
+        writer.commit()
+    except BaseException:
+        _abandon(writer)
+        raise
+    return [(doc[0], doc[3]) for doc in docs]
+
+
+def _keeper(signer: grouping.Signer):
+    """What the writing processes send back of each report: its signature and its note."""
+    def keep(fields: dict) -> tuple:
+        return signer(fields), note_of(fields)
+    return keep
+
+
+def _signed(added: list[tuple[str, tuple]], summary: ReindexSummary) -> grouping.Signed:
+    """The signatures of the reports added, their notes counted in ``summary`` on the way."""
+    signed = []
+    for report_id, (signature, note) in added:
+        summary.count(note)
+        signed.append((report_id, signature))
+    return signed
 
 
 def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
@@ -248,29 +218,34 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     before = set(os.listdir(gen))
     writer = ix.writer(**_WRITER_ARGS)
     sync_before_toc(writer, gen, before)
+    signer = grouping.Signer(grouping.saved_common(gen))  # issue 15: the last build's boilerplate
+    docs: list = []
     try:
         changes.delete_files(writer, replaced)  # issue 5
-        added_ids: list[str] = []
         with ix.searcher() as searcher:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
-            items = _learn_files(auto, todo, changes.IndexIdLookup(searcher, old_ids), run.extractor)
+            items = documents.learn_files(auto.learn_fields, todo, changes.IndexIdLookup(searcher, old_ids),
+                                          run.extractor)
             tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
             taken = changes.IndexIdLookup(searcher, old_ids)
-            marking = markers.MarkingWriter(writer, markers.next_commit(gen))  # issue 14
-            _add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected,
-                       Meter(run.progress, todo, items).tick, taken, run.extractor, added_ids, run.entities)
+            recording = parallel.RecordingWriter(writer, docs, _keeper(signer))
+            marking = markers.MarkingWriter(recording, markers.next_commit(gen))  # issue 14
+            documents.add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected,
+                                Meter(run.progress, todo, items).tick, taken, run.extractor,
+                                entities=run.entities)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
         writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
     except BaseException:
         _abandon(writer, gen, before)
         raise
-    summary.updated = sum(1 for i in added_ids if i in old_ids)
-    summary.added = len(added_ids) - summary.updated
-    summary.removed = len(set(old_ids) - set(added_ids))
+    added = [(doc[0], doc[3]) for doc in docs]
+    summary.updated = sum(1 for i, _ in added if i in old_ids)
+    summary.added = len(added) - summary.updated
+    summary.removed = len(set(old_ids) - {i for i, _ in added})
     summary.auto_tagged = tagger.tagged
     try:  # the commit is live: a failure now must not say the last index stays in use
-        _after_commit(ix, gen, auto, summary, (set(old_ids), added_ids))
+        _after_commit(ix, gen, auto, summary, (set(old_ids), _signed(added, summary), signer.common))
     except OSError as e:
         raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
     return summary
@@ -281,7 +256,7 @@ def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSum
     auto.save(gen, ix.latest_generation())
     with ix.reader() as reader:
         ReaderState.open(reader, gen)  # issue 5: kept for the first search
-        grouping.update(reader, gen, *changed, seen=summary.note)  # issue 15
+        grouping.update(reader, gen, *changed)  # issue 15
     store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
 
@@ -291,26 +266,6 @@ def _read_ahead(run: _Run, files: list[CorpusFile]) -> None:
     slow = [cf for cf in files if cf.suffix in extraction.CACHED_SUFFIXES]
     meter = Meter(run.progress, slow, phase="reading")
     extraction.read_ahead(run.extractor, slow, run.procs or os.cpu_count() or 1, meter.tick)
-
-
-def _learn_files(auto: topics.ReindexTopics, files: list[CorpusFile], taken,
-                 extractor: extraction.Extractor) -> dict[str, int]:
-    """Issue 4: the curated reports the add loop will index (same rules, nothing written), learned from.
-
-    Returns how many items (reports and rejections) each file's parser yields.
-    """
-    items: dict[str, int] = {}
-    for cf in files:
-        items[cf.relpath] = 0
-        for item in extractor.items(cf):
-            items[cf.relpath] += 1
-            if isinstance(item, CorpusError):
-                continue
-            fields = document_fields(item, cf)
-            if _not_unicode(fields) is None and taken.get(item.id) is None:
-                taken[item.id] = cf.relpath
-                auto.learn_fields(fields)
-    return items
 
 
 def _check_count(index_dir: Path, found: int, added: int) -> None:
@@ -370,104 +325,3 @@ def _unmapped(ix, gen: Path):
 
 
 # -- end of writers and parallelism ------------------------------------------------
-
-
-def _items(piece: CorpusFile | parallel.FileSlice, extractor: extraction.Extractor):
-    """The file and what its parser yields (for a slice, only its run of items)."""
-    if isinstance(piece, parallel.FileSlice):
-        return piece.file, itertools.islice(extractor.items(piece.file), piece.start, piece.stop)
-    return piece, extractor.items(piece)
-
-
-def _add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extraction.Extractor,
-               added_ids=None, entities: bool = False) -> int:
-    writer = entity_fields.EntityWriter(writer, extract=entities)  # issue 15: automatic entities, batched
-    count = 0
-    for piece in files:
-        cf, parsed = _items(piece, extractor)
-        read = 0
-        for item in parsed:
-            read += 1
-            if tick is not None and read == TICK_ITEMS:
-                tick(cf.relpath, read, False)
-                read = 0
-            if isinstance(item, CorpusError):
-                rejected.append(item)
-                continue
-            fields = document_fields(item, cf)
-            bad = _not_unicode(fields)
-            if bad is not None:  # issue 6: Whoosh would fail the whole run, a page would be a 500
-                rejected.append(CorpusError(cf.relpath, f"text that is not valid Unicode (a lone surrogate) in field {bad!r}", item.line))
-                continue
-            first = taken.get(item.id)
-            if first is not None:
-                rejected.append(CorpusError(cf.relpath, f"duplicate report id {item.id!r} (already in {first})", item.line))
-                continue
-            taken[item.id] = cf.relpath
-            writer.add_document(**fields)
-            if added_ids is not None:
-                added_ids.append(item.id)
-            count += 1
-        if tick is not None:
-            tick(cf.relpath, read, True)
-    writer.flush()
-    return count
-
-
-def _not_unicode(fields: dict) -> str | None:
-    """The first field holding a string that cannot be UTF-8 (JSON and YAML can
-    escape half a surrogate pair, "\\ud800"), or None."""
-    for name, value in fields.items():
-        if not _encodes(value):
-            return name
-    return None
-
-
-def _encodes(value) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodes(k) and _encodes(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_encodes(v) for v in value)
-    return True
-
-
-def _language(report: Report) -> str | None:
-    """Issue 12: records of parsers that detect no language (JSON Lines: no format) get one here."""
-    return None if report.format else detect_language(f"{report.title}\n{report.body}")
-
-
-def document_fields(report: Report, cf: CorpusFile) -> dict:
-    """The Whoosh document for one report (its curated entities with it; the
-    automatic ones are added in batches by ``entity_fields.EntityWriter``)."""
-    meta = {"url": report.url, "author": report.author, "line": report.line, "extra": report.extra,
-            "updated": report.updated.isoformat() if report.updated else None,
-            "warnings": [str(w) for w in report.warnings if w.field == "date"]}
-    authors = report.authors or ((report.author,) if report.author else ())
-    fields = {
-        "id": report.id,
-        "filesig": f"{cf.relpath}\t{cf.signature}",
-        "file": cf.relpath,
-        "title": report.title,
-        "body": report.body,
-        "source": report.source,
-        "topic": join_topics(report.topics),
-        "date": report.date.isoformat() if report.date else None,
-        "meta": {k: v for k, v in meta.items() if v},
-        "author": AUTHOR_SEPARATOR.join(authors) or None,
-        "language": report.language or _language(report),
-        "format": report.format or None,
-        "parent": report.parent,
-        "pages": list(report.pages) or None,
-        "html": report.html,
-        "attachments": list(report.attachments) or None,
-        "ocr": report.ocr or None,
-        "attachment": report.attachment,
-        **entity_fields.curated_fields(report.extra),
-    }
-    return {k: v for k, v in fields.items() if v is not None}

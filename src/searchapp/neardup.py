@@ -24,6 +24,15 @@ daily market wires) are learned from the first reports of a build
 (:func:`common_shingles`) and kept until the next build. Without that, two
 CISA advisories on different products are 0.99 alike.
 
+A shingle is a 64-bit hash of its words (each word hashed once, the words
+of a run combined in NumPy), and the MinHash of a report is worked out in
+NumPy from those (:meth:`NearDuplicates.signature`, in the indexing
+processes: a few hundred microseconds a report, where hashing every shingle's
+text with SHA-1 took about 1 ms). A full build finds its candidate pairs with
+one sort per LSH band over every signature (:meth:`NearDuplicates.from_signatures`);
+datasketch's LSH index answers the updates of an incremental run, with the
+same bands, so both find the same pairs.
+
 >>> groups = NearDuplicates.build([("a", "the cat sat on the mat " * 5), ("b", "")])
 >>> groups.replace("c", "The cat sat on the mat. " * 5)
 >>> groups.group_of("a"), groups.members("a"), groups.group_of("b")
@@ -35,14 +44,11 @@ Reuters and CISA pairs.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import itertools
 import json
 import os
-import re
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,27 +56,25 @@ from datasketch import MinHash, MinHashLSH
 
 from searchapp import store
 from searchapp.errors import SearchAppError
+from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
+    COMMON_SAMPLE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
+    signature,
+)
 
 __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shingles",
            "normalised_words", "shingles"]
 
 THRESHOLD = 0.6
-FIGURES_AGREE = 0.5
-CODES_AGREE = 0.5
-HEADLINE_AGREE = 0.4
-MIN_SHINGLES = 20  # a shorter text (boilerplate aside) matches exact copies only
-NUM_PERM = 128
-SHINGLE_WORDS = 3
-COMMON_SHARE = 0.002  # a shingle in this share of the reports (and ...
-COMMON_MIN_REPORTS = 10  # ... in at least this many) is boilerplate
-COMMON_SAMPLE = 10_000  # reports a build learns the boilerplate from
+# The LSH bands are chosen for a threshold this much lower, so that they miss
+# few pairs at the threshold itself (chosen for 0.6, datasketch's bands found
+# a pair of similarity 0.6 in 42% of cases, 0.7 in 85%; for 0.5: 87% and
+# 99.5%); every candidate is then checked against the threshold.
+CANDIDATE_MARGIN = 0.1
+NUM_PERM = 256  # 128: more estimate noise at the threshold (recall 0.77 with these hashes); +0.02 ms a report
 _SCHEME = "affine32"
-_FORMAT = 2  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs)
-_WORD = re.compile(r"\w+")
-_FIGURE = re.compile(r"\d(?:[\w.,/:-]*\w)?")
-_CODE = re.compile(r"\b[a-z]+-\d+(?:-\d+)+\b")
-_TEXTS = ("ids", "digests", "figures", "codes", "headlines", "common")
-_ARRAYS = ("signed", "hashed", "signatures", "edges")
+_FORMAT = 3  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles
+_TEXTS = ("ids", "digests", "figures", "codes", "headlines")
+_ARRAYS = ("signed", "hashed", "signatures", "edges", "common")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -83,32 +87,6 @@ class NearDuplicatesFileError(SearchAppError):
         self.reason = reason
         super().__init__(f"cannot read the near-duplicate groups in {path}: {reason}; "
                          "rebuild them with a full reindex")
-
-
-def normalised_words(text: str) -> list[str]:
-    """The words of ``text`` in lower case (punctuation and spacing ignored)."""
-    return _WORD.findall(text.lower())
-
-
-def shingles(words: list[str], size: int = SHINGLE_WORDS) -> set[bytes]:
-    """Runs of ``size`` consecutive words; a text shorter than that is one shingle."""
-    if len(words) <= size:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
-
-
-def common_shingles(texts: Iterable[str], share: float = COMMON_SHARE,
-                    min_reports: int = COMMON_MIN_REPORTS,
-                    size: int = SHINGLE_WORDS) -> frozenset[bytes]:
-    """The shingles found in at least ``share`` of the texts (and in at least
-    ``min_reports`` of them): the collection's boilerplate."""
-    counts: Counter[bytes] = Counter()
-    total = 0
-    for text in texts:
-        counts.update(shingles(normalised_words(text), size))
-        total += 1
-    floor = max(min_reports, share * total)
-    return frozenset(shingle for shingle, n in counts.items() if n >= floor)
 
 
 def _packed(strings: Iterable[str]) -> dict[str, np.ndarray]:
@@ -127,33 +105,16 @@ def _unpacked(blob: np.ndarray, ends: np.ndarray) -> list[str]:
     return [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist())]
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 1.0
+class _Hashed:
+    """MinHash values in the shape datasketch's LSH index reads."""
 
+    __slots__ = ("hashvalues",)
 
-@dataclass(frozen=True)
-class Signature:
-    """What a report is compared by (worked out once, possibly in a worker).
+    def __init__(self, hashvalues: np.ndarray) -> None:
+        self.hashvalues = hashvalues
 
-    ``minhash`` is None when the text is nothing but boilerplate, ``digest``
-    None when it has no words (a report that groups with nothing).
-    """
-
-    minhash: MinHash | None
-    digest: str | None
-    figures: frozenset[str] = frozenset()
-    codes: frozenset[str] = frozenset()
-    headline: frozenset[str] = frozenset()
-
-    def agrees(self, other: Signature) -> bool:
-        """Same figures, codes and headline subject (each when both have them)."""
-        if _jaccard(self.figures, other.figures) < FIGURES_AGREE:
-            return False
-        if self.codes and other.codes and _jaccard(self.codes, other.codes) < CODES_AGREE:
-            return False
-        return not (self.headline and other.headline
-                    and _jaccard(self.headline, other.headline) < HEADLINE_AGREE)
+    def __len__(self) -> int:
+        return len(self.hashvalues)
 
 
 class NearDuplicates:
@@ -161,17 +122,19 @@ class NearDuplicates:
 
     :param threshold: estimated Jaccard similarity of shingle sets from which
         two reports are near-duplicates.
-    :param common: boilerplate shingles, left out of every comparison.
+    :param common: boilerplate shingle hashes (:func:`common_shingles`), left
+        out of every comparison.
     """
 
     def __init__(self, threshold: float = THRESHOLD, num_perm: int = NUM_PERM,
-                 shingle_words: int = SHINGLE_WORDS, common: Iterable[bytes] = ()) -> None:
-        self.common = frozenset(common)
+                 shingle_words: int = SHINGLE_WORDS, common: Iterable[int] | np.ndarray = ()) -> None:
+        self.common = np.unique(np.asarray(list(common) if not isinstance(common, np.ndarray) else common,
+                                           dtype=np.uint64))
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._permutations = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._a, self._b = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
+        self._index: MinHashLSH | None = None  # filled when first needed (an update)
         self._signatures: dict[str, Signature] = {}  # reports with words
         self._by_digest: dict[str, set[str]] = {}
         self._links: dict[str, set[str]] = {}
@@ -183,12 +146,63 @@ class NearDuplicates:
         the first ``sample`` of them (only those are held in memory)."""
         iterator = iter(reports)
         first = list(itertools.islice(iterator, sample))
-        params.setdefault("common", common_shingles(
-            (text for _, text in first), size=params.get("shingle_words", SHINGLE_WORDS)))
+        if "common" not in params:
+            params["common"] = common_shingles((text for _, text in first),
+                                               size=params.get("shingle_words", SHINGLE_WORDS))
+        signer = cls(**params)
+        return cls.from_signatures(((report_id, signer.signature(text))
+                                    for report_id, text in itertools.chain(first, iterator)), **params)
+
+    @classmethod
+    def from_signatures(cls, signed: Iterable[tuple[str, Signature]], **params) -> NearDuplicates:
+        """Groups of ``(report id, signature)`` pairs (a later one replaces an
+        earlier one of the same id), all pairs found at once: the same groups
+        as adding them one by one."""
         groups = cls(**params)
-        for report_id, text in itertools.chain(first, iterator):
-            groups.add(report_id, text)
+        for report_id, signature in signed:
+            groups._forget(report_id)
+            groups._links[report_id] = set()
+            if signature.digest is not None:
+                groups._signatures[report_id] = signature
+        for members in groups._digest_sets().values():
+            for report_id in members:
+                groups._links[report_id].update(members - {report_id})
+        for a, b in groups._similar_pairs():
+            groups._links[a].add(b)
+            groups._links[b].add(a)
         return groups
+
+    def _digest_sets(self) -> dict[str, set[str]]:
+        self._by_digest = {}
+        for report_id, signature in self._signatures.items():
+            self._by_digest.setdefault(signature.digest, set()).add(report_id)
+        return self._by_digest
+
+    def _similar_pairs(self) -> Iterable[tuple[str, str]]:
+        """Every pair that shares an LSH band, reaches the threshold and agrees."""
+        ids = [i for i, sig in self._signatures.items() if sig.minhash is not None]
+        if len(ids) < 2:
+            return
+        matrix = np.stack([self._signatures[i].minhash for i in ids])
+        pairs = np.unique(np.concatenate([_band_pairs(matrix[:, a:b])
+                                          for a, b in _bands(self.threshold, self.num_perm)]), axis=0)
+        if not len(pairs):
+            return
+        alike = np.count_nonzero(matrix[pairs[:, 0]] == matrix[pairs[:, 1]], axis=1) / self.num_perm
+        for i, j in pairs[alike >= self.threshold].tolist():
+            if self._signatures[ids[i]].agrees(self._signatures[ids[j]]):
+                yield ids[i], ids[j]
+
+    @property
+    def _lsh(self) -> MinHashLSH:
+        if self._index is None:
+            self._index = MinHashLSH(threshold=_candidates(self.threshold), num_perm=self.num_perm,
+                                     params=_lsh_params(self.threshold, self.num_perm))
+            with self._index.insertion_session() as session:
+                for report_id, signature in self._signatures.items():
+                    if signature.minhash is not None:
+                        session.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
+        return self._index
 
     def __len__(self) -> int:
         return len(self._links)
@@ -198,23 +212,7 @@ class NearDuplicates:
 
     def signature(self, text: str) -> Signature:
         """What ``text`` is compared by (its first line taken as its headline)."""
-        words = normalised_words(text)
-        if not words:
-            return Signature(None, None)
-        digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
-        own = shingles(words, self.shingle_words) - self.common
-        # Too short (or nothing but boilerplate): only exact copies match, since one
-        # other word there ("SUN raises crude postings", "PHILLIPS raises ...") is
-        # another story.
-        minhash = None
-        if len(own) >= MIN_SHINGLES:
-            minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations,
-                              scheme=_SCHEME)
-            minhash.update_batch(list(own))
-        lowered = text.lower()
-        return Signature(minhash, digest, frozenset(_FIGURE.findall(lowered)),
-                         frozenset(_CODE.findall(lowered)),
-                         frozenset(normalised_words(text.split("\n", 1)[0])))
+        return signature(text, self.common, (self._a, self._b), self.shingle_words)
 
     def add(self, report_id: str, text: str) -> None:
         """Add a report (or replace the one with this id)."""
@@ -228,15 +226,18 @@ class NearDuplicates:
             return
         for other in self._links.pop(report_id):
             self._links[other].discard(report_id)
+        self._forget(report_id)
+
+    def _forget(self, report_id: str) -> None:
         signature = self._signatures.pop(report_id, None)
         if signature is None:
             return
-        if signature.minhash is not None:
-            self._lsh.remove(report_id)
-        same = self._by_digest[signature.digest]
+        if signature.minhash is not None and self._index is not None:
+            self._index.remove(report_id)
+        same = self._by_digest.get(signature.digest, set())
         same.discard(report_id)
         if not same:
-            del self._by_digest[signature.digest]
+            self._by_digest.pop(signature.digest, None)
 
     def add_signature(self, report_id: str, signature: Signature) -> None:
         """:meth:`add` with the :meth:`signature` worked out already (in a worker
@@ -249,7 +250,7 @@ class NearDuplicates:
             self._links[report_id].add(other)
             self._links[other].add(report_id)
         if signature.minhash is not None:
-            self._lsh.insert(report_id, signature.minhash, check_duplication=False)
+            self._lsh.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
         self._signatures[report_id] = signature
         self._by_digest.setdefault(signature.digest, set()).add(report_id)
 
@@ -257,13 +258,12 @@ class NearDuplicates:
         if signature.minhash is None:
             return set()
         found = set()
-        for other in self._lsh.query(signature.minhash):
+        for other in self._lsh.query(_Hashed(signature.minhash)):
             theirs = self._signatures[other]
-            if (signature.minhash.jaccard(theirs.minhash) >= self.threshold
-                    and signature.agrees(theirs)):
+            alike = np.count_nonzero(signature.minhash == theirs.minhash) / self.num_perm
+            if alike >= self.threshold and signature.agrees(theirs):
                 found.add(other)
         return found
-
     def members(self, report_id: str) -> tuple[str, ...]:
         """The ids of the report's group, itself included, sorted.
 
@@ -308,8 +308,7 @@ class NearDuplicates:
 
         texts = {"ids": ids, "digests": [self._signatures[i].digest for i in signed],
                  "figures": joined("figures"), "codes": joined("codes"),
-                 "headlines": joined("headline"),
-                 "common": sorted(c.decode() for c in self.common)}
+                 "headlines": joined("headline")}
         columns = {f"{name}_{part}": array for name, strings in texts.items()
                    for part, array in _packed(strings).items()}
 
@@ -318,8 +317,9 @@ class NearDuplicates:
                 f, meta=np.array(json.dumps(meta)), **columns,
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
                 hashed=np.array([position[i] for i in hashed], dtype=np.int64),
-                signatures=np.array([self._signatures[i].minhash.hashvalues for i in hashed],
+                signatures=np.array([self._signatures[i].minhash for i in hashed],
                                     dtype=np.uint32).reshape(len(hashed), self.num_perm),
+                common=self.common,
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
             )
 
@@ -343,7 +343,7 @@ class NearDuplicates:
         except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
             raise NearDuplicatesFileError(str(path), str(e)) from e
         groups = cls(meta["threshold"], meta["num_perm"], meta["shingle_words"],
-                     common=(c.encode() for c in arrays.pop("common")))
+                     common=arrays.pop("common"))
         groups._restore(**arrays)
         return groups
 
@@ -353,14 +353,47 @@ class NearDuplicates:
         for a, b in edges:
             self._links[ids[a]].add(ids[b])
             self._links[ids[b]].add(ids[a])
-        minhashes = {int(p): MinHash(hashvalues=v, permutations=self._permutations,
-                                     scheme=_SCHEME) for p, v in zip(hashed, signatures)}
-        with self._lsh.insertion_session() as session:
-            for p, digest, fig, code, head in zip(signed, digests, figures, codes, headlines):
-                report_id, minhash = ids[p], minhashes.get(int(p))
-                self._signatures[report_id] = Signature(
-                    minhash, str(digest), frozenset(str(fig).split()),
-                    frozenset(str(code).split()), frozenset(str(head).split()))
-                self._by_digest.setdefault(str(digest), set()).add(report_id)
-                if minhash is not None:
-                    session.insert(report_id, minhash, check_duplication=False)
+        minhashes = {int(p): v for p, v in zip(hashed, signatures)}
+        for p, digest, fig, code, head in zip(signed, digests, figures, codes, headlines):
+            report_id = ids[p]
+            self._signatures[report_id] = Signature(
+                minhashes.get(int(p)), str(digest), frozenset(str(fig).split()),
+                frozenset(str(code).split()), frozenset(str(head).split()))
+            self._by_digest.setdefault(str(digest), set()).add(report_id)
+
+
+# (candidate threshold, permutations) -> (bands, rows): datasketch's choice,
+# which it works out by numerical integration (0.3 s of CPU each time).
+_KNOWN_PARAMS = {(0.5, 256): (42, 6)}
+
+
+@functools.cache
+def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The LSH bands and rows of datasketch's index for these parameters."""
+    found = _KNOWN_PARAMS.get((round(_candidates(threshold), 6), num_perm))
+    if found is None:
+        lsh = MinHashLSH(threshold=_candidates(threshold), num_perm=num_perm)
+        found = (lsh.b, lsh.r)
+    return found
+
+
+def _bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
+    """The LSH bands (ranges of MinHash values) of that index."""
+    bands, rows = _lsh_params(threshold, num_perm)
+    return [(k * rows, (k + 1) * rows) for k in range(bands)]
+
+
+def _candidates(threshold: float) -> float:
+    return max(0.05, threshold - CANDIDATE_MARGIN)
+
+
+def _band_pairs(band: np.ndarray) -> np.ndarray:
+    """Row pairs ``(i, j)``, ``i < j``, whose values in this band are all equal."""
+    order = np.lexsort(band.T[::-1])
+    ordered = band[order]
+    cuts = np.flatnonzero(np.concatenate(([True], np.any(ordered[1:] != ordered[:-1], axis=1), [True])))
+    found = [list(itertools.combinations(order[a:b].tolist(), 2))
+             for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()) if b - a > 1]
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.sort(np.array([pair for run in found for pair in run], dtype=np.int64), axis=1)

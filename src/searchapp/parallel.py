@@ -49,7 +49,7 @@ AddFiles = Callable[[object, list[FileSlice], list, Tick], None]
 @dataclass
 class PartResult:
     segment: object | None = None
-    docs: list[tuple[str, str, int | None]] = field(default_factory=list)  # (id, file, line) by docnum
+    docs: list[tuple[str, str, int | None, object]] = field(default_factory=list)  # (id, file, line, kept) by docnum
     rejected: list[CorpusError] = field(default_factory=list)
 
     def __getstate__(self) -> dict:
@@ -62,16 +62,25 @@ class PartResult:
         self.rejected = [CorpusError(path, reason, line) for path, reason, line in state["rejected"]]
 
 
-class _RecordingWriter:
-    """Passes documents on to a writer, remembering each one's id, file and line."""
+Keep = Callable[[dict], object]  # what to keep of each document written (its signature, say)
 
-    def __init__(self, writer, docs: list) -> None:
+
+class RecordingWriter:
+    """Passes documents on to a writer, remembering each one's id, file, line
+    and what ``keep`` takes from it (None without ``keep``), in order."""
+
+    def __init__(self, writer, docs: list, keep: Keep | None = None) -> None:
         self._writer = writer
         self._docs = docs
+        self._keep = keep
 
     def add_document(self, **fields) -> None:
         self._writer.add_document(**fields)
-        self._docs.append((fields["id"], fields["file"], (fields.get("meta") or {}).get("line")))
+        kept = self._keep(fields) if self._keep is not None else None
+        self._docs.append((fields["id"], fields["file"], (fields.get("meta") or {}).get("line"), kept))
+
+    def __getattr__(self, name: str):
+        return getattr(self._writer, name)
 
 
 def split(files: list[CorpusFile], parts: int, items: dict[str, int] | None = None) -> list[list[FileSlice]]:
@@ -101,14 +110,17 @@ def split(files: list[CorpusFile], parts: int, items: dict[str, int] | None = No
 
 
 def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, add: AddFiles,
-                       rejected: list[CorpusError], tick: Tick | None,
-                       writer_args: dict, items: dict[str, int] | None = None) -> int:
+                       rejected: list[CorpusError], tick: Tick | None, writer_args: dict,
+                       items: dict[str, int] | None = None,
+                       keep: Keep | None = None) -> list[tuple[str, object]]:
     """Index ``files`` into the (new, empty) index ``ix`` in ``folder`` with ``procs`` processes.
 
     Reports whose id an earlier file already holds are rejected, as one writer
-    does. Returns how many reports were added.
+    does. Returns ``(id, kept)`` of every report added, in index order.
 
     :param items: relpath -> how many items the file's parser yields (to cut large files).
+    :param keep: called in the worker with each document written; what it
+        returns comes back in the result (it must pickle, and be small).
     :raises OSError: a worker could not write (disk full, permissions).
     :raises ChildProcessError: a worker ended without a result (killed).
     """
@@ -119,19 +131,19 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
         if tick is not None:
             tick(*message)
 
-    works = [_work_on(folder, part, add, writer_args) for part in parts]
+    works = [_work_on(folder, part, add, writer_args, keep) for part in parts]
     results = processes.run(works, report, name="indexing process")
     found: list[CorpusError] = []
     taken: dict[str, str] = {}  # id -> the file that has it first
     segments = []
-    added = 0
+    added: list[tuple[str, object]] = []
     for result in results:  # in file order: the first file with an id keeps it
         found += result.rejected
-        for docnum, (report_id, relpath, line) in enumerate(result.docs):
+        for docnum, (report_id, relpath, line, kept) in enumerate(result.docs):
             first = taken.get(report_id)
             if first is None:
                 taken[report_id] = relpath
-                added += 1
+                added.append((report_id, kept))
             else:
                 found.append(CorpusError(relpath, f"duplicate report id {report_id!r} (already in {first})", line))
                 result.segment.delete_document(docnum)
@@ -145,12 +157,13 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
 
 # -- workers --------------------------------------------------------------------
 
-def _work_on(folder: Path, part: list[FileSlice], add: AddFiles, writer_args: dict) -> processes.Work:
+def _work_on(folder: Path, part: list[FileSlice], add: AddFiles, writer_args: dict,
+             keep: Keep | None) -> processes.Work:
     def work(send: processes.Send) -> PartResult:
         result = PartResult()
         ix = whoosh_index.open_dir(str(folder))
         writer = part_writer(ix, writer_args)
-        recording = _RecordingWriter(writer, result.docs)
+        recording = RecordingWriter(writer, result.docs, keep)
         for piece in part:
             add(recording, [piece], result.rejected, lambda *message: send(message))
         result.segment = finish_part(writer, empty=not result.docs)
