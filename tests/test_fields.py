@@ -289,3 +289,22 @@ def test_a_facet_sends_its_most_frequent_values_and_counts_the_rest(tmp_path, no
     # a selected value is always listed, beyond the bound
     assert [v.value for v in picked.facets["source"]] == ["Alpha", "Beta", "Echo"]
     assert picked.facets_left_out == {"source": 2}
+
+
+def test_places_by_look_up_without_a_model(tmp_path, no_extractor):
+    corpus = tmp_path / "corpus"
+    _write(corpus, "r.txt", "Source: Desk\n\nTalks on grain exports were held in Rostov-on-Don, Russia, on Monday.\n")
+    reindex(corpus, tmp_path / "index", procs=1, places=True)
+    with SearchIndex.open(tmp_path / "index") as index:
+        res = index.search("")
+        hit = index.search('place:"Russia"').hits
+    assert {v.value for v in res.facets["place"]} >= {"Russia", "Rostov-on-Don"}
+    assert all(v.auto == v.count for v in res.facets["place"])  # automatic, none curated
+    assert [h.id for h in hit] == ["r"]
+    assert index_plain_has_no_places(tmp_path)
+
+
+def index_plain_has_no_places(tmp_path) -> bool:
+    reindex(tmp_path / "corpus", tmp_path / "plain", procs=1)
+    with SearchIndex.open(tmp_path / "plain") as index:
+        return index.search("").facets["place"] == ()

@@ -63,20 +63,22 @@ def main() -> None:
 @click.option("--wait", is_flag=True, help="wait for another running reindex instead of stopping")
 @click.option("--topics", "topics_file", type=click.Path(path_type=Path, dir_okay=False), help=option_help("topics"))
 @click.option("--entities/--no-entities", default=None, help=option_help("entities"))
+@click.option("--places/--no-places", default=None, help=option_help("places"))
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-def reindex(corpus, index_dir, full, procs, wait, topics_file, entities, as_json) -> None:
+def reindex(corpus, index_dir, full, procs, wait, topics_file, entities, places, as_json) -> None:
     """Index the report files of the corpus folder (incremental by default).
 
     Reports without topics of their own get automatic ones, from the topic
     taxonomy and from a model learned on the reports that have topics.
     """
-    settings = _settings(corpus=corpus, index=index_dir, procs=procs, topics=topics_file, entities=entities)
+    settings = _settings(corpus=corpus, index=index_dir, procs=procs, topics=topics_file, entities=entities,
+                         places=places)
     progress = None if as_json else _progress_printer()
     try:
         summary = run_reindex(settings.corpus, settings.index, full=full, procs=settings.procs,
                               wait=wait, progress=progress, topics_file=settings.topics,
                               parse_timeout_s=settings.parse_timeout_s, parse_memory_mb=settings.parse_memory_mb,
-                              entities=settings.entities)
+                              entities=settings.entities, places=settings.places)
     finally:
         if progress is not None:
             progress.close()

@@ -60,13 +60,13 @@ def document_fields(report: Report, cf: CorpusFile, *, language: bool = True) ->
 
 
 def add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extraction.Extractor,
-              added_ids=None, entities: bool = False) -> int:
+              added_ids=None, entities: bool = False, places: bool = False) -> int:
     """Add the reports of ``files`` (files or slices of them) to ``writer``.
 
     A report whose id ``taken`` already holds, or with text that is not
     Unicode, is appended to ``rejected`` instead. Returns how many were added.
     """
-    writer = entity_fields.EntityWriter(writer, extract=entities)  # issue 15: automatic entities, batched
+    writer = entity_fields.EntityWriter(writer, extract=entities, gazetteer=places)  # issue 15: automatic entities, batched
     count = 0
     for piece in files:
         cf, parsed = _items(piece, extractor)

@@ -45,6 +45,7 @@ def reindex(
     parse_timeout_s: float = extraction.TIMEOUT_S,
     parse_memory_mb: int = extraction.MEMORY_MB,
     entities: bool = False,
+    places: bool = False,
 ) -> ReindexSummary:
     """Bring the index in ``index_dir`` up to date with the reports in ``corpus_dir``.
 
@@ -61,6 +62,8 @@ def reindex(
     :param parse_memory_mb: a file whose parser needs more memory is stopped and rejected.
     :param entities: extract people, organisations and places (spaCy; the
         ``entities`` extra). Curated ones are indexed either way.
+    :param places: places by name look-up (``entities.gazetteer``: no model;
+        with ``entities``, instead of spaCy's places).
     :raises ConfigError: the topic taxonomy is unreadable or wrong, or ``entities``
         is asked for without spaCy and its model.
     :raises IndexLockedError: another reindex is running and ``wait`` is false.
@@ -77,7 +80,7 @@ def reindex(
         with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait), extractor:
             store.remove_abandoned(index_dir)
             files, rejected = discover(corpus_dir)
-            run = _Run(files, procs, progress, taxonomy, extractor, entities)
+            run = _Run(files, procs, progress, taxonomy, extractor, entities, places)
             summary = None
             if not full:
                 try:
@@ -106,6 +109,7 @@ class _Run:
     taxonomy: topics.Taxonomy
     extractor: extraction.Extractor
     entities: bool = False  # automatic people, organisations and places
+    places: bool = False  # automatic places by name look-up
 
 
 def _full(index_dir: Path, run: _Run) -> ReindexSummary:
@@ -158,7 +162,7 @@ def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, 
 
         def add(writer, part, rejected, tick):
             documents.add_files(topics.TaggingWriter(markers.MarkingWriter(writer, commit, kept), tagger),
-                                part, rejected, tick, taken, run.extractor, entities=run.entities)
+                                part, rejected, tick, taken, run.extractor, entities=run.entities, places=run.places)
 
         return parallel.add_files_in_parts(ix, building, run.files, parts, add, summary.rejected,
                                            meter.tick, _WRITER_ARGS, items, keep)
@@ -167,7 +171,7 @@ def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, 
     try:
         recording = parallel.RecordingWriter(writer, docs, keep)
         documents.add_files(topics.TaggingWriter(markers.MarkingWriter(recording, commit, kept), tagger),
-                            run.files, summary.rejected, meter.tick, {}, run.extractor, entities=run.entities)
+                            run.files, summary.rejected, meter.tick, {}, run.extractor, entities=run.entities, places=run.places)
         writer.commit()
     except BaseException:
         _abandon(writer)
@@ -232,7 +236,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
             marking = markers.MarkingWriter(recording, markers.next_commit(gen))  # issue 14
             documents.add_files(topics.TaggingWriter(marking, tagger), todo, summary.rejected,
                                 Meter(run.progress, todo, items).tick, taken, run.extractor,
-                                entities=run.entities)
+                                entities=run.entities, places=run.places)
             for stored, auto_topics in auto.retag(searcher.reader(), replaced):
                 writer.update_document(**changes.retagged_fields(stored, indexed, auto_topics))
         writer.commit(mergetype=segments.purge_and_merge)  # issue 11: deleted reports reclaimed
