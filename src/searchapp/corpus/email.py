@@ -19,14 +19,13 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
-from dataclasses import replace
 
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, strip_suffix
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, read_bytes
+from searchapp.corpus.meta import Parsed
+from searchapp.corpus.staged import Extracted
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "parse_eml", "parse_msg", "safe_name"]
+__all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "extract_eml", "extract_msg", "safe_name"]
 
 MAX_ATTACHMENTS = 100
 MAX_NAME_CHARS = 100
@@ -117,19 +116,19 @@ def read_msg(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
     return parsed, attachments
 
 
-def _attachment_reports(message: Report, attachments: list[Attachment], root, relpath: str) -> list[Report | CorpusError]:
+def _attachment_items(attachments: list[Attachment], relpath: str) -> list[tuple[str, Parsed | CorpusError]]:
+    """Each attachment of a format searchapp reads, under its sanitised name, read or rejected."""
     from searchapp.corpus.attachments import read_attachment
 
-    out: list[Report | CorpusError] = []
+    out: list[tuple[str, Parsed | CorpusError]] = []
     for name, data in _named(attachments):
-        report_id = f"{message.id}/{name}"
         try:
             parsed = read_attachment(name, data, f"{relpath}/{name}")
         except CorpusError as e:
-            out.append(e)
+            out.append((name, e))
             continue
         if parsed is not None:
-            out.append(finish(parsed, root, relpath, report_id, parent=message.id, attachment=name))
+            out.append((name, parsed))
     return out
 
 
@@ -164,21 +163,17 @@ def attachment_bytes(message_path: Path, name: str) -> bytes | None:
     return next((data for found, data in _named(attachments) if found == name), None)
 
 
-def _parse(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> list:
+def _extract(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> Extracted:
     parsed, attachments = reader(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    root = corpus_root(cf)
-    message = finish(parsed, root, cf.relpath, strip_suffix(cf.relpath))
-    children = _attachment_reports(message, attachments, root, cf.relpath)
-    ids = tuple(r.id for r in children if isinstance(r, Report))
-    return [replace(message, attachments=ids), *children]
+    return Extracted(parsed, _attachment_items(attachments, cf.relpath))
 
 
-def parse_eml(cf: CorpusFile) -> list:
-    """Parse an ``.eml`` file: the message report, then its attachments' reports
-    (or a :class:`CorpusError` for each attachment that cannot be read)."""
-    return _parse(cf, read_eml)
+def extract_eml(cf: CorpusFile) -> Extracted:
+    """Extract an ``.eml`` file: the message and its attachments (see
+    :func:`~searchapp.corpus.staged.complete` for the reports made of them)."""
+    return _extract(cf, read_eml)
 
 
-def parse_msg(cf: CorpusFile) -> list:
-    """Parse an Outlook ``.msg`` file, as :func:`parse_eml` does."""
-    return _parse(cf, read_msg)
+def extract_msg(cf: CorpusFile) -> Extracted:
+    """Extract an Outlook ``.msg`` file, as :func:`extract_eml` does."""
+    return _extract(cf, read_msg)

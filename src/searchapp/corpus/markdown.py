@@ -32,14 +32,13 @@ import re
 import yaml
 
 from searchapp.corpus.dates import parse_date_prefix
-from searchapp.corpus.files import CorpusFile, corpus_root, read_text, strip_suffix
+from searchapp.corpus.files import CorpusFile, read_text
 from searchapp.corpus.mdtext import convert, drop_link_lines
-from searchapp.corpus.meta import Parsed, finish, read_header_lines, read_table_headers
+from searchapp.corpus.meta import Parsed, read_header_lines, read_table_headers
 from searchapp.corpus.native import DATE_LINE, heading_text, normalize_topics
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["parse_markdown", "split_front_matter"]
+__all__ = ["extract_markdown", "split_front_matter"]
 
 MAX_DEPTH = 64  # nesting of front matter values
 MAX_NODES = 100_000  # values in front matter (YAML aliases can multiply them)
@@ -165,8 +164,8 @@ def _title_line(lines: list[str], parsed: Parsed) -> int:
     return 0
 
 
-def parse_markdown(cf: CorpusFile) -> Report:
-    """Parse one Markdown report (see the module for the fields read).
+def extract_markdown(cf: CorpusFile) -> Parsed:
+    """Extract one Markdown report (see the module for the fields read).
 
     :raises CorpusError: for an unreadable file or front matter that is not
         valid YAML key/value pairs.
@@ -183,4 +182,4 @@ def parse_markdown(cf: CorpusFile) -> Report:
     source = drop_link_lines("\n".join(lines[start:]))
     parsed.body, parsed.html, heading = convert(source)
     parsed.take("title", heading)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+    return parsed
