@@ -161,3 +161,14 @@ def test_a_moved_file_is_not_extracted_again_and_gets_its_new_folders_metadata(t
         assert (report.title, report.source, report.topics, report.date) == (
             "Fleet Readiness Review", "Navy Reports", ("navy",), "2023-01-05")
         assert report.body == "Fleet Readiness Review\nShips in the yard: eleven." and index.doc_count() == 1
+
+
+def test_the_language_is_detected_before_the_cache_and_not_again(tmp_path, monkeypatch):
+    from searchapp.corpus import complete, extract_file, meta
+
+    (tmp_path / "r.md").write_text("# Grain\n\nWheat and barley shipments rose sharply in the southern ports this week.\n")
+    (cf,) = discover(tmp_path)[0]
+    extracted = extraction.decode(extraction.encode(extract_file(cf)))
+    assert extracted.parsed.detected_language == "en"
+    monkeypatch.setattr(meta, "detect_language", lambda text: (_ for _ in ()).throw(AssertionError("again")))
+    assert [r.language for r in complete(cf, extracted)] == ["en"]

@@ -46,7 +46,9 @@ CACHE_FOLDER = "text-cache"
 TIMEOUT_S = 60.0
 MEMORY_MB = 2048
 # Read in a helper process under the limits and cached: extraction costs much
-# more than reading the cache (CSAF too, measured: see issue 12's closing note).
+# more than reading the cache. CSAF too, measured on the 2,385 raw CISA files:
+# 3.46 s through the helper without the cache, 1.25 s from it (hash, read,
+# complete); parsing alone in process 2.62 s (language detection included).
 # The others run in the calling process: they stream (JSON Lines) or are cheap
 # and simple (text, the rejected .doc/.odt/.rtf).
 CACHED_SUFFIXES = tuple(READERS)

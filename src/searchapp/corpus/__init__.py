@@ -44,7 +44,7 @@ from searchapp.corpus.files import (
 from searchapp.corpus.html import extract_html
 from searchapp.corpus.jsonl import parse_jsonl
 from searchapp.corpus.markdown import extract_markdown
-from searchapp.corpus.meta import Parsed
+from searchapp.corpus.meta import Parsed, detect
 from searchapp.corpus.native import parse_text
 from searchapp.corpus.pdf import extract_pdf
 from searchapp.corpus.staged import Extracted, complete
@@ -98,7 +98,10 @@ def extract_file(cf: CorpusFile) -> Extracted:
     :raises CorpusError: the file cannot be read.
     """
     found = READERS[suffix_of(cf.relpath) or ""](cf)
-    return found if isinstance(found, Extracted) else Extracted(found)
+    extracted = found if isinstance(found, Extracted) else Extracted(found)
+    for parsed in [extracted.parsed, *(item for _, item in extracted.attachments if isinstance(item, Parsed))]:
+        detect(parsed)
+    return extracted
 
 
 def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
