@@ -103,3 +103,30 @@ def test_attachment_bytes_by_the_reports_numbered_name(tmp_path: Path) -> None:
     with pytest.raises(CorpusError) as e:
         attachment_bytes(tmp_path / "gone.eml", "a.txt")
     assert str(e.value).endswith("No such file or directory")
+
+
+def test_outlook_msg_fields_and_attachment(tmp_path: Path) -> None:
+    """A real .msg (an OLE compound file written by tests/make_msg.py, read strictly by olefile first)."""
+    import io
+
+    import olefile
+
+    from tests.make_msg import make_msg
+
+    pdf = make_pdf([[(20, "Attached Analysis"), (11, "The attached analysis names Odesa.")]])
+    body = "Attacks moved to the ports this week.\n" + "The convoy waited at the outer anchorage.\n" * 120
+    data = make_msg("Weekly drone report", ("Jane Roe", "jane@example.org"),
+                    dt.datetime(2024, 7, 26, 8, 0, tzinfo=dt.timezone.utc), body,
+                    [("..\\..\\evil analysis.pdf", pdf), ("notes.txt", b"Plain notes on the ports.")])
+    olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT).close()  # a well-formed file
+    message, analysis, notes = parse(tmp_path, "inbox/m.msg", data)
+    assert (message.title, message.authors, message.date, message.format) == (
+        "Weekly drone report", ("Jane Roe",), dt.date(2024, 7, 26), "email")
+    assert message.body == body.strip() and message.attachments == ("inbox/m/evil analysis.pdf", "inbox/m/notes.txt")
+    assert (analysis.id, analysis.parent, analysis.attachment, analysis.path, analysis.title, analysis.pages) == (
+        "inbox/m/evil analysis.pdf", "inbox/m", "evil analysis.pdf", "inbox/m.msg", "Attached Analysis", (0,))
+    assert analysis.body == "Attached Analysis\nThe attached analysis names Odesa."
+    assert (notes.body, notes.parent) == ("Plain notes on the ports.", "inbox/m")
+    (tmp_path / "inbox" / "m.msg").write_bytes(data)
+    assert attachment_bytes(tmp_path / "inbox" / "m.msg", "evil analysis.pdf") == pdf
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["inbox", "m.msg"]
