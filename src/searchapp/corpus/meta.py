@@ -78,7 +78,9 @@ _HEADER = re.compile(
     r"\s*(?:[-*]\s+)?(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
     r"(?::(?P=mark)|(?P=mark):|:)(?!//)\s*(?P<value>.*?)\s*"
 )
-_TABLE_ROW = re.compile(r"\|\s*(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?):?(?:\*\*|__)?:?\s*\|(?P<value>[^|]*)\|?")
+# "| **Key:** | value |": the colon is needed ("| Date | Event |" heads a table of the text).
+_TABLE_ROW = re.compile(r"\|\s*(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
+                        r"(?::(?P=mark)|(?P=mark):|:)\s*\|(?P<value>[^|]*)\|?")
 MAX_HEADER_LINE = 300  # longer lines are text, not headers (and keep the patterns fast)
 MAX_TABLE_LINES = 80
 _HEADER_KEYS = {
