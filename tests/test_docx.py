@@ -91,3 +91,11 @@ def test_unconverted_formats(tmp_path: Path, suffix: str) -> None:
     (error,) = parse(tmp_path, f"old{suffix}", b"{\\rtf1 hello}")
     assert error.reason == (f"'{suffix}' files are not read: save it as .docx or PDF "
                             "(converting it would need LibreOffice, which searchapp does not use)")
+
+
+def test_hostile_part_names_are_never_unpacked(tmp_path: Path) -> None:
+    """A ZIP member named ../../evil.xml or /etc/x: the container is read in memory, nothing written."""
+    data = _rezip(make_docx(), {"../../evil.xml": b"<x/>", "/etc/evil.xml": b"<x/>"})
+    (report,) = parse(tmp_path / "corpus", "w.docx", data)
+    assert report.title == "Quarterly threat review"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["corpus", "corpus/w.docx"]

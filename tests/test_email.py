@@ -130,3 +130,55 @@ def test_outlook_msg_fields_and_attachment(tmp_path: Path) -> None:
     (tmp_path / "inbox" / "m.msg").write_bytes(data)
     assert attachment_bytes(tmp_path / "inbox" / "m.msg", "evil analysis.pdf") == pdf
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["inbox", "m.msg"]
+
+
+def _nested_eml(depth: int) -> bytes:
+    part = "Content-Type: text/plain\n\nDeep text.\n"
+    for n in range(depth):
+        part = f'Content-Type: multipart/mixed; boundary="b{n}"\n\n--b{n}\n{part}\n--b{n}--\n'
+    return ("Subject: Deep\nFrom: a@example.org\n" + part).encode()
+
+
+def test_mime_parts_nested_5000_deep_are_refused_before_parsing(tmp_path: Path) -> None:
+    """Python's parser spends 2.5 s on these 5,000 levels before a RecursionError (30 s under a higher
+    recursion limit: its time grows with the square of the depth)."""
+    (error,) = parse(tmp_path, "deep.eml", _nested_eml(5000))
+    assert (error.path, error.reason) == (
+        "deep.eml", "e-mail message with 5,000 multipart sections (limit 100): refused, "
+                    "parts nested this deep cannot be read safely")
+    (report,) = parse(tmp_path / "ok", "ok.eml", _nested_eml(100))
+    assert (report.title, report.body) == ("Deep", "Deep text.")
+
+
+def test_unknown_charset_is_read_as_utf8_with_a_warning(tmp_path: Path) -> None:
+    data = b"Subject: C\nFrom: a@example.org\nContent-Type: text/plain; charset=x-bogus\n\nCaf\xe9 au lait.\n"
+    (report,) = parse(tmp_path, "c.eml", data)
+    assert report.body == "Caf\ufffd au lait."
+    assert [(w.field, w.value, w.reason) for w in report.warnings] == [(
+        "body", "charset x-bogus", "not a character set searchapp knows: read as UTF-8, what is not UTF-8 "
+                                   "replaced by U+FFFD")]
+
+
+def test_hostile_outlook_messages(tmp_path: Path) -> None:
+    import struct
+    import sys
+
+    from tests.make_msg import PT_LONG, PT_UNICODE, _properties, compound_file
+
+    header = struct.pack("<8xIIII8x", 0, 0, 0, 0)
+    tree = {"x": b""}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # the writer recurses once per level
+    try:
+        for n in range(5000):
+            tree = {f"s{n}": tree}
+        tree.update(_properties([(0x0037, PT_UNICODE, "Deep"), (0x1000, PT_UNICODE, "Body")], header))
+        deep = compound_file(tree)
+    finally:
+        sys.setrecursionlimit(limit)
+    string8 = struct.pack("<HHIII", PT_LONG, 0x3FFD, 6, 99999, 0) + struct.pack("<HHIII", 0x001E, 0x0037, 6, 13, 0)
+    codepage = compound_file({"__properties_version1.0": header + string8, "__substg1.0_0037001E": b"Caf\xe9 subject"})
+    assert [(e.path, e.reason) for e in parse_files(tmp_path, {"deep.msg": deep, "codepage.msg": codepage})] == [
+        ("codepage.msg", "not a readable Outlook message: the code-page specified in this message is not a known "
+                         "Microsoft character encoding"),
+        ("deep.msg", "Outlook message nested too deeply (storages within storages): refused")]

@@ -24,11 +24,14 @@ from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, read_bytes
 from searchapp.corpus.meta import Parsed
 from searchapp.corpus.staged import Extracted
 from searchapp.errors import CorpusError
+from searchapp.report import ParseWarning
 
 __all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "extract_eml", "extract_msg", "safe_name"]
 
 MAX_ATTACHMENTS = 100
 MAX_NAME_CHARS = 100
+MAX_MULTIPARTS = 100  # multipart sections in one message (a flat one with many attachments has one)
+_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*\\]")
 Attachment = tuple[str, bytes]
 
@@ -65,31 +68,46 @@ def _message_date(parsed: Parsed, value: str | None) -> None:
         parsed.take("date", value)  # read (and warned about) by the cascade
 
 
-def _eml_body(message: email.message.EmailMessage) -> str:
+def _eml_body(message: email.message.EmailMessage) -> tuple[str, list[ParseWarning]]:
     from searchapp.corpus.html import html_to_text
 
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
-        return ""
+        return "", []
+    warnings = []
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):
+        charset = part.get_content_charset() or "none"
+        warnings.append(ParseWarning("body", f"charset {charset}", "not a character set searchapp knows: "
+                                     "read as UTF-8, what is not UTF-8 replaced by U+FFFD"))
         content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    return html_to_text(content) if part.get_content_type() == "text/html" else content
+    return html_to_text(content) if part.get_content_type() == "text/html" else content, warnings
+
+
+def _check_nesting(data: bytes, relpath: str) -> None:
+    """Refuse before parsing what is nested too deeply (the parser's time grows with the square of it)."""
+    sections = len(_MULTIPART.findall(data))
+    if sections > MAX_MULTIPARTS:
+        raise CorpusError(relpath, f"e-mail message with {sections:,} multipart sections (limit "
+                                   f"{MAX_MULTIPARTS}): refused, parts nested this deep cannot be read safely")
 
 
 def read_eml(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
     """Read an ``.eml`` message and its attachments (name, bytes)."""
+    _check_nesting(data, relpath)
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-        body = _eml_body(message)  # type: ignore[arg-type]
+        body, warnings = _eml_body(message)  # type: ignore[arg-type]
         attachments = [(part.get_filename() or "", part.get_payload(decode=True) or b"")
                        for part in message.iter_attachments()]  # type: ignore[attr-defined]
-    except (LookupError, ValueError, TypeError, IndexError, RecursionError) as e:
+    except RecursionError:
+        raise CorpusError(relpath, "e-mail message nested too deeply (parts within parts): refused") from None
+    except (LookupError, ValueError, TypeError, IndexError) as e:
         raise CorpusError(relpath, f"not a readable e-mail message: {e}") from e
     if not message.keys():
         raise CorpusError(relpath, "not an e-mail message: no headers")
-    parsed = Parsed(body=body, format="email", headers_read=True, title=message.get("subject"))
+    parsed = Parsed(body=body, format="email", headers_read=True, title=message.get("subject"), warnings=warnings)
     parsed.take("authors", _sender(message.get("from")))
     _message_date(parsed, message.get("date"))
     return parsed, attachments
@@ -108,6 +126,8 @@ def read_msg(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
             body = html_to_text(message.html_body)
         attachments = [(a.file_name or "", a.file_bytes or b"") for a in message.attachments]
         subject, sender, sent = message.subject, message.sender, message.sent_date
+    except RecursionError:
+        raise CorpusError(relpath, "Outlook message nested too deeply (storages within storages): refused") from None
     except Exception as e:  # python-oxmsg and olefile raise many types for a bad file
         raise CorpusError(relpath, f"not a readable Outlook message: {e}") from e
     parsed = Parsed(body=body, format="email", headers_read=True, title=subject or None)
