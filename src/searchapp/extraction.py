@@ -187,19 +187,25 @@ class TextCache:
         self.folder = Path(folder)
         self.started = time.time()
         self.hits = self.misses = 0
+        # (path, size:mtime) -> key: the indexer's passes over a file hash it once.
+        self._keys: dict[tuple[str, str], str] = {}
 
     def key(self, cf: CorpusFile) -> str | CorpusError:
         """The entry's name for ``cf`` (a CorpusError when its bytes cannot be read).
 
         Not the path: a moved or renamed file has the same key.
         """
+        known = self._keys.get((str(cf.path), cf.signature))
+        if known is not None:
+            return known
         try:
             data = read_bytes(cf, MAX_FILE_BYTES)
         except CorpusError as e:
             return e
         digest = hashlib.sha256(data)
         digest.update(repr((_READER_NAMES[cf.suffix or ""], extraction_settings())).encode())
-        return digest.hexdigest()
+        self._keys[(str(cf.path), cf.signature)] = key = digest.hexdigest()
+        return key
 
     def get(self, key: str) -> Extracted | None:
         path = self.folder / f"{key}.json"
