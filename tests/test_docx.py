@@ -74,6 +74,11 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
         ({DOCUMENT: (f"<w:document {W}><w:body>" + "<w:tbl><w:tr><w:tc>" * 1700 + "</w:tc></w:tr></w:tbl>" * 1700
                      + "</w:body></w:document>").encode()},
          "Word file with XML nested deeper than 256 levels: refused"),
+        ({DOCUMENT: b'<?xml version="1.0" encoding="x-bogus"?><w:document ' + W.encode() + b"/>"},
+         "not a readable Word file (bad XML: Unsupported encoding: x-bogus, line 1, column 39 (<string>, line 1))"),
+        ({DOCUMENT: b'<?xml version="1.0" encoding="UTF-8"?><w:document ' + W.encode() + b"><w:body><w:p><w:r>"
+                    b"<w:t>Caf\xe9</w:t></w:r></w:p></w:body></w:document>"},
+         "not a readable Word file (bad XML: Invalid bytes in character encoding, line 1, column 148 (<string>, line 1))"),
     ],
 )
 def test_hostile_docx(tmp_path: Path, change: dict[str, bytes], reason: str) -> None:
