@@ -24,6 +24,7 @@ as safe HTML for the report page (:mod:`~searchapp.corpus.mdtext`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -46,6 +47,7 @@ _DELIMITER = "---"
 _CLOSERS = ("---", "...")
 _KNOWN = frozenset({"title", "date", "source", "topics", "tags", "url", "author", "authors"})
 _H1 = re.compile(r"\s{0,3}#(?:\s+.*|\s*)")
+_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 class _TooComplex(Exception):
@@ -74,8 +76,16 @@ def split_front_matter(text: str, relpath: str) -> tuple[str | None, str, int]:
     )
 
 
+def _flow_depth(front: str) -> int:
+    """How deep ``[`` and ``{`` nest (quotes not told apart: a bound, not a parse)."""
+    steps = (1 if c in "[{" else -1 for c in _BRACKETS.sub("", front))
+    return max(itertools.accumulate(steps, initial=0))
+
+
 def _load_yaml(front: str, relpath: str, first_line: int) -> dict[str, Any]:
     """``yaml.safe_load`` the front matter; errors name the file line."""
+    if _flow_depth(front) > MAX_DEPTH:  # PyYAML's scanner takes time growing with the square of it
+        raise CorpusError(relpath, f"invalid YAML front matter: nested deeper than {MAX_DEPTH} levels or too many values")
     try:
         data = yaml.safe_load(front)
     except yaml.MarkedYAMLError as e:
