@@ -172,3 +172,20 @@ def test_the_language_is_detected_before_the_cache_and_not_again(tmp_path, monke
     assert extracted.parsed.detected_language == "en"
     monkeypatch.setattr(meta, "detect_language", lambda text: (_ for _ in ()).throw(AssertionError("again")))
     assert [r.language for r in complete(cf, extracted)] == ["en"]
+
+
+def test_an_edited_sidecar_applies_without_extracting_again(tmp_path, monkeypatch):
+    from searchapp import SearchIndex
+    from tests.make_files import make_pdf
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "r.pdf").write_bytes(make_pdf([[(20, "Harbour Survey"), (11, "Depths at the quay.")]]))
+    indexer.reindex(folder, tmp_path / "index", full=True, procs=1)
+    (folder / "r.pdf.meta.toml").write_text('source = "Port Authority"\ndate = 2024-05-02\n')
+    monkeypatch.setitem(corpus.READERS, ".pdf", lambda cf: (_ for _ in ()).throw(AssertionError("extracted again")))
+    summary = indexer.reindex(folder, tmp_path / "index", full=True, procs=1)
+    assert (summary.added, summary.rejected) == (1, [])
+    with SearchIndex.open(tmp_path / "index") as index:
+        report = index.get("r")
+        assert (report.title, report.source, report.date) == ("Harbour Survey", "Port Authority", "2024-05-02")
