@@ -102,18 +102,24 @@ class _Writer:
         directory_start = len(sectors)
         fat += _chain(len(sectors), len(directory) // SECTOR)
         sectors += _sectors(directory, SECTOR)
-        fat_count = 1
-        while (len(sectors) + fat_count) > fat_count * (SECTOR // 4):
-            fat_count += 1
-        fat_sectors = list(range(len(sectors), len(sectors) + fat_count))
-        fat += [FATSECT] * fat_count
-        fat += [FREE] * (fat_count * SECTOR // 4 - len(fat))
-        sectors += _sectors(b"".join(struct.pack("<I", n) for n in fat), SECTOR)
-        difat = fat_sectors + [FREE] * (109 - fat_count)
+        fat_sectors = _add_fat(sectors, fat)
+        difat = fat_sectors + [FREE] * (109 - len(fat_sectors))
         header = struct.pack("<8s16sHHHHH6sIIIIIIIII109I", bytes.fromhex("D0CF11E0A1B11AE1"), b"\0" * 16,
-                             0x3E, 3, 0xFFFE, 9, 6, b"\0" * 6, 0, fat_count, directory_start, 0, CUTOFF,
+                             0x3E, 3, 0xFFFE, 9, 6, b"\0" * 6, 0, len(fat_sectors), directory_start, 0, CUTOFF,
                              minifat_start, -(-len(minifat) // SECTOR), END, 0, *difat)
         return header + b"".join(sectors)
+
+
+def _add_fat(sectors: list[bytes], fat: list[int]) -> list[int]:
+    """Append the FAT (which maps its own sectors too) to ``sectors``; its sector numbers."""
+    count = 1
+    while len(sectors) + count > count * (SECTOR // 4):
+        count += 1
+    numbers = list(range(len(sectors), len(sectors) + count))
+    fat = fat + [FATSECT] * count
+    fat += [FREE] * (count * SECTOR // 4 - len(fat))
+    sectors += _sectors(b"".join(struct.pack("<I", n) for n in fat), SECTOR)
+    return numbers
 
 
 def compound_file(tree: Tree) -> bytes:
