@@ -22,6 +22,7 @@ from searchapp.corpus import (
 from searchapp.corpus import files as corpus_files
 from searchapp.errors import CorpusError
 from searchapp.report import UNKNOWN_SOURCE, Report
+from tests.make_files import parse_files
 
 DATA = Path(__file__).resolve().parent / "data" / "corpus"
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "000_f5f54ec963f47618.txt"
@@ -759,3 +760,11 @@ def test_real_jsonl_corpora_parse_cleanly(
     assert len(reports) == count
     assert len({r.id for r in reports}) == count
     assert sum(r.date is None for r in reports) == undated
+
+
+def test_markdown_front_matter_nested_5000_deep_is_refused_before_yaml(tmp_path: Path) -> None:
+    """PyYAML spends seconds on 5,000 flow levels before its RecursionError: refused on a count first."""
+    error = one_error(tmp_path, "deep.md", "---\nx: " + "[" * 5000 + "]" * 5000 + "\n---\n# T\n\nBody.")
+    assert error.reason == "invalid YAML front matter: nested deeper than 64 levels or too many values"
+    (report,) = parse_files(tmp_path / "ok", {"ok.md": "---\nx: " + "[" * 64 + "]" * 64 + "\ntitle: Fine\n---\nBody."})
+    assert report.title == "Fine"

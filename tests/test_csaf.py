@@ -51,6 +51,8 @@ def test_advisory_fields(tmp_path: Path) -> None:
         ('{"document": {"csaf_version": "1.2"}}', "CSAF version 1.2 is not supported (expected 2.0)"),
         ('{"document": ', "invalid JSON: Expecting value (line 1, column 14)"),
         ("[" * 5000 + "]" * 5000, "JSON nested too deeply (limit 64 levels)"),
+        ('{"document": {"csaf_version": "2.0", "title": "Caf\xe9"}}'.encode("latin-1"),
+         "not UTF-8 text: invalid byte 0xe9 at offset 50"),
         ('{"document": {"csaf_version": "2.0", "x": ' + "[" * 100 + "]" * 100 + "}}", "JSON nested too deeply (limit 64 levels)"),
     ],
 )

@@ -74,6 +74,11 @@ W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
         ({DOCUMENT: (f"<w:document {W}><w:body>" + "<w:tbl><w:tr><w:tc>" * 1700 + "</w:tc></w:tr></w:tbl>" * 1700
                      + "</w:body></w:document>").encode()},
          "Word file with XML nested deeper than 256 levels: refused"),
+        ({DOCUMENT: b'<?xml version="1.0" encoding="x-bogus"?><w:document ' + W.encode() + b"/>"},
+         "not a readable Word file (bad XML: Unsupported encoding: x-bogus, line 1, column 39 (<string>, line 1))"),
+        ({DOCUMENT: b'<?xml version="1.0" encoding="UTF-8"?><w:document ' + W.encode() + b"><w:body><w:p><w:r>"
+                    b"<w:t>Caf\xe9</w:t></w:r></w:p></w:body></w:document>"},
+         "not a readable Word file (bad XML: Invalid bytes in character encoding, line 1, column 148 (<string>, line 1))"),
     ],
 )
 def test_hostile_docx(tmp_path: Path, change: dict[str, bytes], reason: str) -> None:
@@ -91,3 +96,11 @@ def test_unconverted_formats(tmp_path: Path, suffix: str) -> None:
     (error,) = parse(tmp_path, f"old{suffix}", b"{\\rtf1 hello}")
     assert error.reason == (f"'{suffix}' files are not read: save it as .docx or PDF "
                             "(converting it would need LibreOffice, which searchapp does not use)")
+
+
+def test_hostile_part_names_are_never_unpacked(tmp_path: Path) -> None:
+    """A ZIP member named ../../evil.xml or /etc/x: the container is read in memory, nothing written."""
+    data = _rezip(make_docx(), {"../../evil.xml": b"<x/>", "/etc/evil.xml": b"<x/>"})
+    (report,) = parse(tmp_path / "corpus", "w.docx", data)
+    assert report.title == "Quarterly threat review"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["corpus", "corpus/w.docx"]

@@ -141,6 +141,13 @@ def test_raw_crs_markdown_dates_and_sources(shared_corpora: Path, tmp_path: Path
     folder.mkdir()
     for md in (shared_corpora / "crs-reports" / "raw" / "markdown").rglob("*.md"):
         (folder / md.name).write_bytes(md.read_bytes())
+    # One line is not enough here: the files' only dates are 04/23/2026, never guessed without a date order.
+    (folder / "_folder.toml").write_text('source = "Congressional Research Service"\n')
+    undated, _ = _reports(folder)
+    assert [r.date for r in undated] == [None] * 92
+    assert {(w.field, w.reason) for r in undated for w in r.warnings} == {
+        ("date", 'day and month order unknown: write it as YYYY-MM-DD, or set date_order = "month-first" '
+                 '(or "day-first") in _folder.toml')}
     (folder / "_folder.toml").write_text('source = "Congressional Research Service"\ndate_order = "month-first"\n')
     reports, rejected = _reports(folder)
     with gzip.open(shared_corpora / "crs-reports" / "crs-reports.jsonl.gz", "rt") as f:

@@ -48,6 +48,8 @@ def test_short_page_gives_its_visible_text(tmp_path: Path) -> None:
         ("<div>" * 5000 + "deep" + "</div>" * 5000, "HTML nested 5,000 levels deep (limit 400)"),
         ("<html><body><script>only()</script></body></html>", "web page without text"),
         (b"<html><body>\xff\xfe bad</body></html>", "not UTF-8 text: invalid byte 0xff at offset 12"),
+        ('<html><head><meta charset="x-bogus"></head><body><p>Some text.</p></body></html>',
+         "cannot decode the page as its declared charset: unknown encoding: x-bogus"),
     ],
 )
 def test_bad_pages(tmp_path: Path, data, reason: str) -> None:

@@ -95,3 +95,13 @@ def test_deep_nesting_is_bounded() -> None:
     assert markdown_text(">" * 5000 + " deep") == ""
     assert render_html(">" * 5000 + " deep").count("<blockquote>") == 100
     assert markdown_text("[" * 5000 + "x" + "]" * 5000) == "[" * 5000 + "x" + "]" * 5000
+
+
+def test_overview_table_rows_are_read_a_table_of_the_text_is_not(tmp_path: Path) -> None:
+    text = ("# Section 122\n\n| **CRS Product Type:** | In Focus |\n| **Publication Date:** | 2026-04-10 |\n"
+            "| Author: | Casey, Christopher A. |\n\nTable 1. Events\n\n| Date | Event |\n|---|---|\n"
+            "| 1974 | Enacted |\n")
+    (report,) = parse(tmp_path, {"r.md": text})
+    assert (report.date, report.authors, report.extra["crs product type"]) == (
+        dt.date(2026, 4, 10), ("Casey, Christopher A.",), "In Focus")
+    assert report.warnings == ()  # "| Date | Event |" heads a table: not a date "Event"

@@ -87,14 +87,15 @@ def test_folder_language_is_a_default_only(tmp_path: Path) -> None:
 
 
 def test_each_parser_runs_in_a_child_process(tmp_path: Path) -> None:
-    """A worker can run one parser on one CorpusFile and send the Report back."""
+    """A worker can run one reader on one CorpusFile and send what it read back, to be completed here."""
     import concurrent.futures
     import multiprocessing
 
-    from searchapp.corpus import PARSERS, discover
+    from searchapp.corpus import READERS, Extracted, complete, discover
 
     (tmp_path / "2024-07-28-r.md").write_text("# Title\n\nSome **text** in a child.")
     (cf,) = discover(tmp_path)[0]
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        report = pool.submit(PARSERS[".md"], cf).result(timeout=120)
+        parsed = pool.submit(READERS[".md"], cf).result(timeout=120)
+    (report,) = complete(cf, Extracted(parsed))
     assert (report.title, report.body, report.date) == ("Title", "Some text in a child.", dt.date(2024, 7, 28))

@@ -78,6 +78,7 @@ def test_byline_authors(tmp_path: Path) -> None:
         (make_pdf([[(10, "secret")]], trailer_extra=ENCRYPT), "password-protected PDF: remove the password to index it"),
         (b"%PDF-1.4\nnot really a PDF", "not a readable PDF (corrupt or truncated): Failed to load document (PDFium: Data format error)."),
         (make_pdf([[(10, "Some text.")]])[:200], "not a readable PDF (corrupt or truncated): Failed to load document (PDFium: Data format error)."),
+        (make_pdf([[(10, "p")]] * 5001), "PDF has 5,001 pages (limit 5,000)"),
     ],
 )
 def test_bad_pdfs(tmp_path: Path, data: bytes, reason: str) -> None:
@@ -116,3 +117,11 @@ def test_ocr_time_limit_per_page(tmp_path: Path, monkeypatch, tesseract) -> None
     monkeypatch.setattr(ocr, "PAGE_TIMEOUT_S", 0.001)
     (error,) = parse(tmp_path, "slow.pdf", make_image_pdf(["Scanned"]))
     assert error.reason == "OCR of a page took longer than 0.001 s: not read"
+
+
+def test_objects_nested_5000_deep_do_not_stop_the_reading(tmp_path: Path) -> None:
+    """PDFium bounds its own recursion: a trailer entry 5,000 arrays deep is ignored, the text is read."""
+    deep = b"[" * 5000 + b"]" * 5000
+    data = make_pdf([[(20, "Deep Arrays"), (11, "The text is still read.")]], trailer_extra=b"/Deep " + deep + b" ")
+    (report,) = parse_files(tmp_path, {"deep.pdf": data})
+    assert (report.title, report.body) == ("Deep Arrays", "Deep Arrays\nThe text is still read.")

@@ -16,8 +16,12 @@ Bad content never raises here: it comes back as
 :class:`~searchapp.errors.CorpusError` items, so that one bad file (or line)
 costs only itself.
 
-Each format's parser is one function of a :class:`CorpusFile`
-(:data:`PARSERS`), so that a worker process can run it under a time limit.
+The slow formats are read in two stages (:mod:`~searchapp.corpus.staged`):
+a reader of the file's content (:data:`READERS`, one function of a
+:class:`CorpusFile`, which a helper process runs under a time limit and the
+text cache keeps), then :func:`~searchapp.corpus.staged.complete`, which adds
+what the file's place gives (ids, file-name date, folder defaults, sidecar).
+The others (:data:`PARSERS`) are parsed in one go.
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from searchapp.corpus.csaf import parse_csaf
+from searchapp.corpus.csaf import extract_csaf
 from searchapp.corpus.dates import parse_date, parse_date_prefix
-from searchapp.corpus.docx import parse_docx, unconverted
-from searchapp.corpus.email import parse_eml, parse_msg
+from searchapp.corpus.docx import extract_docx, unconverted
+from searchapp.corpus.email import extract_eml, extract_msg
 from searchapp.corpus.files import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
@@ -37,44 +41,67 @@ from searchapp.corpus.files import (
     suffix_of,
     unsupported,
 )
-from searchapp.corpus.html import parse_html
+from searchapp.corpus.html import extract_html
 from searchapp.corpus.jsonl import parse_jsonl
-from searchapp.corpus.markdown import parse_markdown
+from searchapp.corpus.markdown import extract_markdown
+from searchapp.corpus.meta import Parsed, detect
 from searchapp.corpus.native import parse_text
-from searchapp.corpus.pdf import parse_pdf
+from searchapp.corpus.pdf import extract_pdf
+from searchapp.corpus.staged import Extracted, complete
 from searchapp.errors import CorpusError
 from searchapp.report import ParseWarning, Report
 
 __all__ = [
     "MAX_FILE_BYTES",
     "PARSERS",
+    "READERS",
     "SUPPORTED_SUFFIXES",
     "CorpusFile",
     "ParseWarning",
+    "Extracted",
+    "complete",
     "discover",
+    "extract_file",
     "parse_date",
     "parse_date_prefix",
     "parse_file",
 ]
 
-Parser = Callable[[CorpusFile], "Report | list[Report]"]
+Parser = Callable[[CorpusFile], Report]
+Reader = Callable[[CorpusFile], "Parsed | Extracted"]
 
-# suffix -> parser of one file: a Report, or a list (a message and its attachments).
+# suffix -> reader of one file's content: the first, cacheable stage of the slow formats.
+READERS: dict[str, Reader] = {
+    ".md": extract_markdown,
+    ".markdown": extract_markdown,
+    ".pdf": extract_pdf,
+    ".html": extract_html,
+    ".htm": extract_html,
+    ".docx": extract_docx,
+    ".eml": extract_eml,
+    ".msg": extract_msg,
+    ".json": extract_csaf,
+}
+
+# suffix -> parser of one whole file, for the formats read in one go.
 PARSERS: dict[str, Parser] = {
     ".txt": parse_text,
-    ".md": parse_markdown,
-    ".markdown": parse_markdown,
-    ".pdf": parse_pdf,
-    ".html": parse_html,
-    ".htm": parse_html,
-    ".docx": parse_docx,
     ".doc": unconverted,
     ".odt": unconverted,
     ".rtf": unconverted,
-    ".eml": parse_eml,
-    ".msg": parse_msg,
-    ".json": parse_csaf,
 }
+
+
+def extract_file(cf: CorpusFile) -> Extracted:
+    """The first stage of a file of a :data:`READERS` format: what its content gives.
+
+    :raises CorpusError: the file cannot be read.
+    """
+    found = READERS[suffix_of(cf.relpath) or ""](cf)
+    extracted = found if isinstance(found, Extracted) else Extracted(found)
+    for parsed in [extracted.parsed, *(item for _, item in extracted.attachments if isinstance(item, Parsed))]:
+        detect(parsed)
+    return extracted
 
 
 def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
@@ -92,12 +119,12 @@ def parse_file(cf: CorpusFile) -> Iterator[Report | CorpusError]:
         yield from parse_jsonl(cf)
         return
     parser = PARSERS.get(suffix or "")
-    if parser is None:
+    if parser is None and suffix not in READERS:
         yield unsupported(cf.relpath)
         return
     try:
-        result = parser(cf)
+        result = [parser(cf)] if parser is not None else complete(cf, extract_file(cf))
     except CorpusError as e:
         yield e
         return
-    yield from (result if isinstance(result, list) else [result])
+    yield from result

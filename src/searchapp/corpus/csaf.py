@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, decode_text, read_bytes, strip_suffix
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, decode_text, read_bytes
 from searchapp.corpus.jsonl import MAX_DEPTH, _too_deep
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.meta import Parsed
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["parse_csaf", "read_csaf"]
+__all__ = ["extract_csaf", "read_csaf"]
 
 _SKIPPED_NOTES = frozenset({"legal_disclaimer"})
 
@@ -99,10 +98,9 @@ def read_csaf(data: bytes, relpath: str) -> Parsed:
     return parsed
 
 
-def parse_csaf(cf: CorpusFile) -> Report:
-    """Parse one CSAF advisory file.
+def extract_csaf(cf: CorpusFile) -> Parsed:
+    """Extract one CSAF advisory file.
 
     :raises CorpusError: see :func:`read_csaf`, and for unreadable files.
     """
-    parsed = read_csaf(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+    return read_csaf(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)

@@ -17,13 +17,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import NoReturn
 
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, size_text, strip_suffix
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, read_bytes, size_text
+from searchapp.corpus.meta import Parsed
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["MAX_UNPACKED_BYTES", "parse_docx", "read_docx", "unconverted"]
+__all__ = ["MAX_UNPACKED_BYTES", "extract_docx", "read_docx", "unconverted"]
 
 MAX_MEMBERS = 2000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -33,7 +33,7 @@ _PROLOG_BYTES = 4096
 _HEADING = re.compile(r"(?i)^(?:heading \d|title)$")
 
 
-def unconverted(cf: CorpusFile) -> Report:
+def unconverted(cf: CorpusFile) -> NoReturn:
     """``.doc``, ``.odt``, ``.rtf``: always a :class:`CorpusError` with the reason."""
     suffix = cf.relpath.rsplit(".", 1)[-1].lower()
     raise CorpusError(cf.relpath, f"'.{suffix}' files are not read: save it as .docx or PDF "
@@ -140,7 +140,6 @@ def read_docx(data: bytes, relpath: str) -> Parsed:
     return parsed
 
 
-def parse_docx(cf: CorpusFile) -> Report:
-    """Parse one ``.docx`` file (see :func:`read_docx`)."""
-    parsed = read_docx(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+def extract_docx(cf: CorpusFile) -> Parsed:
+    """Extract one ``.docx`` file (see :func:`read_docx`)."""
+    return read_docx(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)

@@ -19,17 +19,19 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
-from dataclasses import replace
 
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, strip_suffix
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, read_bytes
+from searchapp.corpus.meta import Parsed
+from searchapp.corpus.staged import Extracted
 from searchapp.errors import CorpusError
-from searchapp.report import Report
+from searchapp.report import ParseWarning
 
-__all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "parse_eml", "parse_msg", "safe_name"]
+__all__ = ["MAX_ATTACHMENTS", "attachment_bytes", "extract_eml", "extract_msg", "safe_name"]
 
 MAX_ATTACHMENTS = 100
 MAX_NAME_CHARS = 100
+MAX_MULTIPARTS = 100  # multipart sections in one message (a flat one with many attachments has one)
+_MULTIPART = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*\\]")
 Attachment = tuple[str, bytes]
 
@@ -66,31 +68,46 @@ def _message_date(parsed: Parsed, value: str | None) -> None:
         parsed.take("date", value)  # read (and warned about) by the cascade
 
 
-def _eml_body(message: email.message.EmailMessage) -> str:
+def _eml_body(message: email.message.EmailMessage) -> tuple[str, list[ParseWarning]]:
     from searchapp.corpus.html import html_to_text
 
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
-        return ""
+        return "", []
+    warnings = []
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):
+        charset = part.get_content_charset() or "none"
+        warnings.append(ParseWarning("body", f"charset {charset}", "not a character set searchapp knows: "
+                                     "read as UTF-8, what is not UTF-8 replaced by U+FFFD"))
         content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    return html_to_text(content) if part.get_content_type() == "text/html" else content
+    return html_to_text(content) if part.get_content_type() == "text/html" else content, warnings
+
+
+def _check_nesting(data: bytes, relpath: str) -> None:
+    """Refuse before parsing what is nested too deeply (the parser's time grows with the square of it)."""
+    sections = len(_MULTIPART.findall(data))
+    if sections > MAX_MULTIPARTS:
+        raise CorpusError(relpath, f"e-mail message with {sections:,} multipart sections (limit "
+                                   f"{MAX_MULTIPARTS}): refused, parts nested this deep cannot be read safely")
 
 
 def read_eml(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
     """Read an ``.eml`` message and its attachments (name, bytes)."""
+    _check_nesting(data, relpath)
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-        body = _eml_body(message)  # type: ignore[arg-type]
+        body, warnings = _eml_body(message)  # type: ignore[arg-type]
         attachments = [(part.get_filename() or "", part.get_payload(decode=True) or b"")
                        for part in message.iter_attachments()]  # type: ignore[attr-defined]
-    except (LookupError, ValueError, TypeError, IndexError, RecursionError) as e:
+    except RecursionError:
+        raise CorpusError(relpath, "e-mail message nested too deeply (parts within parts): refused") from None
+    except (LookupError, ValueError, TypeError, IndexError) as e:
         raise CorpusError(relpath, f"not a readable e-mail message: {e}") from e
     if not message.keys():
         raise CorpusError(relpath, "not an e-mail message: no headers")
-    parsed = Parsed(body=body, format="email", headers_read=True, title=message.get("subject"))
+    parsed = Parsed(body=body, format="email", headers_read=True, title=message.get("subject"), warnings=warnings)
     parsed.take("authors", _sender(message.get("from")))
     _message_date(parsed, message.get("date"))
     return parsed, attachments
@@ -109,6 +126,8 @@ def read_msg(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
             body = html_to_text(message.html_body)
         attachments = [(a.file_name or "", a.file_bytes or b"") for a in message.attachments]
         subject, sender, sent = message.subject, message.sender, message.sent_date
+    except RecursionError:
+        raise CorpusError(relpath, "Outlook message nested too deeply (storages within storages): refused") from None
     except Exception as e:  # python-oxmsg and olefile raise many types for a bad file
         raise CorpusError(relpath, f"not a readable Outlook message: {e}") from e
     parsed = Parsed(body=body, format="email", headers_read=True, title=subject or None)
@@ -117,19 +136,19 @@ def read_msg(data: bytes, relpath: str) -> tuple[Parsed, list[Attachment]]:
     return parsed, attachments
 
 
-def _attachment_reports(message: Report, attachments: list[Attachment], root, relpath: str) -> list[Report | CorpusError]:
+def _attachment_items(attachments: list[Attachment], relpath: str) -> list[tuple[str, Parsed | CorpusError]]:
+    """Each attachment of a format searchapp reads, under its sanitised name, read or rejected."""
     from searchapp.corpus.attachments import read_attachment
 
-    out: list[Report | CorpusError] = []
+    out: list[tuple[str, Parsed | CorpusError]] = []
     for name, data in _named(attachments):
-        report_id = f"{message.id}/{name}"
         try:
             parsed = read_attachment(name, data, f"{relpath}/{name}")
         except CorpusError as e:
-            out.append(e)
+            out.append((name, e))
             continue
         if parsed is not None:
-            out.append(finish(parsed, root, relpath, report_id, parent=message.id, attachment=name))
+            out.append((name, parsed))
     return out
 
 
@@ -164,21 +183,17 @@ def attachment_bytes(message_path: Path, name: str) -> bytes | None:
     return next((data for found, data in _named(attachments) if found == name), None)
 
 
-def _parse(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> list:
+def _extract(cf: CorpusFile, reader: Callable[[bytes, str], tuple[Parsed, list[Attachment]]]) -> Extracted:
     parsed, attachments = reader(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    root = corpus_root(cf)
-    message = finish(parsed, root, cf.relpath, strip_suffix(cf.relpath))
-    children = _attachment_reports(message, attachments, root, cf.relpath)
-    ids = tuple(r.id for r in children if isinstance(r, Report))
-    return [replace(message, attachments=ids), *children]
+    return Extracted(parsed, _attachment_items(attachments, cf.relpath))
 
 
-def parse_eml(cf: CorpusFile) -> list:
-    """Parse an ``.eml`` file: the message report, then its attachments' reports
-    (or a :class:`CorpusError` for each attachment that cannot be read)."""
-    return _parse(cf, read_eml)
+def extract_eml(cf: CorpusFile) -> Extracted:
+    """Extract an ``.eml`` file: the message and its attachments (see
+    :func:`~searchapp.corpus.staged.complete` for the reports made of them)."""
+    return _extract(cf, read_eml)
 
 
-def parse_msg(cf: CorpusFile) -> list:
-    """Parse an Outlook ``.msg`` file, as :func:`parse_eml` does."""
-    return _parse(cf, read_msg)
+def extract_msg(cf: CorpusFile) -> Extracted:
+    """Extract an Outlook ``.msg`` file, as :func:`extract_eml` does."""
+    return _extract(cf, read_msg)

@@ -19,12 +19,11 @@ from html.parser import HTMLParser
 
 import nh3
 
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, decode_text, read_bytes, strip_suffix
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, decode_text, read_bytes
+from searchapp.corpus.meta import Parsed
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["MAX_NESTING", "html_to_text", "parse_html", "read_html"]
+__all__ = ["MAX_NESTING", "extract_html", "html_to_text", "read_html"]
 
 MAX_NESTING = 400
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -121,7 +120,6 @@ def read_html(data: bytes, relpath: str) -> Parsed:
     return parsed
 
 
-def parse_html(cf: CorpusFile) -> Report:
-    """Parse one saved web page (see :func:`read_html`)."""
-    parsed = read_html(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+def extract_html(cf: CorpusFile) -> Parsed:
+    """Extract one saved web page (see :func:`read_html`)."""
+    return read_html(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)

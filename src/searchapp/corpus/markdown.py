@@ -24,6 +24,7 @@ as safe HTML for the report page (:mod:`~searchapp.corpus.mdtext`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -32,14 +33,13 @@ import re
 import yaml
 
 from searchapp.corpus.dates import parse_date_prefix
-from searchapp.corpus.files import CorpusFile, corpus_root, read_text, strip_suffix
+from searchapp.corpus.files import CorpusFile, read_text
 from searchapp.corpus.mdtext import convert, drop_link_lines
-from searchapp.corpus.meta import Parsed, finish, read_header_lines, read_table_headers
+from searchapp.corpus.meta import Parsed, read_header_lines, read_table_headers
 from searchapp.corpus.native import DATE_LINE, heading_text, normalize_topics
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["parse_markdown", "split_front_matter"]
+__all__ = ["extract_markdown", "split_front_matter"]
 
 MAX_DEPTH = 64  # nesting of front matter values
 MAX_NODES = 100_000  # values in front matter (YAML aliases can multiply them)
@@ -47,6 +47,7 @@ _DELIMITER = "---"
 _CLOSERS = ("---", "...")
 _KNOWN = frozenset({"title", "date", "source", "topics", "tags", "url", "author", "authors"})
 _H1 = re.compile(r"\s{0,3}#(?:\s+.*|\s*)")
+_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 class _TooComplex(Exception):
@@ -75,8 +76,16 @@ def split_front_matter(text: str, relpath: str) -> tuple[str | None, str, int]:
     )
 
 
+def _flow_depth(front: str) -> int:
+    """How deep ``[`` and ``{`` nest (quotes not told apart: a bound, not a parse)."""
+    steps = (1 if c in "[{" else -1 for c in _BRACKETS.sub("", front))
+    return max(itertools.accumulate(steps, initial=0))
+
+
 def _load_yaml(front: str, relpath: str, first_line: int) -> dict[str, Any]:
     """``yaml.safe_load`` the front matter; errors name the file line."""
+    if _flow_depth(front) > MAX_DEPTH:  # PyYAML's scanner takes time growing with the square of it
+        raise CorpusError(relpath, f"invalid YAML front matter: nested deeper than {MAX_DEPTH} levels or too many values")
     try:
         data = yaml.safe_load(front)
     except yaml.MarkedYAMLError as e:
@@ -165,8 +174,8 @@ def _title_line(lines: list[str], parsed: Parsed) -> int:
     return 0
 
 
-def parse_markdown(cf: CorpusFile) -> Report:
-    """Parse one Markdown report (see the module for the fields read).
+def extract_markdown(cf: CorpusFile) -> Parsed:
+    """Extract one Markdown report (see the module for the fields read).
 
     :raises CorpusError: for an unreadable file or front matter that is not
         valid YAML key/value pairs.
@@ -183,4 +192,4 @@ def parse_markdown(cf: CorpusFile) -> Report:
     source = drop_link_lines("\n".join(lines[start:]))
     parsed.body, parsed.html, heading = convert(source)
     parsed.take("title", heading)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+    return parsed

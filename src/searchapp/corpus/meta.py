@@ -25,7 +25,7 @@ For each field the first value found wins:
        source = "CISA ICS"
 
 Finally, a report without a language gets one detected from its text
-(py3langid). Values that are there but cannot be used (a date such as
+(py3langid; detected once, before the text cache: :func:`detect`). Values that are there but cannot be used (a date such as
 ``31/12/2024`` in a folder without ``date_order``) become
 :class:`~searchapp.report.ParseWarning` items on the report, never a guess.
 """
@@ -55,6 +55,7 @@ __all__ = [
     "FOLDER_FILE",
     "SIDECAR_SUFFIX",
     "Parsed",
+    "detect",
     "detect_language",
     "filename_date",
     "finish",
@@ -77,7 +78,9 @@ _HEADER = re.compile(
     r"\s*(?:[-*]\s+)?(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
     r"(?::(?P=mark)|(?P=mark):|:)(?!//)\s*(?P<value>.*?)\s*"
 )
-_TABLE_ROW = re.compile(r"\|\s*(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?):?(?:\*\*|__)?:?\s*\|(?P<value>[^|]*)\|?")
+# "| **Key:** | value |": the colon is needed ("| Date | Event |" heads a table of the text).
+_TABLE_ROW = re.compile(r"\|\s*(?P<mark>\*\*|__)?(?P<key>[A-Za-z][A-Za-z ()._/-]{0,29}?)\s*"
+                        r"(?::(?P=mark)|(?P=mark):|:)\s*\|(?P<value>[^|]*)\|?")
 MAX_HEADER_LINE = 300  # longer lines are text, not headers (and keep the patterns fast)
 MAX_TABLE_LINES = 80
 _HEADER_KEYS = {
@@ -114,6 +117,9 @@ class Parsed:
     html: str | None = None
     warnings: list[ParseWarning] = field(default_factory=list)
     headers_read: bool = False  # the parser already read the header lines itself
+    # The language detected from the body (None: too short to tell), "" until
+    # detected: detection is content-only, so it is done before the text cache.
+    detected_language: str | None = ""
     # (field, label, text) of dates found as text: read in :func:`finish`, where
     # the folder's date_order is known.
     date_texts: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -300,6 +306,12 @@ def _identifier():
         )
 
 
+def detect(parsed: Parsed) -> None:
+    """Detect the body's language once, unless the document names its own."""
+    if parsed.detected_language == "":
+        parsed.detected_language = None if parsed.language else detect_language(parsed.body)
+
+
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of the text's language, or ``None`` if it is too short to tell."""
     sample = text[:_LANGUAGE_SAMPLE]
@@ -338,7 +350,8 @@ def finish(parsed: Parsed, root: Path, relpath: str, report_id: str, **more: Any
     _resolve_dates(parsed, order)
     parsed.take("date", filename_date(relpath))
     _apply_defaults(parsed, {**defaults, "date_order": order})
-    parsed.take("language", detect_language(parsed.body))
+    detect(parsed)
+    parsed.take("language", parsed.detected_language)
     return make_report(
         report_id=report_id, path=relpath, title=parsed.title, body=parsed.body,
         date=parsed.date, source=parsed.source, topics=parsed.topics, url=parsed.url,

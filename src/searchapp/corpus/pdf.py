@@ -27,13 +27,12 @@ import pypdfium2.raw as pdfium_c
 
 from searchapp.corpus import ocr
 from searchapp.corpus.dates import parse_date_prefix
-from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, corpus_root, read_bytes, strip_suffix
-from searchapp.corpus.meta import Parsed, finish
+from searchapp.corpus.files import MAX_FILE_BYTES, CorpusFile, read_bytes
+from searchapp.corpus.meta import Parsed
 from searchapp.corpus.native import collapse
 from searchapp.errors import CorpusError
-from searchapp.report import Report
 
-__all__ = ["MAX_PAGES", "parse_pdf", "read_pdf"]
+__all__ = ["MAX_PAGES", "extract_pdf", "read_pdf"]
 
 MAX_PAGES = 5000
 MIN_TEXT_CHARS = 20  # fewer letters than this on every page: no text layer
@@ -202,7 +201,6 @@ def read_pdf(data: bytes, relpath: str) -> Parsed:
         pdf.close()
 
 
-def parse_pdf(cf: CorpusFile) -> Report:
-    """Parse one PDF file (see :func:`read_pdf`)."""
-    parsed = read_pdf(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
-    return finish(parsed, corpus_root(cf), cf.relpath, strip_suffix(cf.relpath))
+def extract_pdf(cf: CorpusFile) -> Parsed:
+    """Extract one PDF file (see :func:`read_pdf`)."""
+    return read_pdf(read_bytes(cf, MAX_FILE_BYTES), cf.relpath)
