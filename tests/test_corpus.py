@@ -768,3 +768,18 @@ def test_markdown_front_matter_nested_5000_deep_is_refused_before_yaml(tmp_path:
     assert error.reason == "invalid YAML front matter: nested deeper than 64 levels or too many values"
     (report,) = parse_files(tmp_path / "ok", {"ok.md": "---\nx: " + "[" * 64 + "]" * 64 + "\ntitle: Fine\n---\nBody."})
     assert report.title == "Fine"
+
+
+def test_a_jsonl_record_of_a_markdown_file_is_read_as_markdown(tmp_path: Path) -> None:
+    body = ("[Citation](https://x.example#c)[Subscribe](https://x.example/alerts)\n"
+            "# Gootloader Advisory - 20221028001\n\n## Overview\n\nSince **19 August** the "
+            "[WA SOC](https://soc.example/) has seen _Ouellette__ v. Mills_.\n")
+    md, plain, said = (parse_one(tmp_path, "feed.jsonl", jsonl(
+        {"id": "a", "file": "20221028001-advisory.md", "body": body},
+        {"id": "b", "body": body},
+        {"id": "c", "format": "Markdown", "body": body}))[i] for i in range(3))
+    assert md.body == ("Gootloader Advisory - 20221028001\n\nOverview\n\n"
+                       "Since 19 August the WA SOC has seen Ouellette v. Mills.")
+    assert "<h2>Overview</h2>" in md.html and 'rel="noopener nofollow"' in md.html
+    assert "Citation" not in md.html and said.body == md.body
+    assert plain.body == body.strip() and plain.html is None  # no sign of Markdown: as written

@@ -122,7 +122,7 @@ PHASES = ("setup", "parsing", "fitting", "writing", "commit", "swap")
 _SWAP = {"publish", "prune", "write_meta", "atomic_write"}
 _COMMIT = {"commit", "_commit_toc", "_finalize_segment"}
 _WRITING = {"add_document", "delete_by_term", "add_files_in_parts"}
-_PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "parse_markdown", "read_text"}
+_PARSING = {"parse_file", "discover", "parse_jsonl", "parse_native", "extract_markdown", "read_text"}
 _FITTING = {"_fit_all"}
 
 

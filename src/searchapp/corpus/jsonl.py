@@ -4,7 +4,9 @@ Fields: ``id``, ``date``, ``source``, ``title``, ``topics`` (a list or a
 comma-separated string), ``body``, ``url``, ``author``; every other field is
 kept in ``Report.extra``. A record's report id is
 ``<relpath without suffix>:<id>``, the id being the line number when the record
-has none.
+has none. A body that is Markdown (the record's ``format`` says ``markdown``, or
+its ``file`` or ``path`` names a ``.md`` file) is read as a Markdown file's:
+text without its syntax, navigation lines left out, safe HTML for the page.
 
 Files are streamed line by line (gzip too), so their size is not limited; a bad
 line is reported with its line number and the next lines are still read.
@@ -31,6 +33,7 @@ from searchapp.corpus.files import (
     strip_suffix,
     utf8_problem,
 )
+from searchapp.corpus.mdtext import convert, drop_link_lines
 from searchapp.corpus.native import make_report
 from searchapp.errors import CorpusError
 from searchapp.report import Report
@@ -121,17 +124,31 @@ def _record_id(record: dict[str, Any], line: int) -> str:
     raise _BadRecord(f"field 'id' must be a string or a number, got {_kind(value)}")
 
 
+def _markdown(record: dict[str, Any]) -> bool:
+    """A record whose body is Markdown: it says so (``format``), or names a
+    Markdown file it was made from (``file``/``path``, as the WA SOC and CRS
+    records do)."""
+    named = [record.get(key) for key in ("file", "path")]
+    return (str(record.get("format", "")).lower() in ("markdown", "md")
+            or any(isinstance(n, str) and n.lower().endswith((".md", ".markdown")) for n in named))
+
+
 def _report(record: dict[str, Any], report_id: str, relpath: str, line: int) -> Report:
-    """Turn one parsed record into a report."""
+    """Turn one parsed record into a report (a Markdown body as text without its
+    syntax, and its safe HTML for the report page, as a Markdown file's)."""
     extra = {key: value for key, value in record.items() if key not in _FIELDS}
     date = parse_date(record.get("date"))
     if date is None and record.get("date") not in (None, ""):
         extra["date"] = record["date"]  # kept, not lost
+    body, html = _text(record, "body", "\n\n"), None
+    if body and _markdown(record):
+        body, html, _ = convert(drop_link_lines(body))
     return make_report(
         report_id=report_id,
         path=relpath,
+        html=html,
         title=_text(record, "title"),
-        body=_text(record, "body", "\n\n"),
+        body=body,
         date=date,
         source=_text(record, "source"),
         topics=record.get("topics"),
