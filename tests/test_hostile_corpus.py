@@ -145,7 +145,7 @@ def build_hostile_corpus(root: Path, outside: Path) -> dict[tuple[str, int | Non
     bad("bad/zero-bytes.jsonl.gz", b"", "empty file")
     bad("bad/empty.jsonl.gz", gzip.compress(b""), "empty file")
     bad("bad/deep.md", "---\ntitle: Deep\nx: " + "[" * 5000 + "]" * 5000 + "\n---\nbody\n",
-        "invalid YAML front matter: nested too deeply")
+        "invalid YAML front matter: nested deeper than 64 levels or too many values")
     bad("bad/not-gzip.jsonl.gz", b'{"id": 1}\n', "corrupt gzip file: not a gzipped file (b'{\"')")
     with open(root / "bad" / "huge.txt", "wb") as f:  # 200 MB, sparse: no disk used
         f.truncate(200 * MIB)
