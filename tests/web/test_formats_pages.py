@@ -307,7 +307,11 @@ def test_near_duplicates_collapse_under_their_best_hit(formats_client, html, par
     assert similar.text == "+2 similar"
     group = params_of(similar.attrs["href"])
     assert group["q"] == ["depot fire"] and group["group"][0]
-    assert "3 reports" in page.find("p", cls="result-count").text  # every report counted
+    # every report counted: the three copies hold both words, the depot's fence memo one (widened)
+    assert "4 reports" in page.find("p", cls="result-count").text
+    assert " ".join(page.find("p", cls="notice-widened").text.split()) == (
+        "3 reports contain all of depot fire and come first; then reports with some of the words.")
+    assert hits[0] is depot[0]
     note = page.find("p", cls="grouping-note")
     assert " ".join(note.text.split()).replace(" .", ".") == (  # each sentence ends, the link's too
         "2 near-duplicate reports folded under their best match. Show every report. Facet counts count every report.")
