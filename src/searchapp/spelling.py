@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from whoosh.support.levenshtein import distance
 
-from .engine.whoosh_internals import doc_frequencies
+from .engine.whoosh_internals import field_words
 from .analysis import STOPWORDS, TOKEN_PATTERN, stem
 from .highlight import find_matches
 from .schema import QUERY_FIELDS
@@ -78,7 +78,7 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) 
         if field is None:
             continue
         term = stem(word)
-        known = _freq(reader, term, field)
+        known = sum(reader.doc_frequency(f, term) for f in field if f in reader.schema)
         if known and (total > FEW_RESULTS or known * KNOWN_RATIO > reader.doc_count()):
             continue  # enough results, or no spelling could be KNOWN_RATIO times as frequent
         lookups += 1
@@ -115,18 +115,28 @@ def _field_of(text: str, m: re.Match, word: str) -> tuple[str, ...] | None:
 
 
 class _Counted:
-    """A reader with the documents frequencies of the text fields at hand as dicts."""
+    """A reader that knows, per text field, which words its segments hold (read
+    the first time a word of that field is looked up): a candidate no segment
+    holds costs a set look-up, not a read of Whoosh's term table."""
 
     def __init__(self, reader) -> None:
         self._reader = reader
-        self.counts = {f: doc_frequencies(reader, f) for f in _TEXT_FIELDS if f in reader.schema}
+        self._words: dict[str, frozenset[str]] = {}
+
+    def held(self, field: str, term: str) -> int:
+        if field not in self._reader.schema:
+            return 0
+        words = self._words.get(field)
+        if words is None:
+            words = self._words[field] = field_words(self._reader, field)
+        return self._reader.doc_frequency(field, term) if term in words else 0
 
     def __getattr__(self, name: str):
         return getattr(self._reader, name)
 
 
 def _freq(reader: _Counted, term: str, fields: tuple[str, ...]) -> int:
-    return sum(reader.counts[f].get(term, 0) for f in fields if f in reader.counts)
+    return sum(reader.held(f, term) for f in fields)
 
 
 def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> _Candidate | None:

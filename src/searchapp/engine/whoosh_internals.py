@@ -328,47 +328,47 @@ def vocabulary(reader, field: str) -> list[str]:
     return [btext.decode("utf-8") for btext in reader.lexicon(field)]
 
 
-def doc_frequencies(reader, field: str) -> dict[str, int]:
-    """``{word: how many documents of the reader hold it in field}`` (deleted ones
-    included, as Whoosh counts them), read once per set of segments.
+def field_words(reader, field: str) -> frozenset[str]:
+    """Every word of ``field`` in the reader: a set per segment, each walked once
+    (segments never change: after a commit only the new ones are read), joined
+    once per set of segments.
 
-    Whoosh's own lookup reads a segment's on-disk hash per word:
-    did-you-mean's 300 candidates a word took 70 ms a search.
+    Did-you-mean tests its ~300 candidates a word against it before asking
+    Whoosh's on-disk hash, which costs ~25 us a word and segment.
     """
     segments = [seg for seg, _ in reader.leaf_readers() if field in seg.schema]
     ids = tuple(_segment_id(seg) for seg in segments)
-    key = (field, ids)
-    table = _FREQUENCIES.get(key) if None not in ids else None
-    if table is None:
-        table = {}
-        for seg in segments:
-            for word, n in _segment_frequencies(seg, field):
-                table[word] = table.get(word, 0) + n
-        if None not in ids:
-            while len(_FREQUENCIES) >= _FREQUENCIES_KEPT:
-                _FREQUENCIES.pop(next(iter(_FREQUENCIES)))
-            _FREQUENCIES[key] = table
-    return table
+    joined = _JOINED.get((field, ids))
+    if joined is None:
+        joined = frozenset().union(*(_segment_words(seg, field) for seg in segments))
+        _kept(_JOINED, (field, ids), joined, 4)
+    return joined
 
 
-_FREQUENCIES: dict[tuple, dict[str, int]] = {}
-_FREQUENCIES_KEPT = 8  # a field or two of the last few readers
+def _segment_words(seg, field: str) -> frozenset[str]:
+    key = (_segment_id(seg), field)
+    words = _WORDS.get(key)
+    if words is None:
+        words = frozenset(vocabulary(seg, field))
+        _kept(_WORDS, key, words, 64)
+    return words
+
+
+def _kept(cache: dict, key: tuple, value, most: int) -> None:
+    if any(part is None or (isinstance(part, tuple) and None in part) for part in key):
+        return  # a segment without an id (another codec): not kept
+    while len(cache) >= most:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+_WORDS: dict[tuple, frozenset[str]] = {}  # (segment id, field)
+_JOINED: dict[tuple, frozenset[str]] = {}  # (field, segment ids)
 
 
 def _segment_id(seg) -> str | None:
     segment = seg.segment() if hasattr(seg, "segment") else None
     return segment.segment_id() if hasattr(segment, "segment_id") else None
-
-
-def _segment_frequencies(seg, field: str):
-    terms = getattr(seg, "_terms", None)
-    if not hasattr(terms, "items_from"):  # another codec: the plain way
-        yield from ((w, seg.doc_frequency(field, w)) for w in vocabulary(seg, field))
-        return
-    for (name, btext), info in terms.items_from(field, b""):
-        if name != field:
-            break
-        yield btext.decode("utf-8"), info.doc_frequency()
 
 
 def _vocabulary(reader, field: str) -> list[str]:
