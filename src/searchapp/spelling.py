@@ -79,7 +79,7 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) 
             continue
         term = stem(word)
         known = sum(reader.doc_frequency(f, term) for f in field if f in reader.schema)
-        if known and (total > FEW_RESULTS or known * KNOWN_RATIO > reader.doc_count()):
+        if known and (total > FEW_RESULTS or known * KNOWN_RATIO > len(field) * reader.doc_count()):
             continue  # enough results, or no spelling could be KNOWN_RATIO times as frequent
         lookups += 1
         if lookups > MAX_LOOKUPS or time.monotonic() > deadline:
