@@ -14,6 +14,7 @@ own reader.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pickle import UnpicklingError, dumps, loads
 
@@ -281,10 +282,7 @@ def live_mask(reader) -> np.ndarray:
 
 def reader_key(reader) -> tuple[int, str]:
     """The index state a reader shows: its commit number, and its segments and size."""
-    segments = []
-    for seg, _ in reader.leaf_readers():
-        segment = seg.segment() if hasattr(seg, "segment") else None
-        segments.append(segment.segment_id() if hasattr(segment, "segment_id") else "?")
+    segments = [_segment_id(seg) or "?" for seg, _ in reader.leaf_readers()]
     generation = reader.generation()
     return (generation if isinstance(generation, int) else -1,
             f"{generation}:{reader.doc_count_all()}:{','.join(segments)}")
@@ -357,9 +355,13 @@ def _segment_words(seg, field: str) -> frozenset[str]:
 def _kept(cache: dict, key: tuple, value, most: int) -> None:
     if any(part is None or (isinstance(part, tuple) and None in part) for part in key):
         return  # a segment without an id (another codec): not kept
-    while len(cache) >= most:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
+    with _KEPT_LOCK:  # server threads fill these at once
+        while len(cache) >= most:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+
+
+_KEPT_LOCK = threading.Lock()
 
 
 _WORDS: dict[tuple, frozenset[str]] = {}  # (segment id, field)
