@@ -39,6 +39,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,10 @@ FOLDER_FILE = "_folder.toml"
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_META_BYTES = 64 * 1024
 MAX_HEADER_LINES = 30
-_LANGUAGE_SAMPLE = 2000  # characters of the body the language is detected from
+# Characters of the body the language is detected from. py3langid walks the
+# sample byte by byte in Python: 2,000 characters cost 0.6-1 ms a report, 20% of
+# a reindex; on the benchmark corpus 1,000 agree with 2,000 on 99.9% of reports.
+_LANGUAGE_SAMPLE = 1000
 _MIN_LANGUAGE_LETTERS = 40
 
 # "Key: value", "**Key:** value", "**Key**: value", "__Key:__ value"
@@ -315,8 +319,8 @@ def detect(parsed: Parsed) -> None:
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of the text's language, or ``None`` if it is too short to tell."""
     sample = text[:_LANGUAGE_SAMPLE]
-    if sum(ch.isalpha() for ch in sample) < _MIN_LANGUAGE_LETTERS:
-        return None
+    if next(islice(filter(str.isalpha, sample), _MIN_LANGUAGE_LETTERS - 1, None), None) is None:
+        return None  # fewer letters than that
     language, probability = _identifier().classify(sample)
     return language if probability >= 0.5 else None
 
