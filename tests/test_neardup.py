@@ -214,7 +214,57 @@ def test_short_texts_match_exact_copies_only():
 def test_bands_are_those_of_datasketchs_index(threshold, num_perm):
     from datasketch import MinHashLSH
 
-    from searchapp.neardup import CANDIDATE_MARGIN, _bands
+    from searchapp.bands import CANDIDATE_MARGIN, band_ranges
 
     expected = MinHashLSH(threshold=threshold - CANDIDATE_MARGIN, num_perm=num_perm).hashranges
-    assert _bands(threshold, num_perm) == expected
+    assert band_ranges(threshold, num_perm) == expected
+
+
+def _variants() -> list[tuple[str, str]]:
+    """Three stories, each in several near copies, and reports alone."""
+    stories = [OTHER, OTHER.replace("Grain exports", "Odesa shipping").replace("wheat", "sugar"),
+               ADDED.strip() * 3]
+    texts = []
+    for s, story in enumerate(stories):
+        words = story.split(" ")
+        for v in range(4):
+            changed = list(words)
+            changed[5 + 7 * v] = "variant" + "abcd"[v]
+            texts.append((f"s{s}-v{v}", " ".join(changed)))
+    return texts + [("alone", "A different subject entirely, " * 12), ("blank", "")]
+
+
+def test_update_finds_the_groups_of_a_build_of_the_result(tmp_path):
+    before = _variants()
+    signer = NearDuplicates()
+    groups = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in before)
+    assert groups.members("s0-v0") == ("s0-v0", "s0-v1", "s0-v2", "s0-v3")
+    groups.save(tmp_path / "neardup.npz")
+    groups = NearDuplicates.load(tmp_path / "neardup.npz")
+    texts = dict(before)
+    changed = [("s0-v1", texts["s1-v1"]), ("new", texts["s2-v1"].replace("Kyiv", "Lviv", 1)),
+               ("s1-v2", "")]
+    groups.update(["s1-v3", "missing"], [(i, signer.signature(t)) for i, t in changed])
+    after = dict(before) | dict(changed)
+    del after["s1-v3"]
+    rebuilt = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in after.items())
+    assert groups._links == rebuilt._links
+    assert groups.members("s0-v0") == ("s0-v0", "s0-v2", "s0-v3")
+    assert groups.members("s0-v1") == ("s0-v1", "s1-v0", "s1-v1")
+    assert groups.members("new") == ("new", "s2-v0", "s2-v1", "s2-v2", "s2-v3")
+    assert groups.members("s1-v2") == ("s1-v2",) and "s1-v3" not in groups
+    assert sorted(groups._row_ids) == sorted(rebuilt._row_ids)
+    groups.save(tmp_path / "neardup.npz")  # the band arrays saved after an update load again
+    assert NearDuplicates.load(tmp_path / "neardup.npz")._links == rebuilt._links
+
+
+def test_load_of_band_arrays_that_do_not_fit_says_what_to_do(copies, tmp_path):
+    path = tmp_path / "neardup.npz"
+    NearDuplicates.build(copies.items()).save(path)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["band_keys"] = arrays["band_keys"][:, :1]
+    np.savez(path, **arrays)
+    with pytest.raises(NearDuplicatesFileError) as caught:
+        NearDuplicates.load(path)
+    assert "band arrays of shape (42, 1) for 4 signatures" in str(caught.value)

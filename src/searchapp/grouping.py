@@ -98,11 +98,7 @@ def update(reader, folder: Path, removed: Iterable[str], signed: Signed,
         groups = NearDuplicates.build((s["id"], report_text(s)) for s in _live_stored(reader))
         _save(groups, folder)
         return groups
-    added = dict(signed)
-    for report_id in set(removed) - set(added):
-        groups.remove(report_id)
-    for report_id in sorted(added):
-        groups.add_signature(report_id, added[report_id])
+    groups.update(removed, signed)  # only the changed reports' band keys looked up
     _save(groups, folder)
     return groups
 

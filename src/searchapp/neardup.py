@@ -28,10 +28,13 @@ A shingle is a 64-bit hash of its words (each word hashed once, the words
 of a run combined in NumPy), and the MinHash of a report is worked out in
 NumPy from those (:meth:`NearDuplicates.signature`, in the indexing
 processes: a few hundred microseconds a report, where hashing every shingle's
-text with SHA-1 took about 1 ms). A full build finds its candidate pairs with
-one sort per LSH band over every signature (:meth:`NearDuplicates.from_signatures`);
-datasketch's LSH index answers the updates of an incremental run, with the
-same bands, so both find the same pairs.
+text with SHA-1 took about 1 ms). The LSH bands (datasketch's choice of
+bands) are kept as sorted arrays of band keys (``bands``): a full build finds
+its candidate pairs with one sort per band over every signature
+(:meth:`NearDuplicates.from_signatures`); an incremental run
+(:meth:`NearDuplicates.update`) looks up only the changed reports' keys, so
+both find the same pairs, and its cost does not grow with the collection's
+size beyond copying the arrays.
 
 >>> groups = NearDuplicates.build([("a", "the cat sat on the mat " * 5), ("b", "")])
 >>> groups.replace("c", "The cat sat on the mat. " * 5)
@@ -44,7 +47,6 @@ Reuters and CISA pairs.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import os
@@ -52,9 +54,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 from searchapp import store
+from searchapp.bands import CANDIDATE_MARGIN, BandIndex, band_keys, lsh_params
 from searchapp.errors import SearchAppError
 from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
     COMMON_SAMPLE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
@@ -64,17 +67,14 @@ from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
 __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shingles",
            "normalised_words", "shingles"]
 
-THRESHOLD = 0.6
-# The LSH bands are chosen for a threshold this much lower, so that they miss
-# few pairs at the threshold itself (chosen for 0.6, datasketch's bands found
-# a pair of similarity 0.6 in 42% of cases, 0.7 in 85%; for 0.5: 87% and
-# 99.5%); every candidate is then checked against the threshold.
-CANDIDATE_MARGIN = 0.1
+THRESHOLD = 0.6  # LSH bands chosen for THRESHOLD - CANDIDATE_MARGIN (see ``bands``)
 NUM_PERM = 256  # 128: more estimate noise at the threshold (recall 0.77 with these hashes); +0.02 ms a report
 _SCHEME = "affine32"
-_FORMAT = 3  # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles
+# 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles;
+# 4: the LSH band arrays
+_FORMAT = 4
 _TEXTS = ("ids", "digests", "figures", "codes", "headlines")
-_ARRAYS = ("signed", "hashed", "signatures", "edges", "common")
+_ARRAYS = ("signed", "hashed", "signatures", "edges", "common", "band_keys", "band_rows")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -105,18 +105,6 @@ def _unpacked(blob: np.ndarray, ends: np.ndarray) -> list[str]:
     return [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist())]
 
 
-class _Hashed:
-    """MinHash values in the shape datasketch's LSH index reads."""
-
-    __slots__ = ("hashvalues",)
-
-    def __init__(self, hashvalues: np.ndarray) -> None:
-        self.hashvalues = hashvalues
-
-    def __len__(self) -> int:
-        return len(self.hashvalues)
-
-
 class NearDuplicates:
     """The near-duplicate groups of a collection, updated report by report.
 
@@ -134,7 +122,9 @@ class NearDuplicates:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
         self._a, self._b = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
-        self._index: MinHashLSH | None = None  # filled when first needed (an update)
+        self._shape = lsh_params(threshold, num_perm)  # (bands, rows)
+        self._bands = BandIndex.empty(self._shape[0])
+        self._row_ids: list[str] = []  # the reports with MinHash values, by their row in _bands
         self._signatures: dict[str, Signature] = {}  # reports with words
         self._by_digest: dict[str, set[str]] = {}
         self._links: dict[str, set[str]] = {}
@@ -159,50 +149,38 @@ class NearDuplicates:
         earlier one of the same id), all pairs found at once: the same groups
         as adding them one by one."""
         groups = cls(**params)
-        for report_id, signature in signed:
-            groups._forget(report_id)
-            groups._links[report_id] = set()
-            if signature.digest is not None:
-                groups._signatures[report_id] = signature
-        for members in groups._digest_sets().values():
+        signed = dict(signed)
+        groups._links = {report_id: set() for report_id in signed}
+        groups._signatures = {i: s for i, s in signed.items() if s.digest is not None}
+        for report_id, signature in groups._signatures.items():
+            groups._by_digest.setdefault(signature.digest, set()).add(report_id)
+        for members in groups._by_digest.values():
             for report_id in members:
                 groups._links[report_id].update(members - {report_id})
-        for a, b in groups._similar_pairs():
-            groups._links[a].add(b)
-            groups._links[b].add(a)
+        groups._row_ids = [i for i, s in groups._signatures.items() if s.minhash is not None]
+        matrix = groups._matrix(groups._row_ids)
+        keys = band_keys(matrix, *groups._shape)
+        groups._bands = BandIndex.of(keys)
+        pairs = groups._bands.pairs()
+        alike = np.count_nonzero(matrix[pairs[:, 0]] == matrix[pairs[:, 1]], axis=1) / groups.num_perm
+        for i, j in pairs[alike >= groups.threshold].tolist():
+            groups._link_if_agree(groups._row_ids[i], groups._row_ids[j])
         return groups
 
-    def _digest_sets(self) -> dict[str, set[str]]:
-        self._by_digest = {}
-        for report_id, signature in self._signatures.items():
-            self._by_digest.setdefault(signature.digest, set()).add(report_id)
-        return self._by_digest
+    def _matrix(self, ids: list[str]) -> np.ndarray:
+        """The MinHash values of these reports, one row each."""
+        return np.array([self._signatures[i].minhash for i in ids],
+                        dtype=np.uint32).reshape(len(ids), self.num_perm)
 
-    def _similar_pairs(self) -> Iterable[tuple[str, str]]:
-        """Every pair that shares an LSH band, reaches the threshold and agrees."""
-        ids = [i for i, sig in self._signatures.items() if sig.minhash is not None]
-        if len(ids) < 2:
-            return
-        matrix = np.stack([self._signatures[i].minhash for i in ids])
-        pairs = np.unique(np.concatenate([_band_pairs(matrix[:, a:b])
-                                          for a, b in _bands(self.threshold, self.num_perm)]), axis=0)
-        if not len(pairs):
-            return
-        alike = np.count_nonzero(matrix[pairs[:, 0]] == matrix[pairs[:, 1]], axis=1) / self.num_perm
-        for i, j in pairs[alike >= self.threshold].tolist():
-            if self._signatures[ids[i]].agrees(self._signatures[ids[j]]):
-                yield ids[i], ids[j]
+    def _link_if_agree(self, a: str, b: str) -> None:
+        if self._signatures[a].agrees(self._signatures[b]):
+            self._links[a].add(b)
+            self._links[b].add(a)
 
-    @property
-    def _lsh(self) -> MinHashLSH:
-        if self._index is None:
-            self._index = MinHashLSH(threshold=_candidates(self.threshold), num_perm=self.num_perm,
-                                     params=_lsh_params(self.threshold, self.num_perm))
-            with self._index.insertion_session() as session:
-                for report_id, signature in self._signatures.items():
-                    if signature.minhash is not None:
-                        session.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
-        return self._index
+    def _link_if_similar(self, a: str, b: str) -> None:
+        alike = np.count_nonzero(self._signatures[a].minhash == self._signatures[b].minhash)
+        if alike / self.num_perm >= self.threshold:
+            self._link_if_agree(a, b)
 
     def __len__(self) -> int:
         return len(self._links)
@@ -222,48 +200,54 @@ class NearDuplicates:
 
     def remove(self, report_id: str) -> None:
         """Take a report out; an unknown id is ignored."""
-        if report_id not in self._links:
-            return
-        for other in self._links.pop(report_id):
-            self._links[other].discard(report_id)
-        self._forget(report_id)
+        self.update([report_id], [])
 
-    def _forget(self, report_id: str) -> None:
+    def add_signature(self, report_id: str, signature: Signature) -> None:
+        """:meth:`add` with the :meth:`signature` worked out already (in a worker
+        process, say, by an object with the same boilerplate: it is the costly part)."""
+        self.update([], [(report_id, signature)])
+
+    def update(self, removed: Iterable[str], signed: Iterable[tuple[str, Signature]]) -> None:
+        """Take the ``removed`` reports out (unknown ids are ignored) and put the
+        ``signed`` ones in, replacing those of the same id: the groups that
+        :meth:`from_signatures` would find for the result. Only the new reports'
+        LSH band keys are looked up."""
+        added = dict(signed)
+        for report_id in set(removed) | set(added):
+            self._drop(report_id)
+        kept = np.array([i in self._signatures for i in self._row_ids], dtype=bool)
+        for report_id, signature in sorted(added.items()):
+            self._links[report_id] = set()
+            if signature.digest is None:
+                continue  # no words: a group of its own
+            same = self._by_digest.setdefault(signature.digest, set())
+            for other in same:
+                self._links[report_id].add(other)
+                self._links[other].add(report_id)
+            same.add(report_id)
+            self._signatures[report_id] = signature
+        new = [i for i, s in sorted(added.items()) if s.digest is not None and s.minhash is not None]
+        keys = band_keys(self._matrix(new), *self._shape)
+        for q, row in self._bands.query(keys).tolist():
+            if kept[row]:
+                self._link_if_similar(new[q], self._row_ids[row])
+        for i, j in BandIndex.of(keys).pairs().tolist():
+            self._link_if_similar(new[i], new[j])
+        self._bands = self._bands.replaced(kept, keys)
+        self._row_ids = [i for i, k in zip(self._row_ids, kept.tolist()) if k] + new
+
+    def _drop(self, report_id: str) -> None:
+        """The report's links, signature and digest entry taken out (its band row stays)."""
+        for other in self._links.pop(report_id, ()):
+            self._links[other].discard(report_id)
         signature = self._signatures.pop(report_id, None)
         if signature is None:
             return
-        if signature.minhash is not None and self._index is not None:
-            self._index.remove(report_id)
         same = self._by_digest.get(signature.digest, set())
         same.discard(report_id)
         if not same:
             self._by_digest.pop(signature.digest, None)
 
-    def add_signature(self, report_id: str, signature: Signature) -> None:
-        """:meth:`add` with the :meth:`signature` worked out already (in a worker
-        process, say, by an object with the same boilerplate: it is the costly part)."""
-        self.remove(report_id)
-        self._links[report_id] = set()
-        if signature.digest is None:
-            return  # no words: a group of its own
-        for other in self._similar(signature) | self._by_digest.get(signature.digest, set()):
-            self._links[report_id].add(other)
-            self._links[other].add(report_id)
-        if signature.minhash is not None:
-            self._lsh.insert(report_id, _Hashed(signature.minhash), check_duplication=False)
-        self._signatures[report_id] = signature
-        self._by_digest.setdefault(signature.digest, set()).add(report_id)
-
-    def _similar(self, signature: Signature) -> set[str]:
-        if signature.minhash is None:
-            return set()
-        found = set()
-        for other in self._lsh.query(_Hashed(signature.minhash)):
-            theirs = self._signatures[other]
-            alike = np.count_nonzero(signature.minhash == theirs.minhash) / self.num_perm
-            if alike >= self.threshold and signature.agrees(theirs):
-                found.add(other)
-        return found
     def members(self, report_id: str) -> tuple[str, ...]:
         """The ids of the report's group, itself included, sorted.
 
@@ -298,7 +282,6 @@ class NearDuplicates:
         ids = sorted(self._links)
         position = {report_id: i for i, report_id in enumerate(ids)}
         signed = [i for i in ids if i in self._signatures]
-        hashed = [i for i in signed if self._signatures[i].minhash is not None]
         edges = [(position[a], position[b]) for a in ids for b in self._links[a] if a < b]
         meta = {"format": _FORMAT, "threshold": self.threshold, "num_perm": self.num_perm,
                 "shingle_words": self.shingle_words}
@@ -316,10 +299,9 @@ class NearDuplicates:
             np.savez(
                 f, meta=np.array(json.dumps(meta)), **columns,
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
-                hashed=np.array([position[i] for i in hashed], dtype=np.int64),
-                signatures=np.array([self._signatures[i].minhash for i in hashed],
-                                    dtype=np.uint32).reshape(len(hashed), self.num_perm),
-                common=self.common,
+                hashed=np.array([position[i] for i in self._row_ids], dtype=np.int64),
+                signatures=self._matrix(self._row_ids),
+                band_keys=self._bands.keys, band_rows=self._bands.rows, common=self.common,
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
             )
 
@@ -344,11 +326,18 @@ class NearDuplicates:
             raise NearDuplicatesFileError(str(path), str(e)) from e
         groups = cls(meta["threshold"], meta["num_perm"], meta["shingle_words"],
                      common=arrays.pop("common"))
-        groups._restore(**arrays)
+        try:
+            groups._restore(**arrays)
+        except (ValueError, IndexError) as e:
+            raise NearDuplicatesFileError(str(path), str(e)) from e
         return groups
 
     def _restore(self, ids, signed, digests, hashed, signatures, figures, codes, headlines,
-                 edges) -> None:
+                 edges, band_keys, band_rows) -> None:
+        if band_keys.shape != (self._shape[0], len(hashed)) or band_rows.shape != band_keys.shape:
+            raise ValueError(f"band arrays of shape {band_keys.shape} for {len(hashed)} signatures")
+        self._bands = BandIndex(band_keys, band_rows)
+        self._row_ids = [ids[p] for p in hashed.tolist()]
         self._links = {report_id: set() for report_id in ids}
         for a, b in edges:
             self._links[ids[a]].add(ids[b])
@@ -360,40 +349,3 @@ class NearDuplicates:
                 minhashes.get(int(p)), str(digest), frozenset(str(fig).split()),
                 frozenset(str(code).split()), frozenset(str(head).split()))
             self._by_digest.setdefault(str(digest), set()).add(report_id)
-
-
-# (candidate threshold, permutations) -> (bands, rows): datasketch's choice,
-# which it works out by numerical integration (0.3 s of CPU each time).
-_KNOWN_PARAMS = {(0.5, 256): (42, 6)}
-
-
-@functools.cache
-def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """The LSH bands and rows of datasketch's index for these parameters."""
-    found = _KNOWN_PARAMS.get((round(_candidates(threshold), 6), num_perm))
-    if found is None:
-        lsh = MinHashLSH(threshold=_candidates(threshold), num_perm=num_perm)
-        found = (lsh.b, lsh.r)
-    return found
-
-
-def _bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
-    """The LSH bands (ranges of MinHash values) of that index."""
-    bands, rows = _lsh_params(threshold, num_perm)
-    return [(k * rows, (k + 1) * rows) for k in range(bands)]
-
-
-def _candidates(threshold: float) -> float:
-    return max(0.05, threshold - CANDIDATE_MARGIN)
-
-
-def _band_pairs(band: np.ndarray) -> np.ndarray:
-    """Row pairs ``(i, j)``, ``i < j``, whose values in this band are all equal."""
-    order = np.lexsort(band.T[::-1])
-    ordered = band[order]
-    cuts = np.flatnonzero(np.concatenate(([True], np.any(ordered[1:] != ordered[:-1], axis=1), [True])))
-    found = [list(itertools.combinations(order[a:b].tolist(), 2))
-             for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()) if b - a > 1]
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.sort(np.array([pair for run in found for pair in run], dtype=np.int64), axis=1)
