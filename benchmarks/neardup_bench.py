@@ -12,15 +12,18 @@ label. Precision = labelled duplicates among the grouped pairs; recall =
 grouped pairs among the labelled duplicates.
 
 Cost: the wall time of the signatures (shingling and MinHash, what a worker
-process would do) and of the grouping (LSH queries and inserts), per 1,000
-reports, one process on a shared machine. Figures are printed and written as
-JSON to ``benchmarks/results/``.
+process would do) and of the grouping (a build at once, and an update of the
+last 2% of the pool into a build of the rest, which must find the same
+groups), per 1,000 reports, one process on a shared machine. Figures are
+printed and written as JSON to ``benchmarks/results/``.
 
 Cost in a reindex (``--reindex-cost SIZE``): full reindexes of a bench corpus
-(``bench_corpus.write_corpus``) with near-duplicate grouping and without it
-(the boilerplate, the signatures and the build replaced by nothing),
-alternated, each timed by wall clock and by the CPU time of the run and its
-processes; the ratio is what grouping adds.
+(``bench_corpus.write_corpus``, or a copy of ``--corpus DIR``) with
+near-duplicate grouping and without it (the boilerplate, the signatures, the
+build and the update replaced by nothing), alternated, one process each,
+timed by wall clock and by the CPU time of the run and its processes; then,
+after each, one file of the corpus changed and an incremental reindex timed
+the same way. The ratios are what grouping adds.
 
 Run of 2026-12-01 (135 labelled pairs), hashed shingles, 256 permutations,
 LSH bands for 0.5: threshold 0.6 (the default) groups with precision 1.00
@@ -99,47 +102,81 @@ def score(groups: NearDuplicates, labels: list[dict]) -> dict:
     }
 
 
-def _timed_reindex(corpus: Path, index: Path, grouped: bool) -> dict:
-    from searchapp import grouping, indexer
-
-    saved = grouping.Sample.common, grouping.Signer.__call__, grouping.build
-    if not grouped:
-        grouping.Sample.common = lambda self: None
-        grouping.Signer.__call__ = lambda self, fields: None
-        grouping.build = lambda *args: None
-    shutil.rmtree(index, ignore_errors=True)
+def _timed(run) -> dict:
     before = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     start = time.perf_counter()
-    try:
-        indexer.reindex(corpus, index, full=True)
-    finally:
-        grouping.Sample.common, grouping.Signer.__call__, grouping.build = saved
+    run()
     wall = time.perf_counter() - start
     after = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
-    shutil.rmtree(index, ignore_errors=True)
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
 
 
-def reindex_cost(corpora: Path, size: int, rounds: int, work: Path) -> dict:
-    """Full reindexes with and without grouping, alternated; the medians and their ratios."""
+def _timed_reindexes(source: Path, work: Path, grouped: bool) -> dict[str, dict]:
+    """A full reindex of a copy of ``source``, then one file changed and an incremental one."""
+    from bench_corpus import BenchCorpus, change_files
+
+    from searchapp import grouping, indexer
+
+    names = ("common", "__call__", "build", "update")
+    owners = (grouping.Sample, grouping.Signer, grouping, grouping)
+    saved = [getattr(owner, name) for owner, name in zip(owners, names)]
+    if not grouped:
+        for owner, name in zip(owners, names):
+            setattr(owner, name, lambda *args: None)
+    corpus, index = work / "corpus", work / "index"
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.rmtree(index, ignore_errors=True)
+    shutil.copytree(source, corpus)  # keeps mtimes
+    files = len(BenchCorpus(corpus, 0, 0, 0).part_files())
+    try:
+        full = _timed(lambda: indexer.reindex(corpus, index, full=True, procs=1))
+        change_files(BenchCorpus(corpus, 0, files, 0), 1 / files)
+        incremental = _timed(lambda: indexer.reindex(corpus, index, procs=1))
+    finally:
+        for owner, name, value in zip(owners, names, saved):
+            setattr(owner, name, value)
+        shutil.rmtree(index, ignore_errors=True)
+    return {"full": full, "incremental": incremental}
+
+
+def reindex_cost(corpora: Path, size: int, rounds: int, work: Path, source: Path | None = None) -> dict:
+    """Reindexes with and without grouping, alternated; the medians and their ratios."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_corpus import load_sources, write_corpus
 
-    corpus = work / f"corpus-{size}"
-    if not corpus.exists():
-        write_corpus(load_sources(corpora), size, corpus)
+    if source is None:
+        source = work / f"corpus-{size}"
+        if not source.exists():
+            write_corpus(load_sources(corpora), size, source)
     runs: dict[str, list[dict]] = {"with": [], "without": []}
     for _ in range(rounds):
         for name, grouped in (("without", False), ("with", True)):
-            runs[name].append(_timed_reindex(corpus, work / "index", grouped))
+            runs[name].append(_timed_reindexes(source, work, grouped))
             print(name, runs[name][-1], flush=True)
-    median = {name: {k: statistics.median(r[k] for r in found) for k in ("wall_s", "cpu_s")}
-              for name, found in runs.items()}
-    return {"reports": size, "runs": runs, "median": median,
-            "added_wall": round(median["with"]["wall_s"] / median["without"]["wall_s"] - 1, 3),
-            "added_cpu": round(median["with"]["cpu_s"] / median["without"]["cpu_s"] - 1, 3),
+    median = {name: {kind: {k: statistics.median(r[kind][k] for r in found) for k in ("wall_s", "cpu_s")}
+                     for kind in ("full", "incremental")} for name, found in runs.items()}
+    added = {kind: {k: round(median["with"][kind][k] / median["without"][kind][k] - 1, 3)
+                    for k in ("wall_s", "cpu_s")} for kind in ("full", "incremental")}
+    return {"corpus": str(source), "runs": runs, "median": median, "added": added,
             "machine": platform.platform(), "load_average": os.getloadavg()}
+
+
+def updated_cpu(signatures: dict, common) -> float:
+    """CPU seconds of an update that puts the last 2% of the pool into a build of
+    the rest and takes out as many (checked: the groups of a build of the result)."""
+    items = list(signatures.items())
+    cut = len(items) - len(items) // 50
+    groups = NearDuplicates.from_signatures(items[:cut], common=common)
+    removed = [report_id for report_id, _ in items[:len(items) - cut]]
+    cpu = time.process_time()
+    groups.update(removed, items[cut:])
+    spent = time.process_time() - cpu
+    gone = set(removed)
+    rest = [(i, s) for i, s in items if i not in gone]
+    assert groups.groups() == NearDuplicates.from_signatures(rest, common=common).groups(), \
+        "an update must find the groups of a build of the result"
+    return round(spent, 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,11 +187,12 @@ def main(argv: list[str] | None = None) -> int:
                         default=REPO / "benchmarks" / "results" / "neardup_thresholds.json")
     parser.add_argument("--reindex-cost", type=int, metavar="SIZE",
                         help="measure what grouping adds to a full reindex of SIZE reports instead")
+    parser.add_argument("--corpus", type=Path, help="with --reindex-cost: a copy of this bench corpus")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "neardup-cost")
     args = parser.parse_args(argv)
     if args.reindex_cost:
-        result = reindex_cost(args.corpora, args.reindex_cost, args.rounds, args.work)
+        result = reindex_cost(args.corpora, args.reindex_cost, args.rounds, args.work, args.corpus)
         print(json.dumps(result, indent=2))
         return 0
     pool, labels = load_pool(args.corpora), load_labels()
@@ -165,19 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     signer = NearDuplicates(common=common)
     signatures = {report_id: signer.signature(text) for report_id, text in pool.items()}
     sign_seconds, sign_cpu = time.perf_counter() - start, time.process_time() - cpu
-    cpu = time.process_time()
-    at_once = NearDuplicates.from_signatures(signatures.items(), common=common)
-    at_once_cpu = time.process_time() - cpu
+    update_cpu = updated_cpu(signatures, common)
     results, group_seconds = {}, {}
     for threshold in THRESHOLDS:
         start = time.perf_counter()
-        groups = NearDuplicates(threshold=threshold, common=common)
-        for report_id, signature in signatures.items():
-            groups.add_signature(report_id, signature)
+        groups = NearDuplicates.from_signatures(signatures.items(), threshold=threshold, common=common)
         group_seconds[threshold] = round(1000 * (time.perf_counter() - start) / len(pool), 3)
         results[str(threshold)] = score(groups, labels)
-        if threshold == THRESHOLD:
-            assert groups.groups() == at_once.groups(), "a build at once must find the same groups"
         print(threshold, {k: v for k, v in results[str(threshold)].items()
                           if k != "false_positive_pairs"}, flush=True)
     made_up = {}
@@ -191,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_per_1000": {"learn_boilerplate": round(1000 * learn_seconds / len(pool), 3),
                              "signatures": round(1000 * sign_seconds / len(pool), 3),
                              "signatures_cpu": round(1000 * sign_cpu / len(pool), 3),
-                             "build_at_once_cpu": round(1000 * at_once_cpu / len(pool), 3),
-                             "grouping_by_threshold": group_seconds},
+                             "build_at_once_by_threshold": group_seconds},
+        "update_of_2_percent_cpu_s": update_cpu,
         "target_precision": TARGET_PRECISION, "machine": platform.platform(),
     }
     print(json.dumps({k: v for k, v in result.items() if k != "by_threshold"}, indent=2))

@@ -169,13 +169,20 @@ def test_unknown_id_raises_key_error():
 
 @pytest.mark.parametrize("words, expected", [
     ([], []),
-    (["a", "b"], ["a b"]),
-    (["a", "b", "c", "d"], ["a b c", "b c d"]),
+    (["cat"], ["cat"]),
+    (["cat", "dog", "fox"], ["cat dog", "dog fox"]),
 ])
 def test_shingles(words, expected):
     assert shingles(words).tolist() == sorted(shingle_of(s) for s in expected)
-    assert len(set(shingles(["a", "b", "c", "c", "b", "a"]).tolist())) == 4
-    assert shingle_of("a b c") != shingle_of("c b a") != shingle_of("a b")
+    assert len(set(shingles(["cat", "dog", "cat", "dog", "cat"]).tolist())) == 2
+    assert shingle_of("cat dog") != shingle_of("dog cat") != shingle_of("cat")
+    assert shingles(["cat", "dog", "fox", "owl"], 3).tolist() == sorted(
+        shingle_of(s, 3) for s in ("cat dog fox", "dog fox owl"))
+
+
+def test_words_are_the_index_terms_of_the_headline_then_the_body():
+    assert normalised_words("The IT staff\nof the Ministries' offices") == ["it", "staff", "ministri", "offic"]
+    assert shingle_of("The cats, sitting") == shingle_of("cat sit")
 
 
 def test_build_at_once_finds_the_pairs_that_adding_one_by_one_finds(copies):

@@ -35,8 +35,13 @@ Signed = list[tuple[str, Signature]]  # (report id, signature), in the order wri
 
 
 def report_text(fields) -> str:
-    """What a report is compared by: its title as the headline, then its body."""
-    return f"{fields.get('title') or ''}\n{fields.get('body') or ''}"
+    """What a report is compared by: its title as the headline (one line), then its body."""
+    return f"{_title(fields)}\n{fields.get('body') or ''}"
+
+
+def _title(fields) -> str:
+    title = fields.get("title") or ""
+    return title.replace("\n", " ") if "\n" in title else title  # the same object: analysed already
 
 
 class Sample:
@@ -65,7 +70,8 @@ class Signer:
         self._groups = NearDuplicates(common=() if common is None else common)
 
     def __call__(self, fields: dict) -> Signature:
-        return self._groups.signature(report_text(fields))
+        # the title and body themselves (not joined): the writer has just analysed them
+        return self._groups.signature_of(_title(fields), fields.get("body") or "")
 
 
 def saved_common(folder: Path) -> np.ndarray | None:

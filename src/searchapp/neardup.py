@@ -1,7 +1,11 @@
 """Near-duplicate reports grouped: MinHash with LSH over word shingles.
 
 Two reports are near-duplicates when their normalised texts are equal (a hash
-of the words), or when they tell the same story in nearly the same words:
+of the words), or when they tell the same story in nearly the same words.
+The words are the report's index terms (stemmed, stopwords left out: see
+``shingling``), and a shingle is a run of two of them (about the span of
+three words as written).
+
 
 * the estimated Jaccard similarity of their word shingles reaches the
   threshold (MinHash; datasketch's LSH finds the candidates),
@@ -57,11 +61,11 @@ import numpy as np
 from datasketch import MinHash
 
 from searchapp import store
-from searchapp.bands import CANDIDATE_MARGIN, BandIndex, band_keys, lsh_params
+from searchapp.bands import BandIndex, band_keys, lsh_params
 from searchapp.errors import SearchAppError
 from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
     COMMON_SAMPLE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
-    signature,
+    signature, signature_of,
 )
 
 __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shingles",
@@ -191,6 +195,10 @@ class NearDuplicates:
     def signature(self, text: str) -> Signature:
         """What ``text`` is compared by (its first line taken as its headline)."""
         return signature(text, self.common, (self._a, self._b), self.shingle_words)
+
+    def signature_of(self, title: str, body: str) -> Signature:
+        """:meth:`signature` of ``title`` (one line), a newline and ``body``."""
+        return signature_of(title, body, self.common, (self._a, self._b), self.shingle_words)
 
     def add(self, report_id: str, text: str) -> None:
         """Add a report (or replace the one with this id)."""
