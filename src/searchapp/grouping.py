@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .neardup import COMMON_SAMPLE, NearDuplicates, NearDuplicatesFileError, Signature, common_shingles
+from .neardup import COMMON_SAMPLE, COMMON_STRIDE, NearDuplicates, NearDuplicatesFileError, Signature, common_shingles
 
 __all__ = ["GROUPS_FILE", "MEMBERS_FILE", "Sample", "Signer", "build", "load_members", "saved_common",
            "update"]
@@ -45,16 +45,19 @@ def _title(fields) -> str:
 
 
 class Sample:
-    """The texts of the first :data:`~searchapp.neardup.COMMON_SAMPLE` documents
-    of a build, from which its boilerplate is learned."""
+    """The texts of :data:`~searchapp.neardup.COMMON_SAMPLE` documents, one in
+    :data:`~searchapp.neardup.COMMON_STRIDE` of the first of a build, from
+    which its boilerplate is learned."""
 
     def __init__(self, size: int = COMMON_SAMPLE) -> None:
         self._size = size
+        self._seen = 0
         self._texts: list[str] = []
 
     def add(self, fields: dict) -> None:
-        if len(self._texts) < self._size:
+        if self._seen % COMMON_STRIDE == 0 and len(self._texts) < self._size:
             self._texts.append(report_text(fields))
+        self._seen += 1
 
     def common(self) -> np.ndarray:
         common, self._texts = common_shingles(self._texts), []

@@ -64,7 +64,7 @@ from searchapp import store
 from searchapp.bands import BandIndex, band_keys, lsh_params
 from searchapp.errors import SearchAppError
 from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
-    COMMON_SAMPLE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
+    COMMON_SAMPLE, COMMON_STRIDE, SHINGLE_WORDS, Signature, common_shingles, normalised_words, shingle_of, shingles,
     signature, signature_of,
 )
 
@@ -137,11 +137,12 @@ class NearDuplicates:
     def build(cls, reports: Iterable[tuple[str, str]], sample: int = COMMON_SAMPLE,
               **params) -> NearDuplicates:
         """Groups of ``(report id, text)`` pairs, the boilerplate learned from
-        the first ``sample`` of them (only those are held in memory)."""
+        ``sample`` of them, one in :data:`COMMON_STRIDE` of the first (only
+        those are held in memory)."""
         iterator = iter(reports)
-        first = list(itertools.islice(iterator, sample))
+        first = list(itertools.islice(iterator, sample * COMMON_STRIDE))
         if "common" not in params:
-            params["common"] = common_shingles((text for _, text in first),
+            params["common"] = common_shingles((text for _, text in first[::COMMON_STRIDE]),
                                                size=params.get("shingle_words", SHINGLE_WORDS))
         signer = cls(**params)
         return cls.from_signatures(((report_id, signer.signature(text))
