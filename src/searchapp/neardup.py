@@ -8,7 +8,7 @@ three words as written).
 
 
 * the estimated Jaccard similarity of their word shingles reaches the
-  threshold (MinHash; datasketch's LSH finds the candidates),
+  threshold (MinHash; LSH bands, as datasketch chooses them, find the candidates),
 * and they give the same figures (Jaccard of their numbers at least
   :data:`FIGURES_AGREE`: the daily "Fed adds reserves" wire on another day
   differs only there),
