@@ -228,13 +228,38 @@ def analyze(text: str) -> list[str]:
     return list(_analyzed(text)[1])
 
 
+# Bump with ``schema.SCHEMA_VERSION`` whenever the chain's terms change: the
+# text cache keeps a body's terms under it (``remember``).
+ANALYSIS_VERSION = 1
+Analyzed = tuple[int, tuple[str, ...]]  # (position of the first term, the terms)
+_REMEMBERED = 16
+_remembered: dict[str, Analyzed] = {}
+
+
+def analyzed(text: str) -> Analyzed:
+    """The terms of ``text`` and the position of the first (see :func:`analyze`)."""
+    return _analyzed(text)
+
+
+def remember(text: str, terms: Analyzed) -> None:
+    """Take ``terms`` as :func:`analyzed` of ``text`` (which they must be: the
+    text cache's, kept under :data:`ANALYSIS_VERSION`) for the next analyses
+    of that text; the last few texts are kept."""
+    _remembered[text] = terms
+    if len(_remembered) > _REMEMBERED:
+        del _remembered[next(iter(_remembered))]
+
+
 @lru_cache(maxsize=4)
-def _analyzed(text: str) -> tuple[int, tuple[str, ...]]:
+def _analyzed(text: str) -> Analyzed:
     """(position of the first term, the terms): the StopFilter with
     ``renumber=True`` numbers from the first kept token's own position."""
     # The indexer analyses a report's title and body for its automatic topics
     # and then again for the postings: the second time is a lookup (a string
     # keeps its hash, so the key costs nothing).
+    known = _remembered.get(text)
+    if known is not None:
+        return known
     words = _TOKENS.findall(text)
     terms = list(map(_index_term, words))
     for i, acronym in enumerate(acronyms(words)):

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 
-from . import processes
+from . import analysis, processes
 from .corpus import READERS, CorpusFile, Extracted, complete, extract_file, parse_file
 from .corpus import ocr
 from .corpus.files import MAX_FILE_BYTES, read_bytes
@@ -87,7 +87,12 @@ class Extractor:
         if cf.suffix not in READERS:
             return parse_file(cf)
         found = self.extracted(cf)
-        return iter([found] if isinstance(found, CorpusError) else complete(cf, found))
+        if isinstance(found, CorpusError):
+            return iter([found])
+        for parsed, terms in zip(found.bodies, found.terms):
+            if terms is not None and isinstance(parsed, Parsed):
+                analysis.remember(parsed.body, terms)  # the indexer's analyses become look-ups
+        return iter(complete(cf, found))
 
     def extracted(self, cf: CorpusFile) -> Extracted | CorpusError:
         """The first stage of a :data:`~searchapp.corpus.READERS` file: from the
@@ -153,10 +158,13 @@ def memory_reason(memory_mb: int) -> str:
 
 
 def _extract(cf: CorpusFile) -> Extracted | CorpusError:  # runs in the helper process
+    """The file's extraction, with the terms of its bodies (cached with it)."""
     try:
-        return extract_file(cf)
+        found = extract_file(cf)
     except CorpusError as e:
         return e
+    found.terms = [analysis.analyzed(p.body) if isinstance(p, Parsed) else None for p in found.bodies]
+    return found
 
 
 def _bound_memory(memory_mb: int) -> None:  # runs in the helper process
@@ -174,7 +182,7 @@ def extraction_settings() -> tuple:
     """What changes a reader's output besides the bytes and the reader: the
     cache version and the OCR settings. The limits (time, memory, sizes) are
     not in it: going over one is a rejection, and rejections are not cached."""
-    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES
+    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES, analysis.ANALYSIS_VERSION
 
 
 class TextCache:
@@ -246,9 +254,12 @@ class TextCache:
 
 
 def encode(extracted: Extracted) -> str:
-    """An extraction without rejections as JSON (dates tagged, so that they come back as dates)."""
+    """An extraction without rejections as JSON (dates tagged, so that they come
+    back as dates), each part with its body's terms when they were worked out."""
     items = [["", extracted.parsed], *extracted.attachments]
-    return json.dumps([[name, _plain(parsed)] for name, parsed in items], default=_tagged, ensure_ascii=False)
+    terms = extracted.terms or [None] * len(items)
+    return json.dumps([[name, _plain(parsed), found] for (name, parsed), found in zip(items, terms)],
+                      default=_tagged, ensure_ascii=False)
 
 
 def _plain(parsed: Parsed) -> dict:
@@ -260,13 +271,14 @@ def _plain(parsed: Parsed) -> dict:
 
 
 def decode(text: str) -> Extracted:
-    parts = []
-    for name, values in json.loads(text, object_hook=_untagged):
+    parts, terms = [], []
+    for name, values, found in json.loads(text, object_hook=_untagged):
         values["warnings"] = [ParseWarning(*w) for w in values["warnings"]]
         values["pages"] = tuple(values["pages"])
         values["date_texts"] = [tuple(t) for t in values["date_texts"]]
         parts.append((name, Parsed(**values)))
-    return Extracted(parts[0][1], parts[1:])
+        terms.append((found[0], tuple(found[1])) if found else None)
+    return Extracted(parts[0][1], parts[1:], terms if any(terms) else [])
 
 
 def _tagged(value):
