@@ -217,5 +217,5 @@ def test_the_bodies_terms_are_cached_and_the_indexer_looks_them_up(tmp_path):
 
 def test_terms_come_back_from_json_with_their_parts():
     extracted = Extracted(Parsed(body="Oil fell.", format="eml"), [("a.txt", Parsed(body="Gas rose.", format="text"))],
-                          terms=[(0, ("oil", "fell")), (0, ("gas", "rose"))])
+                          terms=[(0, ("oil", "fell")), (2, ("gas", "rose", "\u0635\u0644\u0649 \u0627\u0644\u0644\u0647"))])
     assert extraction.decode(extraction.encode(extracted)) == extracted

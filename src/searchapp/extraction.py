@@ -43,6 +43,7 @@ from .report import ParseWarning, Report
 # Bump when a reader's output changes: older cache entries are then not used.
 PARSER_VERSION = 2
 CACHE_FOLDER = "text-cache"
+_TERM_SEPARATOR = "\x1f"
 TIMEOUT_S = 60.0
 MEMORY_MB = 2048
 # Read in a helper process under the limits and cached: extraction costs much
@@ -220,7 +221,7 @@ class TextCache:
         try:
             found = decode(path.read_text("utf-8"))
             os.utime(path)  # used by this run: kept by prune()
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
@@ -257,9 +258,17 @@ def encode(extracted: Extracted) -> str:
     """An extraction without rejections as JSON (dates tagged, so that they come
     back as dates), each part with its body's terms when they were worked out."""
     items = [["", extracted.parsed], *extracted.attachments]
-    terms = extracted.terms or [None] * len(items)
+    terms = [_joined(t) for t in extracted.terms] if extracted.terms else [None] * len(items)
     return json.dumps([[name, _plain(parsed), found] for (name, parsed), found in zip(items, terms)],
                       default=_tagged, ensure_ascii=False)
+
+
+def _joined(terms) -> list | None:
+    """A body's terms as [first position, the terms joined by U+001F]: one JSON
+    string reads back much faster than a list of them. A term never holds that
+    character (not a word character of ``analysis.TOKEN_PATTERN``, and no
+    decomposition gives it; a space it may: U+FDFA decomposes into four words)."""
+    return None if terms is None else [terms[0], _TERM_SEPARATOR.join(terms[1])]
 
 
 def _plain(parsed: Parsed) -> dict:
@@ -277,7 +286,7 @@ def decode(text: str) -> Extracted:
         values["pages"] = tuple(values["pages"])
         values["date_texts"] = [tuple(t) for t in values["date_texts"]]
         parts.append((name, Parsed(**values)))
-        terms.append((found[0], tuple(found[1])) if found else None)
+        terms.append((found[0], tuple(found[1].split(_TERM_SEPARATOR)) if found[1] else ()) if found else None)
     return Extracted(parts[0][1], parts[1:], terms if any(terms) else [])
 
 
