@@ -219,3 +219,13 @@ def test_terms_come_back_from_json_with_their_parts():
     extracted = Extracted(Parsed(body="Oil fell.", format="eml"), [("a.txt", Parsed(body="Gas rose.", format="text"))],
                           terms=[(0, ("oil", "fell")), (2, ("gas", "rose", "\u0635\u0644\u0649 \u0627\u0644\u0644\u0647"))])
     assert extraction.decode(extraction.encode(extracted)) == extracted
+
+
+def test_the_cache_key_follows_the_analysis(tmp_path, monkeypatch):
+    """Terms are kept in the entries: another analysis (a stopword more, say) reads none of them."""
+    from searchapp import analysis
+
+    cf = next(f for f in discover(_corpus(tmp_path))[0] if f.relpath == "good.md")
+    key = extraction.TextCache(tmp_path / "cache").key(cf)
+    monkeypatch.setattr(analysis, "ANALYSIS_KEY", "another")
+    assert extraction.TextCache(tmp_path / "cache").key(cf) != key

@@ -26,6 +26,7 @@ A stopword written in capitals among lower-case words is an acronym and kept
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -228,9 +229,13 @@ def analyze(text: str) -> list[str]:
     return list(_analyzed(text)[1])
 
 
-# Bump with ``schema.SCHEMA_VERSION`` whenever the chain's terms change: the
-# text cache keeps a body's terms under it (``remember``).
+# Bump with ``schema.SCHEMA_VERSION`` whenever the chain's code changes what
+# it gives: the text cache keeps a body's terms under :data:`ANALYSIS_KEY`
+# (``remember``), which also follows the pattern, the stopwords and the
+# spelling variants by themselves.
 ANALYSIS_VERSION = 1
+ANALYSIS_KEY = hashlib.sha256(repr((ANALYSIS_VERSION, TOKEN_PATTERN, sorted(STOPWORDS),
+                                    sorted(SPELLING_VARIANTS.items()))).encode()).hexdigest()[:16]
 Analyzed = tuple[int, tuple[str, ...]]  # (position of the first term, the terms)
 _REMEMBERED = 16
 _remembered: dict[str, Analyzed] = {}
@@ -243,7 +248,7 @@ def analyzed(text: str) -> Analyzed:
 
 def remember(text: str, terms: Analyzed) -> None:
     """Take ``terms`` as :func:`analyzed` of ``text`` (which they must be: the
-    text cache's, kept under :data:`ANALYSIS_VERSION`) for the next analyses
+    text cache's, kept under :data:`ANALYSIS_KEY`) for the next analyses
     of that text; the last few texts are kept."""
     _remembered[text] = terms
     if len(_remembered) > _REMEMBERED:

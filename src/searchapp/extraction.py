@@ -181,9 +181,9 @@ def _bound_memory(memory_mb: int) -> None:  # runs in the helper process
 
 def extraction_settings() -> tuple:
     """What changes a reader's output besides the bytes and the reader: the
-    cache version and the OCR settings. The limits (time, memory, sizes) are
+    cache version, the OCR settings and the analysis (its terms are kept too). The limits (time, memory, sizes) are
     not in it: going over one is a rejection, and rejections are not cached."""
-    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES, analysis.ANALYSIS_VERSION
+    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES, analysis.ANALYSIS_KEY
 
 
 class TextCache:
