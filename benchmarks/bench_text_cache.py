@@ -5,12 +5,13 @@ fresh index, then rebuilds it in full: the second run reads every file's
 reports from ``index/text-cache/`` instead of extracting them again. Target:
 the second run at least 10 times faster. A third run without the cache (its
 folder removed) shows that the gain is the cache's; the reading of the files
-alone is timed as well, without and with the cache (what the cache saves: the
-analysis and writing of the reports are the same in every run). Each run's
-CPU time (the process and its children) is given beside its wall time: the
-CPU of the run with the cache less that of reading the cache alone is what
-the cache cannot save, and 10x is reachable only when it is under a tenth of
-the from-scratch CPU.
+alone is timed as well, without and with the cache (what the cache saves:
+extraction and each body's analysed terms, which the cache keeps too; the
+topic tagging, near-duplicate signatures and Whoosh's writing of the reports
+are the same in every run). Each run's CPU time (the process and its
+children) is given beside its wall time: the CPU of the run with the cache
+less that of reading the cache alone is what the cache cannot save, and 10x
+is reachable only when it is under a tenth of the from-scratch CPU.
 
     PYTHONPATH=src python benchmarks/bench_text_cache.py [folder] [--procs N]
 """

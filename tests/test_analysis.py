@@ -101,3 +101,49 @@ def test_an_acronym_is_marked_only_in_capitals():
     from searchapp.highlight import highlight_all
 
     assert highlight_all("The WHO said who knows", frozenset({"who"})) == "The <mark>WHO</mark> said who knows"
+
+
+def test_analysis_imports_no_nltk():
+    """NLTK's package imports SciPy and all its modules (1.5 s of CPU in every process)."""
+    code = "import sys, searchapp.analysis; print([m for m in sys.modules if m.split('.')[0] == 'nltk'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": ":".join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def _corpus_words() -> list[str]:
+    words = set()
+    for cf in discover(DATA_CORPUS)[0] + discover(SEED_CORPUS)[0]:
+        for report in parse_file(cf):
+            if isinstance(report, Report):
+                words.update(analysis_words(f"{report.title}\n{report.body}"))
+    return sorted(words)
+
+
+def analysis_words(text: str) -> list[str]:
+    from searchapp.analysis import _TOKENS
+
+    return _TOKENS.findall(text)
+
+
+def test_tokens_and_stems_are_nltks():
+    """The chain without NLTK gives NLTK's tokens and Snowball stems (Whoosh's
+    port of NLTK's stemmer; the same on 133,384 words of the bench corpora)."""
+    from nltk.stem.snowball import SnowballStemmer
+    from nltk.tokenize import RegexpTokenizer
+
+    from searchapp.analysis import TOKEN_PATTERN, _TOKENS, _stemmer
+
+    text = "Rostov-on-Don's 5.93 and 155,221 — naïve O\u2019Brien's café, कि नहीं, 東京 2007_x"
+    nltk_tokens = RegexpTokenizer(TOKEN_PATTERN)
+    assert _TOKENS.findall(text) == nltk_tokens.tokenize(text)
+    assert [m.span() for m in _TOKENS.finditer(text)] == list(nltk_tokens.span_tokenize(text))
+    special = ["skis", "skies", "dying", "lying", "tying", "idly", "gently", "ugly", "early", "only", "singly",
+               "news", "howe", "atlas", "cosmos", "bias", "andes", "inning", "outing", "canning", "herring",
+               "earring", "proceed", "exceed", "succeed", "generously", "communism", "arsenal", "yearly",
+               "russia's", "o'brien", "consign", "consigned", "knightly", "'tis", "y", "yyy", "caresses"]
+    words = [w.lower().replace("\u2019", "'") for w in _corpus_words()] + special
+    assert len(words) > 800
+    nltk_stemmer = SnowballStemmer("english")
+    assert [_stemmer.stem(w) for w in words] == [nltk_stemmer.stem(w) for w in words]

@@ -68,3 +68,14 @@ def test_gazetteer_places_without_the_model_whatever_the_batches():
         return [d.get("place_auto") for d in sink.docs]
 
     assert places(1) == places(64) == ["Rostov-on-Don", "Russia,Ukraine", None, None]
+
+
+@pytest.mark.parametrize("extra", [None, {}, {"url": "x", "line": 3}, {"people": ["Andrii Belkov"]},
+                                   {"orgs": "NATO, UN"}, {"dateline": "HONG KONG, April 8 -"}, {"places": []}])
+def test_curated_fields_are_the_curated_entities(extra):
+    """The short cut for extra fields without entities gives what extraction gives."""
+    from searchapp import entities
+
+    want = entity_fields.entity_fields(entities.extract_entities("", "", extra or {}, extract=False))
+    assert entity_fields.curated_fields(extra) == want
+    assert bool(want) == bool(extra and any(extra.get(k) for k in ("people", "orgs", "dateline")))

@@ -190,3 +190,42 @@ def test_an_edited_sidecar_applies_without_extracting_again(tmp_path, monkeypatc
     with SearchIndex.open(tmp_path / "index") as index:
         report = index.get("r")
         assert (report.title, report.source, report.date) == ("Harbour Survey", "Port Authority", "2024-05-02")
+
+
+def test_the_bodies_terms_are_cached_and_the_indexer_looks_them_up(tmp_path):
+    """The terms of a body depend on its text alone: extracted once with it,
+    then what the indexer's analyses of that body (tags, postings) return."""
+    from searchapp import analysis
+
+    folder = _corpus(tmp_path)
+    cf = next(f for f in discover(folder)[0] if f.relpath == "good.md")
+    cache = extraction.TextCache(tmp_path / "cache")
+    with extraction.Extractor(cache) as extractor:
+        (report,) = extractor.items(cf)
+    key = cache.key(cf)
+    entry = cache.get(key)
+    assert entry.terms == [analysis.analyzed(report.body)] == [(0, ("wheat", "barley", "shipment", "rose"))]
+    cache.put(key, Extracted(entry.parsed, terms=[(0, ("remembered",))]))  # not the text's: shows the look-up
+    analysis._analyzed.cache_clear()
+    with extraction.Extractor(cache) as extractor:
+        (report,) = extractor.items(cf)
+    assert analysis.analyze(report.body) == ["remembered"]
+    analysis._remembered.clear()
+    analysis._analyzed.cache_clear()
+    assert analysis.analyze(report.body) == ["wheat", "barley", "shipment", "rose"]
+
+
+def test_terms_come_back_from_json_with_their_parts():
+    extracted = Extracted(Parsed(body="Oil fell.", format="eml"), [("a.txt", Parsed(body="Gas rose.", format="text"))],
+                          terms=[(0, ("oil", "fell")), (2, ("gas", "rose", "\u0635\u0644\u0649 \u0627\u0644\u0644\u0647"))])
+    assert extraction.decode(extraction.encode(extracted)) == extracted
+
+
+def test_the_cache_key_follows_the_analysis(tmp_path, monkeypatch):
+    """Terms are kept in the entries: another analysis (a stopword more, say) reads none of them."""
+    from searchapp import analysis
+
+    cf = next(f for f in discover(_corpus(tmp_path))[0] if f.relpath == "good.md")
+    key = extraction.TextCache(tmp_path / "cache").key(cf)
+    monkeypatch.setattr(analysis, "ANALYSIS_KEY", "another")
+    assert extraction.TextCache(tmp_path / "cache").key(cf) != key

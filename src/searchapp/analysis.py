@@ -1,4 +1,12 @@
-"""The NLTK analysis chain Whoosh indexes and queries with.
+"""The analysis chain Whoosh indexes and queries with: NLTK's tokenizing and
+Snowball English stemming, without importing NLTK.
+
+NLTK's package imports SciPy and most of its own modules (1.5 s of CPU in
+every process, half of a cached ``--full`` of the 93 CRS PDFs); what the
+chain uses of it is a ``regex`` pattern (``RegexpTokenizer``: the ``regex``
+engine, NLTK's flags) and the Snowball English stemmer, which Whoosh ships
+as a port of NLTK's (``whoosh.lang.snowball``; the same stem for each of
+133,384 words of the benchmark corpora, ``tests/test_analysis.py`` compares).
 
 Whoosh pickles the schema, analyzers included, into the index: everything here
 lives at module level under stable names. Changing what the chain produces
@@ -18,22 +26,18 @@ A stopword written in capitals among lower-case words is an acronym and kept
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
+import regex
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh.formats import Positions
+from whoosh.lang.snowball.english import EnglishStemmer
 
 from .engine.whoosh_internals import encode_positions
-
-try:  # NLTK 3.10 bounds every regexp match with a timeout
-    from nltk import redos
-except ImportError:  # older NLTK compiles with re: no guard to leave out
-    redos = None
 
 # Numbers with decimal or thousands separators stay whole (5.93, 155,221);
 # words keep inner apostrophes (Russia's); hyphens split, so "Rostov-on-Don"
@@ -74,23 +78,12 @@ def acronyms(words: list[str]) -> list[bool]:
     return flags
 
 
-class _Tokenizer(RegexpTokenizer):
-    """NLTK's ``RegexpTokenizer`` without its per-match wall-clock guard.
-
-    NLTK bounds every match with a timeout, against patterns that backtrack
-    catastrophically; that check made tokenizing 3.5 times slower (issue 5).
-    :data:`TOKEN_PATTERN` is fixed and linear (each repetition is entered by
-    a character the one before cannot match), so it needs no guard.
-    """
-
-    def _check_regexp(self):
-        if self._regexp is None and redos is not None:
-            self._regexp = redos.compile(self._pattern, self._flags, timeout=None)
-        super()._check_regexp()
-
-
-_nltk_tokenizer = _Tokenizer(TOKEN_PATTERN)
-_stemmer = SnowballStemmer("english")
+# NLTK's ``RegexpTokenizer(TOKEN_PATTERN)``: the ``regex`` engine with its
+# flags, and no per-match wall-clock guard (that check made tokenizing 3.5
+# times slower, issue 5): the pattern is fixed and linear (each repetition is
+# entered by a character the one before cannot match), so it needs none.
+_TOKENS = regex.compile(TOKEN_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+_stemmer = EnglishStemmer()
 
 
 # British and American spellings of the same word meet in one stem, so a
@@ -154,7 +147,7 @@ def spellings_of(stems) -> set[str]:
 
 
 class NltkTokenizer(Tokenizer):
-    """Whoosh tokenizer over NLTK's ``RegexpTokenizer.span_tokenize``.
+    """Whoosh tokenizer over the spans of :data:`TOKEN_PATTERN`.
 
     It keeps the character offsets, so highlights land on the words as
     written.
@@ -167,7 +160,7 @@ class NltkTokenizer(Tokenizer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        spans = list(_nltk_tokenizer.span_tokenize(value)) if tokenize else [(0, len(value))]
+        spans = [m.span() for m in _TOKENS.finditer(value)] if tokenize else [(0, len(value))]
         kept = acronyms([value[start:end] for start, end in spans])
         for pos, (start, end) in enumerate(spans):
             token.text = value[start:end]
@@ -236,14 +229,43 @@ def analyze(text: str) -> list[str]:
     return list(_analyzed(text)[1])
 
 
+# Bump with ``schema.SCHEMA_VERSION`` whenever the chain's code changes what
+# it gives: the text cache keeps a body's terms under :data:`ANALYSIS_KEY`
+# (``remember``), which also follows the pattern, the stopwords and the
+# spelling variants by themselves.
+ANALYSIS_VERSION = 1
+ANALYSIS_KEY = hashlib.sha256(repr((ANALYSIS_VERSION, TOKEN_PATTERN, sorted(STOPWORDS),
+                                    sorted(SPELLING_VARIANTS.items()))).encode()).hexdigest()[:16]
+Analyzed = tuple[int, tuple[str, ...]]  # (position of the first term, the terms)
+_REMEMBERED = 16
+_remembered: dict[str, Analyzed] = {}
+
+
+def analyzed(text: str) -> Analyzed:
+    """The terms of ``text`` and the position of the first (see :func:`analyze`)."""
+    return _analyzed(text)
+
+
+def remember(text: str, terms: Analyzed) -> None:
+    """Take ``terms`` as :func:`analyzed` of ``text`` (which they must be: the
+    text cache's, kept under :data:`ANALYSIS_KEY`) for the next analyses
+    of that text; the last few texts are kept."""
+    _remembered[text] = terms
+    if len(_remembered) > _REMEMBERED:
+        del _remembered[next(iter(_remembered))]
+
+
 @lru_cache(maxsize=4)
-def _analyzed(text: str) -> tuple[int, tuple[str, ...]]:
+def _analyzed(text: str) -> Analyzed:
     """(position of the first term, the terms): the StopFilter with
     ``renumber=True`` numbers from the first kept token's own position."""
     # The indexer analyses a report's title and body for its automatic topics
     # and then again for the postings: the second time is a lookup (a string
     # keeps its hash, so the key costs nothing).
-    words = _nltk_tokenizer.tokenize(text)
+    known = _remembered.get(text)
+    if known is not None:
+        return known
+    words = _TOKENS.findall(text)
     terms = list(map(_index_term, words))
     for i, acronym in enumerate(acronyms(words)):
         if acronym:

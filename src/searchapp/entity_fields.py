@@ -40,9 +40,15 @@ def entity_fields(found: entities.ReportEntities) -> dict[str, str]:
     return out
 
 
+# The keys of a report's extra fields its curated entities come from.
+_CURATED_KEYS = frozenset(entities.CURATED_KEYS.values()) | {"dateline"}
+
+
 def curated_fields(extra: Mapping[str, Any] | None) -> dict[str, str]:
     """The fields of the entities a report carries itself (and its dateline's place)."""
-    return entity_fields(entities.extract_entities("", "", extra or {}, extract=False))
+    if not extra or _CURATED_KEYS.isdisjoint(extra):
+        return {}  # most reports: nothing to normalise (a tenth of a millisecond each)
+    return entity_fields(entities.extract_entities("", "", extra, extract=False))
 
 
 def check_available(wanted: bool) -> None:

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 
-from . import processes
+from . import analysis, processes
 from .corpus import READERS, CorpusFile, Extracted, complete, extract_file, parse_file
 from .corpus import ocr
 from .corpus.files import MAX_FILE_BYTES, read_bytes
@@ -43,6 +43,7 @@ from .report import ParseWarning, Report
 # Bump when a reader's output changes: older cache entries are then not used.
 PARSER_VERSION = 2
 CACHE_FOLDER = "text-cache"
+_TERM_SEPARATOR = "\x1f"
 TIMEOUT_S = 60.0
 MEMORY_MB = 2048
 # Read in a helper process under the limits and cached: extraction costs much
@@ -87,7 +88,12 @@ class Extractor:
         if cf.suffix not in READERS:
             return parse_file(cf)
         found = self.extracted(cf)
-        return iter([found] if isinstance(found, CorpusError) else complete(cf, found))
+        if isinstance(found, CorpusError):
+            return iter([found])
+        for parsed, terms in zip(found.bodies, found.terms):
+            if terms is not None and isinstance(parsed, Parsed):
+                analysis.remember(parsed.body, terms)  # the indexer's analyses become look-ups
+        return iter(complete(cf, found))
 
     def extracted(self, cf: CorpusFile) -> Extracted | CorpusError:
         """The first stage of a :data:`~searchapp.corpus.READERS` file: from the
@@ -153,10 +159,13 @@ def memory_reason(memory_mb: int) -> str:
 
 
 def _extract(cf: CorpusFile) -> Extracted | CorpusError:  # runs in the helper process
+    """The file's extraction, with the terms of its bodies (cached with it)."""
     try:
-        return extract_file(cf)
+        found = extract_file(cf)
     except CorpusError as e:
         return e
+    found.terms = [analysis.analyzed(p.body) if isinstance(p, Parsed) else None for p in found.bodies]
+    return found
 
 
 def _bound_memory(memory_mb: int) -> None:  # runs in the helper process
@@ -172,9 +181,9 @@ def _bound_memory(memory_mb: int) -> None:  # runs in the helper process
 
 def extraction_settings() -> tuple:
     """What changes a reader's output besides the bytes and the reader: the
-    cache version and the OCR settings. The limits (time, memory, sizes) are
+    cache version, the OCR settings and the analysis (its terms are kept too). The limits (time, memory, sizes) are
     not in it: going over one is a rejection, and rejections are not cached."""
-    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES
+    return PARSER_VERSION, ocr.OCR_DPI, ocr.MAX_OCR_PAGES, analysis.ANALYSIS_KEY
 
 
 class TextCache:
@@ -212,7 +221,7 @@ class TextCache:
         try:
             found = decode(path.read_text("utf-8"))
             os.utime(path)  # used by this run: kept by prune()
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
@@ -246,9 +255,20 @@ class TextCache:
 
 
 def encode(extracted: Extracted) -> str:
-    """An extraction without rejections as JSON (dates tagged, so that they come back as dates)."""
+    """An extraction without rejections as JSON (dates tagged, so that they come
+    back as dates), each part with its body's terms when they were worked out."""
     items = [["", extracted.parsed], *extracted.attachments]
-    return json.dumps([[name, _plain(parsed)] for name, parsed in items], default=_tagged, ensure_ascii=False)
+    terms = [_joined(t) for t in extracted.terms] if extracted.terms else [None] * len(items)
+    return json.dumps([[name, _plain(parsed), found] for (name, parsed), found in zip(items, terms)],
+                      default=_tagged, ensure_ascii=False)
+
+
+def _joined(terms) -> list | None:
+    """A body's terms as [first position, the terms joined by U+001F]: one JSON
+    string reads back much faster than a list of them. A term never holds that
+    character (not a word character of ``analysis.TOKEN_PATTERN``, and no
+    decomposition gives it; a space it may: U+FDFA decomposes into four words)."""
+    return None if terms is None else [terms[0], _TERM_SEPARATOR.join(terms[1])]
 
 
 def _plain(parsed: Parsed) -> dict:
@@ -260,13 +280,14 @@ def _plain(parsed: Parsed) -> dict:
 
 
 def decode(text: str) -> Extracted:
-    parts = []
-    for name, values in json.loads(text, object_hook=_untagged):
+    parts, terms = [], []
+    for name, values, found in json.loads(text, object_hook=_untagged):
         values["warnings"] = [ParseWarning(*w) for w in values["warnings"]]
         values["pages"] = tuple(values["pages"])
         values["date_texts"] = [tuple(t) for t in values["date_texts"]]
         parts.append((name, Parsed(**values)))
-    return Extracted(parts[0][1], parts[1:])
+        terms.append((found[0], tuple(found[1].split(_TERM_SEPARATOR)) if found[1] else ()) if found else None)
+    return Extracted(parts[0][1], parts[1:], terms if any(terms) else [])
 
 
 def _tagged(value):

@@ -25,7 +25,7 @@ For each field the first value found wins:
        source = "CISA ICS"
 
 Finally, a report without a language gets one detected from its text
-(py3langid; detected once, before the text cache: :func:`detect`). Values that are there but cannot be used (a date such as
+(``language``; detected once, before the text cache: :func:`detect`). Values that are there but cannot be used (a date such as
 ``31/12/2024`` in a folder without ``date_order``) become
 :class:`~searchapp.report.ParseWarning` items on the report, never a guess.
 """
@@ -39,7 +39,6 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ else:  # Python 3.10
     import tomli as tomllib
 
 from searchapp.corpus.dates import DATE_ORDERS, read_date
+from searchapp.corpus.language import detect_language
 from searchapp.corpus.native import collapse, make_report
 from searchapp.report import ParseWarning, Report
 
@@ -71,11 +71,6 @@ FOLDER_FILE = "_folder.toml"
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_META_BYTES = 64 * 1024
 MAX_HEADER_LINES = 30
-# Characters of the body the language is detected from. py3langid walks the
-# sample byte by byte in Python: 2,000 characters cost 0.6-1 ms a report, 20% of
-# a reindex; on the benchmark corpus 1,000 agree with 2,000 on 99.9% of reports.
-_LANGUAGE_SAMPLE = 1000
-_MIN_LANGUAGE_LETTERS = 40
 
 # "Key: value", "**Key:** value", "**Key**: value", "__Key:__ value"
 _HEADER = re.compile(
@@ -285,44 +280,10 @@ def folder_defaults(root: Path, relpath: str) -> tuple[dict[str, Any], list[Pars
     return {**merged, **sidecar}, [*warnings, *more]
 
 
-@lru_cache(maxsize=1)
-def _identifier():
-    """py3langid's shipped model, loaded once per process, in memory.
-
-    py3langid's own loader unpacks the model into a temporary file; a worker
-    must not write outside the index, so the same arrays are read here from
-    an in-memory copy (the one place that knows py3langid's model layout).
-    """
-    import io
-    import lzma
-
-    import numpy as np
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-    from py3langid.modelio import _to_array
-
-    with lzma.open(Path(MODEL_DIR) / MODEL_FILE) as source:
-        unpacked = io.BytesIO(source.read())
-    with np.load(unpacked, allow_pickle=False) as data:
-        return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            _to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
-            tk_row=_to_array(data["nextmove_row"]),
-        )
-
-
 def detect(parsed: Parsed) -> None:
     """Detect the body's language once, unless the document names its own."""
     if parsed.detected_language == "":
         parsed.detected_language = None if parsed.language else detect_language(parsed.body)
-
-
-def detect_language(text: str) -> str | None:
-    """The ISO 639-1 code of the text's language, or ``None`` if it is too short to tell."""
-    sample = text[:_LANGUAGE_SAMPLE]
-    if next(islice(filter(str.isalpha, sample), _MIN_LANGUAGE_LETTERS - 1, None), None) is None:
-        return None  # fewer letters than that
-    language, probability = _identifier().classify(sample)
-    return language if probability >= 0.5 else None
 
 
 def _apply_defaults(parsed: Parsed, defaults: dict[str, Any]) -> None:
