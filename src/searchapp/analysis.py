@@ -1,12 +1,4 @@
-"""The analysis chain Whoosh indexes and queries with: NLTK's tokenizing and
-Snowball English stemming, without importing NLTK.
-
-NLTK's package imports SciPy and most of its own modules (1.5 s of CPU in
-every process, half of a cached ``--full`` of the 93 CRS PDFs); what the
-chain uses of it is a ``regex`` pattern (``RegexpTokenizer``: the ``regex``
-engine, NLTK's flags) and the Snowball English stemmer, which Whoosh ships
-as a port of NLTK's (``whoosh.lang.snowball``; the same stem for each of
-133,384 words of the benchmark corpora, ``tests/test_analysis.py`` compares).
+"""The NLTK analysis chain Whoosh indexes and queries with.
 
 Whoosh pickles the schema, analyzers included, into the index: everything here
 lives at module level under stable names. Changing what the chain produces
@@ -31,13 +23,18 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-import regex
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh.formats import Positions
-from whoosh.lang.snowball.english import EnglishStemmer
 
 from .engine.whoosh_internals import encode_positions
+
+try:  # NLTK 3.10 bounds every regexp match with a timeout
+    from nltk import redos
+except ImportError:  # older NLTK compiles with re: no guard to leave out
+    redos = None
 
 # Numbers with decimal or thousands separators stay whole (5.93, 155,221);
 # words keep inner apostrophes (Russia's); hyphens split, so "Rostov-on-Don"
@@ -78,12 +75,23 @@ def acronyms(words: list[str]) -> list[bool]:
     return flags
 
 
-# NLTK's ``RegexpTokenizer(TOKEN_PATTERN)``: the ``regex`` engine with its
-# flags, and no per-match wall-clock guard (that check made tokenizing 3.5
-# times slower, issue 5): the pattern is fixed and linear (each repetition is
-# entered by a character the one before cannot match), so it needs none.
-_TOKENS = regex.compile(TOKEN_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
-_stemmer = EnglishStemmer()
+class _Tokenizer(RegexpTokenizer):
+    """NLTK's ``RegexpTokenizer`` without its per-match wall-clock guard.
+
+    NLTK bounds every match with a timeout, against patterns that backtrack
+    catastrophically; that check made tokenizing 3.5 times slower (issue 5).
+    :data:`TOKEN_PATTERN` is fixed and linear (each repetition is entered by
+    a character the one before cannot match), so it needs no guard.
+    """
+
+    def _check_regexp(self):
+        if self._regexp is None and redos is not None:
+            self._regexp = redos.compile(self._pattern, self._flags, timeout=None)
+        super()._check_regexp()
+
+
+_nltk_tokenizer = _Tokenizer(TOKEN_PATTERN)
+_stemmer = SnowballStemmer("english")
 
 
 # British and American spellings of the same word meet in one stem, so a
@@ -147,7 +155,7 @@ def spellings_of(stems) -> set[str]:
 
 
 class NltkTokenizer(Tokenizer):
-    """Whoosh tokenizer over the spans of :data:`TOKEN_PATTERN`.
+    """Whoosh tokenizer over NLTK's ``RegexpTokenizer.span_tokenize``.
 
     It keeps the character offsets, so highlights land on the words as
     written.
@@ -160,7 +168,7 @@ class NltkTokenizer(Tokenizer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        spans = [m.span() for m in _TOKENS.finditer(value)] if tokenize else [(0, len(value))]
+        spans = list(_nltk_tokenizer.span_tokenize(value)) if tokenize else [(0, len(value))]
         kept = acronyms([value[start:end] for start, end in spans])
         for pos, (start, end) in enumerate(spans):
             token.text = value[start:end]
@@ -265,7 +273,7 @@ def _analyzed(text: str) -> Analyzed:
     known = _remembered.get(text)
     if known is not None:
         return known
-    words = _TOKENS.findall(text)
+    words = _nltk_tokenizer.tokenize(text)
     terms = list(map(_index_term, words))
     for i, acronym in enumerate(acronyms(words)):
         if acronym:
