@@ -289,7 +289,7 @@ class ArrayQueryEngine:
 
     def _fields_term_scores(self, q: FieldsTerm) -> np.ndarray:
         tf = np.zeros(self.n)
-        dfs = []
+        dfs, holding = [], []
         for field in q.fields:
             postings = self._postings(field, q.text)
             dfs.append(self.cache.doc_frequency(self.parent, field, q.text))
@@ -299,7 +299,10 @@ class ArrayQueryEngine:
             length = self.cache.lengths(self.reader, field)[postings.docs]
             norm = ranking.length_norm(np.where(length > 0, length, 1.0), avg)
             tf[postings.docs] += FIELD_BOOSTS.get(field, 1.0) * postings.weights / norm
-        held = np.flatnonzero(tf)  # saturate only where the word is, not over every document
+            holding.append(postings.docs)
+        # Saturated only where the word is, not over every document; a document
+        # in two fields' postings is written twice with the same value.
+        held = holding[0] if len(holding) == 1 else np.concatenate(holding) if holding else holding
         if len(held):
             tf[held] = q.boost * ranking.idf(self.parent.doc_count_all(), max(dfs)) * ranking.saturate(tf[held])
         return tf
