@@ -123,13 +123,16 @@ class _Counted:
         self._reader = reader
         self._words: dict[str, frozenset[str]] = {}
 
-    def held(self, field: str, term: str) -> int:
-        if field not in self._reader.schema:
-            return 0
+    def words(self, field: str) -> frozenset[str]:
+        """Every word of ``field`` that some segment holds (none: not a field of the index)."""
         words = self._words.get(field)
         if words is None:
-            words = self._words[field] = field_words(self._reader, field)
-        return self._reader.doc_frequency(field, term) if term in words else 0
+            words = self._words[field] = (field_words(self._reader, field) if field in self._reader.schema
+                                          else frozenset())
+        return words
+
+    def held(self, field: str, term: str) -> int:
+        return self._reader.doc_frequency(field, term) if term in self.words(field) else 0
 
     def __getattr__(self, name: str):
         return getattr(self._reader, name)
@@ -156,7 +159,9 @@ def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> 
 def _one_edit(reader, term: str, word: str, fields: tuple[str, ...]) -> list[_Candidate]:
     """The stems of the strings one edit from ``word`` that the index holds."""
     stems = {stem(edited) for edited in _edits(word)} - {term} - STOPWORDS
-    found = [_Candidate(c, 1, _freq(reader, c, fields)) for c in stems]
+    vocabularies = [reader.words(f) for f in fields]
+    held = set().union(*(stems & words for words in vocabularies))  # ~550 strings: the sets first
+    found = [_Candidate(c, 1, _freq(reader, c, fields)) for c in held]
     return [c for c in found if c.freq]
 
 
