@@ -209,6 +209,8 @@ def facet_values(state, name: str, docmask: "np.ndarray | Selection", selected: 
     holding it only automatically; with ``curated_only``, curated values only.
     """
     field = state.facet(name, curated_only)
+    if not field.values and not selected:  # a facet the index holds no value of (entities not extracted)
+        return (), 0
     docs = Selection.of(docmask)
     counts = field.counts(docs)
     auto = None

@@ -137,8 +137,10 @@ class WhooshEngine:
         return related(searcher, _engine(searcher, state, unbounded()), docnum, state.live, limit)
 
     def suggest(self, text: str, total: int = 0) -> str | None:
-        searcher, _ = self._view()
-        return suggest(searcher, text, total, seconds=SUGGEST_SECONDS)
+        searcher, state = self._view()
+        parent = searcher.get_parent()
+        return suggest(searcher, text, total, seconds=SUGGEST_SECONDS,
+                       frequency=lambda field, word: state.postings.doc_frequency(parent, field, word))
 
     def topic_counts(self) -> tuple[TopicCount, ...]:
         return count_topics(self._view()[1])
