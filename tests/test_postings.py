@@ -143,6 +143,49 @@ def test_cache_keeps_at_most_its_budget_and_serves_repeats():
         assert np.all(np.diff(first.docs) > 0) and len(first.docs) == reader.doc_frequency("body", "oil")
 
 
+def test_a_new_commits_reader_decodes_only_its_new_segment(monkeypatch):
+    """issue 11: segments never change, so the reader of the next commit joins
+    the arrays decoded from the others (deletions included) with its new one's."""
+    from searchapp.engine import whoosh_postings as wp
+
+    ix = _index(2, True)
+    with ix.searcher(weighting=weighting()) as searcher:
+        reader = searcher.reader()
+        before = PostingCache(reader).get(reader, "body", b"oil")
+        old_ids = [wp.segment_id(seg) for seg, _ in reader.leaf_readers()]
+    writer = ix.writer()
+    writer.delete_by_term("file", "f4")
+    for number in range(1000, 1100):
+        writer.add_document(**_doc(random.Random(number), number))
+    writer.commit(merge=False)
+    decoded = []
+    real = wp.segment_postings
+    monkeypatch.setattr(wp, "segment_postings",
+                        lambda seg, field, btext: decoded.append(wp.segment_id(seg)) or real(seg, field, btext))
+    with ix.searcher(weighting=weighting()) as searcher:
+        reader = searcher.reader()
+        ids = [wp.segment_id(seg) for seg, _ in reader.leaf_readers()]
+        cache = PostingCache(reader)
+        after = cache.get(reader, "body", b"oil")
+        assert ids[:2] == old_ids and decoded == ids[2:] and len(ids) == 3
+        assert after.docs.tolist()[:len(before.docs)] == before.docs.tolist()
+        assert np.all(np.diff(after.docs) > 0)
+        live = _live(reader)
+        assert after.docs[live[after.docs]].tolist() == sorted(reader.postings("body", b"oil").all_ids())
+        q = qp.parse("oil price")
+        expected = {hit.docnum: hit.score for hit in searcher.search(q, limit=None)}
+        evaluator = Evaluator(searcher, cache)
+        assert np.nonzero(evaluator.mask(q) & live)[0].tolist() == sorted(expected)
+        scores = evaluator.scores(q)
+        assert scores[sorted(expected)] == pytest.approx([expected[d] for d in sorted(expected)], rel=1e-9)
+
+
+def _live(reader) -> np.ndarray:
+    live = np.zeros(reader.doc_count_all(), dtype=bool)
+    live[list(reader.all_doc_ids())] = True
+    return live
+
+
 def test_not_excludes_the_first_matching_document_too():
     """Whoosh's AndNotMatcher only skips the negative postings forward when both
     lists start on the same document: "oil -crude" keeps a first "oil" report

@@ -36,6 +36,39 @@ class DateRange:
         return self.last - self.first + 1
 
 
+class Selection:
+    """A mask of documents and, found once for every count over it, the numbers
+    of the documents it holds, or of those it leaves out when it holds most:
+    a count then costs the smaller side (browsing counts what is not shown).
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self.count = int(np.count_nonzero(mask))
+        self.inverted = self.count > len(mask) // 2
+        self._docs: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, docmask: "np.ndarray | Selection") -> "Selection":
+        return docmask if isinstance(docmask, Selection) else cls(docmask)
+
+    @property
+    def docs(self) -> np.ndarray:
+        """The documents of the mask, or of its complement when ``inverted``."""
+        if self._docs is None:
+            self._docs = np.flatnonzero(~self.mask if self.inverted else self.mask)
+        return self._docs
+
+    def bincount(self, codes: np.ndarray, minlength: int, total: np.ndarray | None = None) -> np.ndarray:
+        """How many documents of the mask hold each code (``codes``: one per
+        document, all of them; ``total``: its bincount over all, when kept)."""
+        if not self.inverted:
+            return np.bincount(codes[self.docs], minlength=minlength)
+        if total is None:
+            total = np.bincount(codes, minlength=minlength)
+        return total - np.bincount(codes[self.docs], minlength=len(total))
+
+
 class MultiValued:
     """A field with any number of values per document, as (doc, ordinal) pairs."""
 
@@ -51,6 +84,8 @@ class MultiValued:
         # are seen again (a facet's long tail of ones and twos, every browse).
         self.made: dict[tuple[int, int, bool, int], FacetValue] = {}
         self._by_key: dict[str, list[int]] | None = None
+        self._by_doc_of: _ByDoc | None = None
+        self._by_value_of: tuple[np.ndarray, np.ndarray] | None = None
 
     def facet_value(self, i: int, count: int, selected: bool, auto: int = 0) -> FacetValue:
         key = (i, count, selected, auto)
@@ -83,25 +118,87 @@ class MultiValued:
             np.array([index[v] for v in first.values], dtype=np.int64)[first.ords],
             np.array([index[v] for v in second.values], dtype=np.int64)[second.ords],
         ]) if len(docs) else np.zeros(0, np.int64)
-        pairs = np.unique(docs * len(values) + ords)
+        pairs = np.sort(docs * len(values) + ords)  # np.unique hashes: ten times slower here
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
         return cls(values, (pairs // len(values)).astype(np.int32), (pairs % len(values)).astype(np.int32))
 
     def mask(self, selected: list[str], n: int) -> np.ndarray:
         """Documents holding any of ``selected`` (OR within a facet)."""
-        wanted = self.matching(selected)
+        wanted = np.asarray(self.matching(selected), dtype=np.int64)
         out = np.zeros(n, dtype=bool)
-        if wanted:
-            out[self.docs[np.isin(self.ords, wanted)]] = True
+        if len(wanted):
+            order, starts = self._by_value()
+            out[self.docs[order[_ranges(starts[wanted], starts[wanted + 1])]]] = True
         return out
 
-    def counts(self, docmask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.ords[docmask[self.docs]], minlength=len(self.values))
+    def _by_value(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs' order by value, and where each value's pairs start in it."""
+        found = self._by_value_of
+        if found is None:
+            order = np.argsort(self.ords, kind="stable")
+            starts = np.zeros(len(self.values) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.ords, minlength=len(self.values)), out=starts[1:])
+            found = self._by_value_of = (order, starts)
+        return found
+
+    def counts(self, docmask: "np.ndarray | Selection") -> np.ndarray:
+        """How many documents of ``docmask`` hold each value, by ordinal,
+        counted over the smaller side of the selection (:class:`Selection`)."""
+        if not len(self.values):
+            return np.zeros(0, dtype=np.int64)
+        docs = Selection.of(docmask)
+        by_doc = self._by_doc(len(docs.mask))
+        if by_doc.codes is not None:  # one value at most a document: one code each
+            return docs.bincount(by_doc.codes, len(self.values) + 1, by_doc.total_codes)[1:]
+        if 4 * len(docs.docs) > len(self.docs):  # most pairs are read anyway: every pair, no index
+            return np.bincount(self.ords[docs.mask[self.docs]], minlength=len(self.values))
+        lo, hi = by_doc.starts[docs.docs], by_doc.starts[docs.docs + 1]
+        part = np.bincount(by_doc.ords[_ranges(lo, hi)], minlength=len(self.values))
+        return by_doc.total - part if docs.inverted else part
+
+    def _by_doc(self, n: int) -> "_ByDoc":
+        found = self._by_doc_of
+        if found is None or found.n != n:
+            found = self._by_doc_of = _ByDoc(self.docs, self.ords, n, len(self.values))
+        return found
+
+
+class _ByDoc:
+    """A field's (doc, ordinal) pairs indexed by document, for counting a few
+    documents' values: where each document's pairs start (``n`` + 1 of them),
+    their ordinals, and every value's count; or, when no document holds two
+    values, each document's code (its value's ordinal + 1, 0 for none)."""
+
+    def __init__(self, docs: np.ndarray, ords: np.ndarray, n: int, size: int) -> None:
+        self.n = n
+        held = np.bincount(docs, minlength=n)[:n]
+        self.codes = self.total_codes = None
+        if not len(held) or held.max() <= 1:
+            self.codes = np.zeros(n, dtype=np.int64)
+            self.codes[docs] = ords.astype(np.int64) + 1
+            self.total_codes = np.bincount(self.codes, minlength=size + 1)
+            return
+        order = np.argsort(docs, kind="stable")
+        self.starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(held, out=self.starts[1:])
+        self.ords = ords[order].astype(np.int64)
+        self.total = np.bincount(self.ords, minlength=size)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every index of the ranges ``lo[i] <= k < hi[i]``, in order (vectorised)."""
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - lengths), lengths)
 
 
 MAX_VALUES = 200  # values of one facet in an answer (the selected ones always): Datasette's bound
 
 
-def facet_values(state, name: str, docmask: np.ndarray, selected: list[str],
+def facet_values(state, name: str, docmask: "np.ndarray | Selection", selected: list[str],
                  curated_only: bool = False) -> tuple[tuple[FacetValue, ...], int]:
     """The values of facet ``name`` (``schema.FACET_FIELDS``) among ``docmask``,
     the :data:`MAX_VALUES` most frequent and every selected one, and how many
@@ -112,20 +209,23 @@ def facet_values(state, name: str, docmask: np.ndarray, selected: list[str],
     holding it only automatically; with ``curated_only``, curated values only.
     """
     field = state.facet(name, curated_only)
-    counts = field.counts(docmask)
+    if not field.values and not selected:  # a facet the index holds no value of (entities not extracted)
+        return (), 0
+    docs = Selection.of(docmask)
+    counts = field.counts(docs)
     auto = None
     if field is not state.facet(name, True):
-        auto = counts - state.curated_in_union(name, docmask)
+        auto = counts - state.curated_in_union(name, docs)
     return _values(field, counts, selected, auto)
 
 
-def date_values(state, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[FacetValue, ...], str]:
+def date_values(state, docmask: "np.ndarray | Selection", rng: DateRange) -> tuple[tuple[FacetValue, ...], str]:
     """Years, or months when the selected range spans less than two years."""
     span = rng.span_days()
     if span is not None and span < 731:
         first, last = dt.date.fromordinal(rng.first), dt.date.fromordinal(rng.last)
         lo, hi = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
-        buckets = state.month_index[docmask & state.dated]
+        buckets = state.month_index[Selection.of(docmask).mask & state.dated]
         inside = (buckets >= lo) & (buckets <= hi)
         counts = np.bincount(buckets[inside] - lo, minlength=hi - lo + 1)
         out = []
@@ -135,7 +235,7 @@ def date_values(state, docmask: np.ndarray, rng: DateRange) -> tuple[tuple[Facet
             end = _month_end(year, month + 1).toordinal()
             out.append(FacetValue(f"{year:04d}-{month + 1:02d}", int(count), rng.first <= start and end <= rng.last))
         return tuple(out), "month"
-    counts = np.bincount(state.year_bucket[docmask], minlength=state.years + 1)
+    counts = Selection.of(docmask).bincount(state.year_bucket, state.years + 1, state.year_total)
     out = []
     for offset in np.nonzero(counts[:-1])[0].tolist():
         year = state.first_year + offset
@@ -155,14 +255,16 @@ def _values(field: MultiValued, counts: np.ndarray, selected: list[str],
     :data:`MAX_VALUES` unless selected, then every selected one that the index
     does not hold (at zero); and how many values with a count were left out."""
     chosen = set(field.matching(selected))
-    keep = counts > 0
-    keep[list(chosen)] = True
-    shown = np.nonzero(keep)[0]
+    free = counts > 0
+    free[list(chosen)] = False
+    left_out = max(0, int(np.count_nonzero(free)) - MAX_VALUES)
+    if left_out > MAX_VALUES:  # thousands of values: sort only those that can come first
+        free &= counts >= np.partition(counts[free], -MAX_VALUES)[-MAX_VALUES]
+    free[list(chosen)] = True
+    shown = np.flatnonzero(free)
     shown = shown[np.lexsort((field.name_rank[shown], -counts[shown]))]
     is_chosen = np.isin(shown, list(chosen))
-    within = np.cumsum(~is_chosen) <= MAX_VALUES
-    left_out = int((~within & ~is_chosen).sum())
-    shown = shown[within | is_chosen]
+    shown = shown[(np.cumsum(~is_chosen) <= MAX_VALUES) | is_chosen]
     autos = auto[shown].tolist() if auto is not None else [0] * len(shown)
     out = [field.facet_value(i, c, i in chosen, a)
            for i, c, a in zip(shown.tolist(), counts[shown].tolist(), autos)]

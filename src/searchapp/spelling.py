@@ -61,15 +61,17 @@ class _Candidate:
         return math.log(self.freq) - self.edits * math.log(EDIT_COST)
 
 
-def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf")) -> str | None:
+def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf"), frequency=None) -> str | None:
     """``text`` with each misspelled word replaced by the likeliest corpus word, or None.
 
     :param total: how many reports the query found; words the index holds are
         questioned only when it is at most :data:`FEW_RESULTS`.
     :param seconds: no word is looked up after this long (issue 11: a walk of
         the vocabulary can take most of a second for a long made-up word).
+    :param frequency: ``(field, word) -> document frequency`` (default: the
+        reader's; the engine passes the one it remembers per reader).
     """
-    reader = _Counted(searcher.reader())
+    reader = _Counted(searcher.reader(), frequency)
     deadline = time.monotonic() + seconds
     out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
@@ -119,17 +121,24 @@ class _Counted:
     the first time a word of that field is looked up): a candidate no segment
     holds costs a set look-up, not a read of Whoosh's term table."""
 
-    def __init__(self, reader) -> None:
+    def __init__(self, reader, frequency=None) -> None:
         self._reader = reader
         self._words: dict[str, frozenset[str]] = {}
+        self._frequency = frequency or reader.doc_frequency
 
-    def held(self, field: str, term: str) -> int:
-        if field not in self._reader.schema:
-            return 0
+    def doc_frequency(self, field: str, term: str) -> int:
+        return self._frequency(field, term)
+
+    def words(self, field: str) -> frozenset[str]:
+        """Every word of ``field`` that some segment holds (none: not a field of the index)."""
         words = self._words.get(field)
         if words is None:
-            words = self._words[field] = field_words(self._reader, field)
-        return self._reader.doc_frequency(field, term) if term in words else 0
+            words = self._words[field] = (field_words(self._reader, field) if field in self._reader.schema
+                                          else frozenset())
+        return words
+
+    def held(self, field: str, term: str) -> int:
+        return self._frequency(field, term) if term in self.words(field) else 0
 
     def __getattr__(self, name: str):
         return getattr(self._reader, name)
@@ -156,7 +165,9 @@ def _best(reader, term: str, word: str, fields: tuple[str, ...], known: int) -> 
 def _one_edit(reader, term: str, word: str, fields: tuple[str, ...]) -> list[_Candidate]:
     """The stems of the strings one edit from ``word`` that the index holds."""
     stems = {stem(edited) for edited in _edits(word)} - {term} - STOPWORDS
-    found = [_Candidate(c, 1, _freq(reader, c, fields)) for c in stems]
+    vocabularies = [reader.words(f) for f in fields]
+    held = set().union(*(stems & words for words in vocabularies))  # ~550 strings: the sets first
+    found = [_Candidate(c, 1, _freq(reader, c, fields)) for c in held]
     return [c for c in found if c.freq]
 
 

@@ -5,10 +5,12 @@
 - ``whoosh_engine``: the Whoosh engine (generations, per-thread searchers);
 - ``state``: the per-reader state (live mask, days, facet ordinals, caches);
 - ``arrays``: the array query engine (matching and BM25F scoring on NumPy);
-- ``cache``: decoded postings, positions and field lengths per reader;
+- ``cache``: decoded postings, positions and field lengths per segment and per reader;
 - ``budget``: the cost bound of a query;
 - ``whoosh_scoring``: BM25F in Whoosh's query and weighting objects;
-- ``whoosh_internals``: everything that knows Whoosh's formats and private API.
+- ``whoosh_postings``, ``whoosh_internals``, ``whoosh_writer``: everything that knows
+  Whoosh's formats and private API (a segment's postings, positions and lengths; opening,
+  the codec, term tables and the parser's hooks; writing segments).
 """
 
 from .protocol import EngineAnswer, EngineQuery, EngineWriter, SearchEngine

@@ -2,7 +2,7 @@
 
 Whoosh matches and scores one document at a time in Python, which costs
 microseconds per matching document. Here a term's postings (document numbers
-and frequencies) are decoded into arrays (``whoosh_internals``), kept in a
+and frequencies) are decoded into arrays (``whoosh_postings``), kept in a
 size-bounded LRU cache per index reader (:class:`PostingCache`), and queries
 are evaluated on whole arrays by :class:`ArrayQueryEngine`:
 
@@ -30,13 +30,14 @@ from whoosh import query as wq
 from .. import ranking
 from ..schema import FIELD_BOOSTS
 from . import whoosh_internals as wi
+from . import whoosh_postings as wp
 from .budget import MAX_EXPANSIONS, QueryBudget, unbounded
 from .cache import Postings, PostingCache
 from .whoosh_scoring import FieldsTerm, Weighting
 
 __all__ = ["ArrayQueryEngine", "AtLeast", "PostingCache"]
 
-SPAN = wi.SPAN
+SPAN = wp.SPAN
 
 
 _PATTERNS = (wq.Prefix, wq.Wildcard, wq.TermRange)
@@ -205,7 +206,7 @@ class ArrayQueryEngine:
             return candidates
         try:
             keys = [self.cache.positions(self.reader, field, b).keys for b in btexts]
-        except wi.Unsupported:
+        except wp.Unsupported:
             return None
         # The span so far is known by its last position: the next word must
         # follow it within ``slop`` (Whoosh's ordered SpanNear2 with mindist 1).
@@ -226,7 +227,7 @@ class ArrayQueryEngine:
             return None
         try:
             return self._score(q)
-        except wi.Unsupported:
+        except wp.Unsupported:
             return None
 
     def _score(self, q: wq.Query) -> np.ndarray:
@@ -236,7 +237,7 @@ class ArrayQueryEngine:
         if isinstance(q, FieldsTerm):
             return self._fields_term_scores(q)
         if isinstance(q, wq.Or) and q.scale:
-            raise wi.Unsupported("coordination")  # Whoosh's CoordMatcher (not used by searchapp's queries)
+            raise wp.Unsupported("coordination")  # Whoosh's CoordMatcher (not used by searchapp's queries)
         if isinstance(q, (wq.And, wq.Or)) and type(q).matcher is _COMPOUND_MATCHER:
             return self._compound_scores(q)
         if isinstance(q, wq.AndNot):
@@ -249,12 +250,12 @@ class ArrayQueryEngine:
             # Whoosh scores a phrase as its words' terms together (SpanNear2 over an intersection).
             docs = self._phrase_docs(q)
             if docs is None:
-                raise wi.Unsupported("phrase")
+                raise wp.Unsupported("phrase")
             total = _sum([self._term_scores(wq.Term(q.fieldname, word)) for word in q.words], self.n)
             out = np.zeros(self.n)
             out[docs] = total[docs] * q.boost
             return out
-        raise wi.Unsupported(type(q).__name__)
+        raise wp.Unsupported(type(q).__name__)
 
     def _compound_scores(self, q) -> np.ndarray:
         subs = q.subqueries
@@ -288,7 +289,7 @@ class ArrayQueryEngine:
 
     def _fields_term_scores(self, q: FieldsTerm) -> np.ndarray:
         tf = np.zeros(self.n)
-        dfs = []
+        dfs, holding = [], []
         for field in q.fields:
             postings = self._postings(field, q.text)
             dfs.append(self.cache.doc_frequency(self.parent, field, q.text))
@@ -298,7 +299,10 @@ class ArrayQueryEngine:
             length = self.cache.lengths(self.reader, field)[postings.docs]
             norm = ranking.length_norm(np.where(length > 0, length, 1.0), avg)
             tf[postings.docs] += FIELD_BOOSTS.get(field, 1.0) * postings.weights / norm
-        held = np.flatnonzero(tf)  # saturate only where the word is, not over every document
+            holding.append(postings.docs)
+        # Saturated only where the word is, not over every document; a document
+        # in two fields' postings is written twice with the same value.
+        held = holding[0] if len(holding) == 1 else np.concatenate(holding) if holding else holding
         if len(held):
             tf[held] = q.boost * ranking.idf(self.parent.doc_count_all(), max(dfs)) * ranking.saturate(tf[held])
         return tf

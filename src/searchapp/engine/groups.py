@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .. import grouping
+from ..facets import Selection
 
 KEPT = 4  # readers' group maps kept at once, as for their states
 
@@ -27,6 +28,10 @@ class GroupMap:
             if docnum is not None:
                 self.of[docnum] = index[group]
         self._index = index
+        # Each document's group as a code from 1 (0: none), and their counts over
+        # every document: a result's groups are counted over the smaller side.
+        self.codes = self.of.astype(np.int64) + 1
+        self.total = np.bincount(self.codes, minlength=len(self.ids) + 1)
 
     def mask(self, group: str) -> np.ndarray:
         return self.of == self._index.get(group, -2)
@@ -72,7 +77,7 @@ class GroupMaps:
             return found
 
 
-def collapsed_page(ordered: Callable[[int], list], groups: GroupMap, final: np.ndarray,
+def collapsed_page(ordered: Callable[[int], list], groups: GroupMap, final: Selection,
                    offset: int, limit: int) -> tuple[list, list[int], int]:
     """One page of ``ordered(k)`` (the first k (docnum, score) pairs, best
     first) with each group shown once, at its best hit.
@@ -80,9 +85,8 @@ def collapsed_page(ordered: Callable[[int], list], groups: GroupMap, final: np.n
     Returns the page, how many other reports of each hit's group matched, and
     how many reports the whole result hides under a best hit.
     """
-    total = int(final.sum())
-    inside = groups.of[final]
-    counts = np.bincount(inside[inside >= 0], minlength=len(groups.ids))
+    total = final.count
+    counts = final.bincount(groups.codes, len(groups.ids) + 1, groups.total)[1:]
     hidden = int((counts[counts > 0] - 1).sum())
     end = offset + limit
     wanted = end + min(hidden, 4 * end)

@@ -61,6 +61,7 @@ class ReaderState:
                        for f in FACET_FIELDS if f.auto}
         self.topics = self.unions["topic"]
         self._curated_ords: dict[str, np.ndarray] = {}
+        self._date_orders: dict[bool, np.ndarray] = {}
         self.dated = self.day != NO_DAY
         years, months = _year_month(self.day)
         self.year = np.where(self.dated, years, 0)
@@ -71,6 +72,7 @@ class ReaderState:
         self.first_year = int(dated_years.min()) if dated_years.size else 0
         self.years = int(dated_years.max()) - self.first_year + 1 if dated_years.size else 0
         self.year_bucket = np.where(self.dated, self.year - self.first_year, self.years).astype(np.int64)
+        self.year_total = np.bincount(self.year_bucket, minlength=self.years + 1)
 
     @classmethod
     def open(cls, reader, folder: Path | None) -> "ReaderState":
@@ -147,7 +149,7 @@ class ReaderState:
     def facet_mask(self, name: str, selected: list[str], curated_only: bool = False) -> np.ndarray:
         return self.facet(name, curated_only).mask(selected, self.n)
 
-    def curated_in_union(self, name: str, docmask: np.ndarray) -> np.ndarray:
+    def curated_in_union(self, name: str, docmask) -> np.ndarray:
         """Counts of the curated values of facet ``name`` among ``docmask``, by
         the ordinals of its union with the automatic ones."""
         union, curated = self.unions[name], self.facet(name, True)
@@ -158,6 +160,16 @@ class ReaderState:
         if len(ords):
             out[ords] = curated.counts(docmask)
         return out
+
+    def date_order(self, newest: bool) -> np.ndarray:
+        """Every document, newest (or oldest) first, undated ones last either
+        way, ties in document order: sorted once per reader."""
+        found = self._date_orders.get(newest)
+        if found is None:
+            days = self.day.astype(np.int64)
+            key = np.where(days == NO_DAY, np.iinfo(np.int64).max, -days if newest else days)
+            found = self._date_orders[newest] = np.argsort(key, kind="stable")
+        return found
 
     def date_mask(self, rng: DateRange) -> np.ndarray:
         mask = self.dated.copy()

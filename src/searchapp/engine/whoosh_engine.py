@@ -20,7 +20,7 @@ from whoosh.searching import TimeLimit
 
 from .. import query as qp
 from .. import ranking
-from ..facets import UNDATED, DateRange, date_values, facet_values
+from ..facets import UNDATED, DateRange, Selection, date_values, facet_values
 from ..languages import language_code
 from ..schema import FACET_FIELDS, TEXT_FIELDS
 from ..spelling import suggest
@@ -73,7 +73,8 @@ class WhooshEngine:
         final = matched.copy()
         for mask in masks.values():
             final &= mask
-        facets, left_out, granularity = (_facets(state, matched, masks, query, dates) if query.facets
+        chosen = Selection(final)
+        facets, left_out, granularity = (_facets(state, matched, masks, query, dates, chosen) if query.facets
                                          else ({}, {}, "year"))
 
         def ordered(limit: int) -> list[tuple[int, float | None]]:
@@ -83,11 +84,11 @@ class WhooshEngine:
 
         similar, hidden = (), 0
         if query.collapse and query.group is None and len(groups.ids):
-            page, similar, hidden = collapsed_page(ordered, groups, final, query.offset, query.limit)
+            page, similar, hidden = collapsed_page(ordered, groups, chosen, query.offset, query.limit)
         else:
             page = ordered(query.offset + query.limit)[query.offset:]
         hits = tuple((searcher.stored_fields(d), s) for d, s in page)
-        return EngineAnswer(total=int(final.sum()), hits=hits, facets=facets, facets_left_out=left_out,
+        return EngineAnswer(total=chosen.count, hits=hits, facets=facets, facets_left_out=left_out,
                             date_granularity=granularity,
                             fallback=fallback, highlight=_stems(searcher, state, q),
                             strict_total=_strict_total(searcher, state, q, final),
@@ -136,8 +137,10 @@ class WhooshEngine:
         return related(searcher, _engine(searcher, state, unbounded()), docnum, state.live, limit)
 
     def suggest(self, text: str, total: int = 0) -> str | None:
-        searcher, _ = self._view()
-        return suggest(searcher, text, total, seconds=SUGGEST_SECONDS)
+        searcher, state = self._view()
+        parent = searcher.get_parent()
+        return suggest(searcher, text, total, seconds=SUGGEST_SECONDS,
+                       frequency=lambda field, word: state.postings.doc_frequency(parent, field, word))
 
     def topic_counts(self) -> tuple[TopicCount, ...]:
         return count_topics(self._view()[1])
@@ -278,14 +281,21 @@ def _filter_masks(state: ReaderState, query: EngineQuery, dates: DateRange) -> d
     return masks
 
 
-def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQuery, dates: DateRange):
-    """Each facet counted with every filter but its own (tag/exclude)."""
-    def others(name: str) -> np.ndarray:
-        mask = matched.copy()
-        for other, filtered in masks.items():
-            if other != name:
-                mask &= filtered
-        return mask
+def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQuery, dates: DateRange,
+            chosen: Selection):
+    """Each facet counted with every filter but its own (tag/exclude); the
+    facets without a filter of their own count over ``chosen`` (every filter)."""
+    selections = {tuple(masks): chosen}
+
+    def others(name: str) -> Selection:
+        applied = tuple(other for other in masks if other != name)
+        found = selections.get(applied)
+        if found is None:
+            mask = matched.copy()
+            for other in applied:
+                mask &= masks[other]
+            found = selections[applied] = Selection(mask)
+        return found
 
     counted, granularity = date_values(state, others("date"), dates)
     if query.undated:
@@ -302,15 +312,15 @@ def _facets(state: ReaderState, matched: np.ndarray, masks: dict, query: EngineQ
 
 def _by_date(state: ReaderState, final: np.ndarray, newest: bool, limit: int | None = None) -> np.ndarray:
     """The ``final`` documents newest (or oldest) first, the first ``limit`` of them."""
-    docnums = np.nonzero(final)[0]
-    days = state.day[docnums].astype(np.int64)
-    # Undated reports last either way; ties by document order.
-    key = np.where(days == 0, np.iinfo(np.int64).max, -days if newest else days)
-    if limit is not None and len(key) > 4 * limit:
-        kth = np.partition(key, limit - 1)[limit - 1]
-        keep = key <= kth  # every document tied with the last one shown
-        docnums, key = docnums[keep], key[keep]
-    return docnums[np.argsort(key, kind="stable")][:limit]
+    order = state.date_order(newest)
+    if limit is None:
+        return order[final[order]]
+    out, found, start, step = [], 0, 0, max(1024, 4 * limit)
+    while start < len(order) and found < limit:  # the order read a slice at a time
+        part = order[start:start + step]
+        out.append(part[final[part]])
+        found, start, step = found + len(out[-1]), start + step, step * 4
+    return np.concatenate(out)[:limit] if out else order[:0]
 
 
 def _by_score(searcher, state: ReaderState, q, final: np.ndarray, limit: int) -> list[tuple[int, float]]:

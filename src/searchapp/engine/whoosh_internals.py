@@ -1,14 +1,15 @@
-"""Everything that knows Whoosh's file formats or private API, in one place.
+"""Whoosh's private API for opening, writing positions, term tables and query expansion.
 
 Whoosh 2.7.4 is read and written below its public API for speed (issue 5):
-posting blocks and pickled positions decoded into arrays, segment term
-tables walked in order, field-length columns read whole, a codec that looks
-lengths up once, and the query parser's term expansion hooks. The private
-writing API (segment writers and their commit, as Whoosh's own
-``multiproc.py`` uses it) is in :mod:`.whoosh_writer`. An upgrade of Whoosh
-is a change to these two modules: the version check below stops an untested
-one, and tests/test_postings.py compares what is decoded here with Whoosh's
-own reader.
+segment term tables walked in order, a codec that looks lengths up once,
+positions encoded as Whoosh stores them, deletions read whole, and the
+query parser's term expansion hooks. Three sibling modules know the rest:
+:mod:`.whoosh_postings` decodes a segment's postings, positions and field
+lengths (and holds the version check, which stops an untested Whoosh), and
+:mod:`.whoosh_writer` the private writing API (segment writers and their
+commit, as Whoosh's own ``multiproc.py`` uses it). An upgrade of Whoosh is a
+change to these ``whoosh_*`` modules only; tests/test_postings.py compares
+what is decoded with Whoosh's own reader.
 """
 
 from __future__ import annotations
@@ -16,34 +17,20 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from pickle import UnpicklingError, dumps, loads
+from pickle import UnpicklingError, dumps
 
 import numpy as np
-import whoosh
-from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, _lenfield
+
+from .whoosh_postings import blocks, length_bytes, segment_id  # first: its version check
+from whoosh import query as wq  # noqa: E402 (after the version check), and below
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
 from ..errors import QueryError, SchemaVersionError
 
-SUPPORTED_WHOOSH = (2, 7, 4)
-if tuple(whoosh.__version__[:3]) != SUPPORTED_WHOOSH:  # pragma: no cover - an upgrade must be checked here
-    raise ImportError(
-        f"searchapp reads Whoosh {'.'.join(map(str, SUPPORTED_WHOOSH))}'s internal formats, but Whoosh "
-        f"{'.'.join(map(str, whoosh.__version__[:3]))} is installed: install that version"
-    )
-
-SPAN = np.int64(1 << 32)  # a position key: document * SPAN + position
-LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _LENGTH_LIST = [None] + [byte_to_length(b) for b in range(1, 256)]  # a zero byte: no length, as Whoosh's
-_EMPTY_IDS = np.zeros(0, np.int64)
-
-
-class Unsupported(Exception):
-    """A reader or query this module cannot decode: the caller asks Whoosh."""
 
 
 # -- opening ------------------------------------------------------------------
@@ -107,90 +94,11 @@ class _LoadedLengths:
         return values[docnum] if values else default
 
 
-def length_bytes(perdoc, fieldname: str) -> bytes | None:
-    """Each document's field length as Whoosh quantises it to a byte (0: none),
-    read in one go from a segment's per-document reader; None without lengths."""
-    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return None
-    raw = column._dbfile.get(column._basepos, column._count)
-    return raw + bytes(column._doccount - column._count)
-
-
-def field_lengths(reader, field: str) -> np.ndarray:
-    """Every document's length in ``field`` over the whole reader, as Whoosh scores it."""
-    parts = [_segment_lengths(seg, field) for seg, _ in reader.leaf_readers()]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def _segment_lengths(seg, field: str) -> np.ndarray:
-    perdoc = getattr(seg, "_perdoc", None)
-    raw = length_bytes(perdoc, field) if hasattr(perdoc, "_cached_reader") else None
-    if raw is not None:
-        return LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
-    return np.array([seg.doc_field_length(d, field, 0) or 0 for d in range(seg.doc_count_all())],
-                    dtype=np.float64)
-
-
-# -- postings and positions ---------------------------------------------------------
-
-def _leaf_matchers(reader, field: str, btext: bytes):
-    for seg, offset in reader.leaf_readers():
-        if (field, btext) not in seg:
-            continue
-        matcher = seg.postings(field, btext)
-        if isinstance(matcher, FilterMatcher):  # deletions: the caller masks with the live documents
-            matcher = matcher.child
-        yield matcher, offset
-
-
-def decode_postings(reader, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's document numbers (over the whole reader, deleted ones included) and weights."""
-    docs, weights = [], []
-    for matcher, offset in _leaf_matchers(reader, field, btext):
-        d, w = _blocks(matcher) if hasattr(matcher, "_read_data") else _one_by_one(matcher)
-        docs.append(d + offset)
-        weights.append(w)
-    if not docs:
-        return _EMPTY_IDS, np.zeros(0, np.float64)
-    return np.concatenate(docs), np.concatenate(weights)
-
-
-def _block_ids(m) -> np.ndarray:
-    block = np.asarray(m._data[0], dtype=np.int64)
-    return block if m._byteids else np.cumsum(block)  # delta-coded
-
-
-def _blocks(m) -> tuple[np.ndarray, np.ndarray]:
-    """A ``W3LeafMatcher``'s postings, a block (up to 128 postings) per step."""
-    ids, weights = [], []
-    while m.is_active():
-        m._read_data()
-        block = _block_ids(m)
-        ids.append(block)
-        raw_weights = m._data[1]
-        if raw_weights is None or isinstance(raw_weights, float):
-            weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights))
-        else:
-            weights.append(np.asarray(raw_weights, dtype=np.float64))
-        m._next_block()
-    if not ids:
-        return _EMPTY_IDS, np.zeros(0, np.float64)
-    return np.concatenate(ids), np.concatenate(weights)
-
-
-def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
-    ids, weights = [], []
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-
+# -- writing positions, term tables, deletions ------------------------------------------
 
 def encode_positions(positions: list[int]) -> bytes:
     """One posting's positions as Whoosh's ``Positions`` format stores them
-    (a count, then the pickled gaps); what :func:`decode_positions` reads."""
+    (a count, then the pickled gaps); what ``whoosh_postings.segment_positions`` reads."""
     if len(positions) == 1:  # most terms: one position, its bytes made once
         return _one_position(positions[0])
     deltas = [b - a for a, b in zip([0, *positions], positions)]
@@ -200,37 +108,6 @@ def encode_positions(positions: list[int]) -> bytes:
 @lru_cache(maxsize=100_000)
 def _one_position(pos: int) -> bytes:
     return pack_uint(1) + dumps([pos], 2)
-
-
-def decode_positions(reader, field: str, btext: bytes) -> np.ndarray:
-    """A term's positions as sorted keys ``document * SPAN + position``
-    (Whoosh keeps each posting's positions as a pickled list of gaps).
-
-    :raises Unsupported: a segment not in Whoosh's W3 format.
-    """
-    docs: list[np.ndarray] = []
-    gaps: list[int] = []
-    counts: list[int] = []
-    for matcher, offset in _leaf_matchers(reader, field, btext):
-        if not hasattr(matcher, "_read_data"):
-            raise Unsupported(field)
-        while matcher.is_active():
-            matcher._read_data()
-            docs.append(_block_ids(matcher) + offset)
-            for value in matcher._data[2]:
-                deltas = loads(value[4:] if value.endswith(b".") else value[4:] + b".")
-                gaps.extend(deltas)
-                counts.append(len(deltas))
-            matcher._next_block()
-    if not docs:
-        return _EMPTY_IDS
-    counts_a = np.asarray(counts, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts_a)])
-    running = np.cumsum(np.asarray(gaps, dtype=np.int64))
-    # Gaps restart at every document: subtract the running sum before each one's first.
-    before = np.concatenate([[0], running])[offsets[:-1]]
-    positions = running - np.repeat(before, counts_a)
-    return np.repeat(np.concatenate(docs), counts_a) * SPAN + positions
 
 
 def field_terms(reader, field: str) -> dict[bytes, np.ndarray]:
@@ -263,7 +140,7 @@ def _segment_terms(seg, field: str):
         if info.is_inlined():
             yield btext, np.asarray(info.inlined_postings()[0], dtype=np.int64)
         else:
-            yield btext, _blocks(W3LeafMatcher(terms._postfile, *info.extent(), fmt))[0]
+            yield btext, blocks(W3LeafMatcher(terms._postfile, *info.extent(), fmt))[0]
 
 
 def live_mask(reader) -> np.ndarray:
@@ -282,7 +159,7 @@ def live_mask(reader) -> np.ndarray:
 
 def reader_key(reader) -> tuple[int, str]:
     """The index state a reader shows: its commit number, and its segments and size."""
-    segments = [_segment_id(seg) or "?" for seg, _ in reader.leaf_readers()]
+    segments = [segment_id(seg) or "?" for seg, _ in reader.leaf_readers()]
     generation = reader.generation()
     return (generation if isinstance(generation, int) else -1,
             f"{generation}:{reader.doc_count_all()}:{','.join(segments)}")
@@ -335,7 +212,7 @@ def field_words(reader, field: str) -> frozenset[str]:
     Whoosh's on-disk hash, which costs ~25 us a word and segment.
     """
     segments = [seg for seg, _ in reader.leaf_readers() if field in seg.schema]
-    ids = tuple(_segment_id(seg) for seg in segments)
+    ids = tuple(segment_id(seg) for seg in segments)
     joined = _JOINED.get((field, ids))
     if joined is None:
         joined = frozenset().union(*(_segment_words(seg, field) for seg in segments))
@@ -344,7 +221,7 @@ def field_words(reader, field: str) -> frozenset[str]:
 
 
 def _segment_words(seg, field: str) -> frozenset[str]:
-    key = (_segment_id(seg), field)
+    key = (segment_id(seg), field)
     words = _WORDS.get(key)
     if words is None:
         words = frozenset(vocabulary(seg, field))
@@ -366,11 +243,6 @@ _KEPT_LOCK = threading.Lock()
 
 _WORDS: dict[tuple, frozenset[str]] = {}  # (segment id, field)
 _JOINED: dict[tuple, frozenset[str]] = {}  # (field, segment ids)
-
-
-def _segment_id(seg) -> str | None:
-    segment = seg.segment() if hasattr(seg, "segment") else None
-    return segment.segment_id() if hasattr(segment, "segment_id") else None
 
 
 def _vocabulary(reader, field: str) -> list[str]:
