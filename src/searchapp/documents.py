@@ -14,6 +14,7 @@ from collections.abc import Callable
 from . import entity_fields, extraction
 from .corpus import CorpusFile
 from .corpus.meta import detect_language
+from .entities.cache import MentionCache
 from .errors import CorpusError
 from .meter import TICK_ITEMS, Tick
 from .parallel import FileSlice
@@ -66,7 +67,9 @@ def add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extr
     A report whose id ``taken`` already holds, or with text that is not
     Unicode, is appended to ``rejected`` instead. Returns how many were added.
     """
-    writer = entity_fields.EntityWriter(writer, extract=entities, gazetteer=places)  # issue 15: automatic entities, batched
+    # Issue 15: automatic entities, batched; the NER's mentions kept beside the text cache.
+    mentions = MentionCache(extractor.cache.folder.parent) if entities and extractor.cache is not None else None
+    writer = entity_fields.EntityWriter(writer, extract=entities, gazetteer=places, cache=mentions)
     count = 0
     for piece in files:
         cf, parsed = _items(piece, extractor)
@@ -87,6 +90,8 @@ def add_files(writer, files, rejected, tick: Tick | None, taken, extractor: extr
         if tick is not None:
             tick(cf.relpath, read, True)
     writer.flush()
+    if mentions is not None:
+        mentions.close()
     return count
 
 

@@ -73,15 +73,17 @@ class EntityWriter:
     """
 
     def __init__(self, writer, batch: int = BATCH, extract: bool = False,
-                 gazetteer: bool = False) -> None:
+                 gazetteer: bool = False, cache: entities.MentionCache | None = None) -> None:
         """:param extract: spaCy's people, organisations and places (when it can run).
         :param gazetteer: places by name look-up instead (no model; about 0.5 ms
-            of CPU a report), with or without ``extract``."""
+            of CPU a report), with or without ``extract``.
+        :param cache: the NER's mentions kept by text, so that only new texts are read."""
         self._writer = writer
         self._batch = batch
         self._held: list[dict] = []
         self._extract = extract and entities.extractor_status().available
         self._gazetteer = gazetteer
+        self._cache = cache
 
     def add_document(self, **fields) -> None:
         if not (self._extract or self._gazetteer):
@@ -97,7 +99,7 @@ class EntityWriter:
             return
         found = entities.extract_batch(
             ((f.get("title") or "", f.get("body") or "", (f.get("meta") or {}).get("extra") or {})
-             for f in held), extract=self._extract, gazetteer=self._gazetteer)
+             for f in held), extract=self._extract, gazetteer=self._gazetteer, cache=self._cache)
         for fields, report_entities in zip(held, found):
             for name, _ in _KINDS:
                 fields.pop(name, None)

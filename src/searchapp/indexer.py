@@ -24,6 +24,7 @@ from .documents import document_fields  # noqa: F401  (the indexer's, as before)
 from .meter import Meter, Progress, ReindexProgress  # noqa: F401  (ReindexProgress: for the CLI)
 from .engine.state import ReaderState
 from .engine.whoosh_writer import sync_before_toc
+from .entities.cache import MentionCache
 from .errors import CommittedWriteError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .reindex_summary import ReindexSummary, note_of
 from .schema import IndexCodec, build_schema
@@ -146,6 +147,8 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         store.publish(index_dir, building)
         if extractor.cache is not None:
             extractor.cache.prune()  # every file was read: the entries not used are no file's
+            if run.entities:  # the same for the NER's mentions (kept by a run without entities)
+                MentionCache(index_dir).prune(since=extractor.cache.started)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

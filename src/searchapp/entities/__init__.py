@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from searchapp.entities.cache import MentionCache
 from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
 from searchapp.entities.ner import ExtractorStatus, RawEntity, extractor_status, find_entities
@@ -29,6 +30,7 @@ from searchapp.entities.places import Place, resolve_dateline, resolve_place
 __all__ = [
     "MAX_CHARS",
     "Entity",
+    "MentionCache",
     "ExtractorStatus",
     "Place",
     "ReportEntities",
@@ -115,19 +117,22 @@ def extract_entities(title: str, body: str, curated: Mapping[str, object] | None
 
 def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
                   extract: bool = True, batch_size: int = 32,
-                  max_chars: int | None = None, gazetteer: bool = False) -> list[ReportEntities]:
+                  max_chars: int | None = None, gazetteer: bool = False,
+                  cache: MentionCache | None = None) -> list[ReportEntities]:
     """:func:`extract_entities` over many reports, the NER batched (for a worker).
 
     :param max_chars: of each body read by the extractor (the title is read
         whole); None: :data:`MAX_CHARS`.
     :param gazetteer: places by name look-up (:mod:`.gazetteer`) instead of the
         NER's places; with ``extract`` False, the only automatic entities.
+    :param cache: the NER's mentions kept by text (:mod:`.cache`): only the
+        texts it does not hold are read by the model.
     """
     items = list(reports)
     bound = MAX_CHARS if max_chars is None else max_chars
     texts = [_bounded_text(title, body, bound) for title, body, _ in items]
     if extract and extractor_status().available:
-        mentions: Iterable[list[RawEntity]] = find_entities(texts, batch_size=batch_size)
+        mentions: Iterable[list[RawEntity]] = _mentions_of(texts, batch_size, cache)
     else:
         mentions = ([] for _ in items)
     if gazetteer:
@@ -135,6 +140,18 @@ def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
                     + [RawEntity("place", name) for name in find_places(text)]
                     for found, text in zip(mentions, texts))
     return [_combine(curated, found) for (_, _, curated), found in zip(items, mentions)]
+
+
+def _mentions_of(texts: list[str], batch_size: int, cache: MentionCache | None) -> list[list[RawEntity]]:
+    if cache is None:
+        return list(find_entities(texts, batch_size=batch_size))
+    keys = [cache.key(text) for text in texts]
+    known = cache.get_many(list(dict.fromkeys(keys)))
+    missing = {key: text for key, text in zip(keys, texts) if key not in known}
+    found = dict(zip(missing, find_entities(missing.values(), batch_size=batch_size))) if missing else {}
+    cache.put_many(found)
+    known.update(found)
+    return [known[key] for key in keys]
 
 
 def _bounded_text(title: str, body: str, max_chars: int) -> str:

