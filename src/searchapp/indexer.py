@@ -200,7 +200,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     ix, gen = store.open_generation(index_dir)
     ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
-    curated_removed = 0
+    auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
     with ix.searcher() as searcher:
         seen = {cf.relpath for cf in files}
         indexed = changes.indexed_signatures(searcher, seen)
@@ -211,9 +211,8 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
         for relpath in replaced:
             for stored in searcher.documents(file=relpath):
                 old_ids[stored["id"]] = relpath
-                curated_removed += bool(stored.get("topic"))
+                auto.forget(stored)
         summary.unchanged = searcher.doc_count() - len(old_ids)
-    auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
     _read_ahead(run, todo)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
@@ -230,7 +229,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
             items = documents.learn_files(auto.learn_fields, todo, changes.IndexIdLookup(searcher, old_ids),
                                           run.extractor)
-            tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
+            tagger = auto.prepare(searcher.reader(), replaced, generation)
             taken = changes.IndexIdLookup(searcher, old_ids)
             recording = parallel.RecordingWriter(writer, docs, _keeper(signer))
             marking = markers.MarkingWriter(recording, markers.next_commit(gen))  # issue 14

@@ -64,6 +64,29 @@ class TopicVocabulary:
             out.counts.setdefault(source, Counter()).update(counts)
         return out
 
+    def without(self, other: "TopicVocabulary") -> "TopicVocabulary":
+        """This vocabulary less the reports counted in ``other`` (topics as the
+        index stores them, in their shown spelling): each count is taken from
+        that spelling, else from the source's most used one of the same topic,
+        so that every topic's count per source is exact."""
+        out = TopicVocabulary(self.counts)
+        for source, counts in other.counts.items():
+            mine = out.counts.get(source, Counter())
+            for value, count in counts.items():
+                while count > 0:
+                    same = [v for v in mine if topic_key(v) == topic_key(value)]
+                    if not same:
+                        break
+                    taken = value if value in same else max(same, key=lambda v: (mine[v], v))
+                    step = min(count, mine[taken])
+                    mine[taken] -= step
+                    count -= step
+                    if not mine[taken]:
+                        del mine[taken]
+            if not mine:
+                out.counts.pop(source, None)
+        return out
+
     def curates(self, source: str) -> bool:
         """Whether reports of ``source`` carry curated topics."""
         return bool(self.counts.get(source))
