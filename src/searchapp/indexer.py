@@ -141,6 +141,9 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
             ReaderState.open(reader, building)  # issue 5: kept for the first search
         grouping.build(_signed(added, summary), building, signer.common)  # issue 15: near-duplicates
         auto.save(building, ix.latest_generation())
+        table = changes.FileTable()
+        table.indexed(files)
+        table.save(building)
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
         store.publish(index_dir, building)
@@ -201,10 +204,11 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
     auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
+    table = changes.FileTable.load(gen)
     with ix.searcher() as searcher:
         seen = {cf.relpath for cf in files}
         indexed = changes.indexed_signatures(searcher, seen)
-        todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
+        todo, touched = table.changed(files, indexed)  # a file only touched is not indexed again
         gone = sorted(set(indexed) - seen)
         replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
         old_ids: dict[str, str] = {}  # id -> file, for the files being replaced
@@ -216,6 +220,8 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     _read_ahead(run, todo)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
+        if touched:
+            table.save(gen)
         ix.close()
         return summary
     before = set(os.listdir(gen))
@@ -248,15 +254,18 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     summary.removed = len(set(old_ids) - {i for i, _ in added})
     summary.auto_tagged = tagger.tagged
     try:  # the commit is live: a failure now must not say the last index stays in use
-        _after_commit(ix, gen, auto, summary, (set(old_ids), _signed(added, summary), signer.common))
+        table.indexed(todo, gone)
+        _after_commit(ix, gen, (auto, table), summary, (set(old_ids), _signed(added, summary), signer.common))
     except OSError as e:
         raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
     return summary
 
 
-def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary, changed) -> None:
+def _after_commit(ix, gen: Path, kept, summary: ReindexSummary, changed) -> None:
+    auto, table = kept
     store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
+    table.save(gen)
     with ix.reader() as reader:
         ReaderState.open(reader, gen)  # issue 5: kept for the first search
         grouping.update(reader, gen, *changed)  # issue 15
