@@ -9,6 +9,8 @@ The choreography only: what a document holds and how reports are added is in
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import os
 import shutil
 import time
@@ -30,7 +32,7 @@ from .schema import IndexCodec, build_schema
 
 # Below this many bytes of files, one writer beats the cost of starting processes.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 128
 
 
 def reindex(
@@ -130,6 +132,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
         signer = grouping.Signer(sample.common())
+        _give_back_memory()
         added = _write_all(ix, building, run, (tagger, commit, kept), meter, items, _keeper(signer), summary)
         summary.added = len(added)
         # Read back without memory maps: through one, Whoosh copies every
@@ -271,6 +274,15 @@ def _after_commit(ix, gen: Path, kept, summary: ReindexSummary, changed) -> None
         grouping.update(reader, gen, *changed)  # issue 15
     store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages (the learning pass's texts, the fitting's
+    arrays) to the system before the writing processes fork: each child's RSS
+    counts every page the parent holds then (issue 11: the peak RSS of a reindex)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _read_ahead(run: _Run, files: list[CorpusFile]) -> None:

@@ -102,6 +102,7 @@ class ReindexTopics:
             model = saved.model
             vocabulary = saved.vocabulary.merged(self.learner.vocabulary).without(self._forgotten)
             self.curated, self.drifted = saved.curated, drifted
+        self.learner = TopicLearner()  # its sample is not needed any more: its memory goes back
         self.tagger = TopicTagger(self.taxonomy, model, vocabulary)
         self.retag_needed = reader is not None and (stale or self.tagger.fingerprint() != saved.fingerprint)
         return self.tagger
