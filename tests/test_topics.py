@@ -244,10 +244,12 @@ def test_a_vocabulary_less_the_replaced_reports_counts_each_topic_exactly():
     vocabulary = topics.TopicVocabulary({"CISA": {"Energy": 1, "energy": 5, "Water": 1}, "Reuters": {"oil": 2}})
     # As stored: "energy" from a report that said "Energy"; "WATER" in no spelling the source used.
     less = vocabulary.without(topics.TopicVocabulary({"CISA": {"energy": 2, "WATER": 1}, "Elsewhere": {"x": 1}}))
-    assert less.to_json() == {"CISA": {"Energy": 1, "energy": 3}, "Reuters": {"oil": 2}}
+    assert less.to_json() == {"CISA": {"energy": 4}, "Reuters": {"oil": 2}}
     assert vocabulary.to_json()["CISA"] == {"Energy": 1, "Water": 1, "energy": 5}  # unchanged
-    # Taken from the other spellings once one runs out; a source left with nothing is gone.
     assert less.without(topics.TopicVocabulary({"CISA": {"Energy": 4}})).to_json() == {"Reuters": {"oil": 2}}
+    # A file rewritten: its 10 reports counted again as written, less as stored (all "banking").
+    again = topics.TopicVocabulary({"S": {"Banking": 6, "banking": 14}})
+    assert again.without(topics.TopicVocabulary({"S": {"banking": 10}})).to_json() == {"S": {"Banking": 3, "banking": 7}}
 
 
 def test_the_training_key_changes_only_with_what_the_model_learns():

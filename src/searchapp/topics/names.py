@@ -65,26 +65,30 @@ class TopicVocabulary:
         return out
 
     def without(self, other: "TopicVocabulary") -> "TopicVocabulary":
-        """This vocabulary less the reports counted in ``other`` (topics as the
-        index stores them, in their shown spelling): each count is taken from
-        that spelling, else from the source's most used one of the same topic,
-        so that every topic's count per source is exact."""
+        """This vocabulary less the reports counted in ``other``, whose topics are
+        as the index stores them (in their shown spelling): each topic of a
+        source loses exactly that many counts, shared among its spellings in
+        proportion, so that the most used spelling stays the most used."""
         out = TopicVocabulary(self.counts)
         for source, counts in other.counts.items():
-            mine = out.counts.get(source, Counter())
+            mine = out.counts.get(source)
+            if mine is None:
+                continue
+            removed: Counter[str] = Counter()
             for value, count in counts.items():
-                while count > 0:
-                    same = [v for v in mine if topic_key(v) == topic_key(value)]
-                    if not same:
-                        break
-                    taken = value if value in same else max(same, key=lambda v: (mine[v], v))
-                    step = min(count, mine[taken])
-                    mine[taken] -= step
-                    count -= step
-                    if not mine[taken]:
-                        del mine[taken]
+                removed[topic_key(value)] += count
+            for key, count in removed.items():
+                same = {v: c for v, c in mine.items() if topic_key(v) == key}
+                total = sum(same.values())
+                for value in same:
+                    del mine[value]
+                left = total - count
+                if left > 0:
+                    scaled = Counter({v: c * left // total for v, c in same.items()})
+                    scaled[max(same, key=lambda v: (same[v], v))] += left - sum(scaled.values())
+                    mine.update(+scaled)
             if not mine:
-                out.counts.pop(source, None)
+                del out.counts[source]
         return out
 
     def curates(self, source: str) -> bool:
