@@ -238,3 +238,26 @@ def test_a_topic_that_cannot_be_predicted_precisely_enough_is_not_learned():
             r["topics"].append("noise")
     model = _learner(records).fit()
     assert model.labels == ("banking", "football", "volcanology")
+
+
+def test_a_vocabulary_less_the_replaced_reports_counts_each_topic_exactly():
+    vocabulary = topics.TopicVocabulary({"CISA": {"Energy": 1, "energy": 5, "Water": 1}, "Reuters": {"oil": 2}})
+    # As stored: "energy" from a report that said "Energy"; "WATER" in no spelling the source used.
+    less = vocabulary.without(topics.TopicVocabulary({"CISA": {"energy": 2, "WATER": 1}, "Elsewhere": {"x": 1}}))
+    assert less.to_json() == {"CISA": {"energy": 4}, "Reuters": {"oil": 2}}
+    assert vocabulary.to_json()["CISA"] == {"Energy": 1, "Water": 1, "energy": 5}  # unchanged
+    assert less.without(topics.TopicVocabulary({"CISA": {"Energy": 4}})).to_json() == {"Reuters": {"oil": 2}}
+    # A file rewritten: its 10 reports counted again as written, less as stored (all "banking").
+    again = topics.TopicVocabulary({"S": {"Banking": 6, "banking": 14}})
+    assert again.without(topics.TopicVocabulary({"S": {"banking": 10}})).to_json() == {"S": {"Banking": 3, "banking": 7}}
+
+
+def test_the_training_key_changes_only_with_what_the_model_learns():
+    fields = {"id": "a", "title": "T", "body": "words " * 10, "topic": "Energy,water", "source": "S", "file": "x"}
+    key = topics.training_key(fields)
+    same = {**fields, "topic": "water,energy", "file": "y", "date": "2024-01-01", "filesig": "y\t1:2"}
+    assert topics.training_key(same) == key  # another spelling, order, file or date: the same
+    long_body = {**fields, "body": "b" * topics.MAX_TRAINING_CHARS}
+    assert topics.training_key({**long_body, "body": long_body["body"] + "more"}) == topics.training_key(long_body)
+    for change in ({"title": "U"}, {"body": "other"}, {"topic": "energy"}, {"source": "R"}):
+        assert topics.training_key({**fields, **change}) != key, change

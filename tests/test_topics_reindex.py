@@ -171,6 +171,37 @@ def test_a_few_changed_curated_reports_keep_the_model_until_they_add_up(mixed_co
     assert _all_topics(index_dir) == _reindexed_in_full(mixed_corpus, tmp_path / "full", None)
 
 
+def test_drift_counts_each_curated_report_whose_training_content_changed_once(mixed_corpus, tmp_path):
+    # A rewritten file replaces all its reports, but only those the model would
+    # learn differently drift, each once however many runs change it.
+    index_dir = tmp_path / "index"
+    reindex(mixed_corpus, index_dir, procs=1)
+    first = topics.load_saved(store.current_generation(index_dir))
+    curated = _synthetic(10)
+
+    def rewrite(changed: dict[int, dict], keep: int = len(curated)) -> None:
+        _write_jsonl(mixed_corpus / "curated.jsonl",
+                     [{**r, **changed.get(i, {})} for i, r in enumerate(curated[:keep])])
+
+    rewrite({0: {"body": curated[0]["body"] + " lava"}, 1: {"date": "2023-05-06"}, 2: {"topics": ["Banking "]}})
+    summary = reindex(mixed_corpus, index_dir, procs=1)
+    kept = topics.load_saved(store.current_generation(index_dir))
+    assert (summary.updated, summary.auto_tagged) == (30, 0)  # nothing re-tagged
+    assert kept.model.fingerprint() == first.model.fingerprint()
+    assert (kept.curated, kept.drifted) == (30, {"curated:" + curated[0]["id"]})  # a date and a spelling: nothing learned
+    rewrite({0: {"body": "changed again"}, 3: {"title": "new title"}})
+    reindex(mixed_corpus, index_dir, procs=1)
+    drifted = topics.load_saved(store.current_generation(index_dir)).drifted
+    assert drifted == {"curated:" + curated[i]["id"] for i in (0, 3)}
+    # Removed, and no longer curated: 4 of 30 pass RETRAIN_SHARE, so it learns again, from all 28.
+    rewrite({0: {"body": "changed again"}, 3: {"title": "new title"}, 4: {"topics": []}}, keep=29)
+    reindex(mixed_corpus, index_dir, procs=1)
+    again = topics.load_saved(store.current_generation(index_dir))
+    assert (again.curated, again.drift) == (28, 0)
+    assert again.model.fingerprint() != first.model.fingerprint()
+    assert _all_topics(index_dir) == _reindexed_in_full(mixed_corpus, tmp_path / "full", None)
+
+
 def test_another_taxonomy_retags_on_an_incremental_run(mixed_corpus, tmp_path):
     index_dir = tmp_path / "index"
     reindex(mixed_corpus, index_dir, procs=1)

@@ -1,12 +1,24 @@
 """What an incremental reindex compares and changes: which files the index
-holds with which signature, the ids it already has, the reports of replaced
-files deleted, and re-tagged documents written again.
+holds with which signature, which of those a new signature leaves as they
+were (the same bytes), the ids it already has, the reports of replaced files
+deleted, and re-tagged documents written again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import store
+from .corpus import CorpusFile
+from .corpus.files import open_checked
 from .engine.whoosh_writer import is_live
+from .errors import CorpusError
 from .schema import join_topics
+
+FILES_TABLE = "files.json"  # in a generation: each file's content hash (FileTable)
 
 
 def retagged_fields(stored: dict, indexed: dict[str, str], auto_topics: tuple[str, ...]) -> dict:
@@ -70,3 +82,71 @@ def delete_files(writer, relpaths) -> None:
         for relpath in sorted(relpaths):
             for docnum in searcher.document_numbers(file=relpath):
                 writer.delete_document(docnum)
+
+
+class FileTable:
+    """The content hash of each indexed file, kept in the generation, so that a
+    file only touched (the same bytes, a new mtime) is not indexed again.
+
+    An entry is ``relpath -> [signature in the index, signature now, sha256]``.
+    The index's own signature (the ``filesig`` field) stays the truth: an entry
+    whose first signature is not the index's (a commit without the table, after
+    a crash) is not used.
+    """
+
+    def __init__(self, entries: dict[str, list[str]] | None = None) -> None:
+        self.entries = entries or {}
+
+    @classmethod
+    def load(cls, gen_dir: Path) -> "FileTable":
+        try:
+            entries = json.loads((gen_dir / FILES_TABLE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(entries, dict):
+            return cls()
+        return cls({k: v for k, v in entries.items() if isinstance(v, list) and len(v) == 3})
+
+    def save(self, gen_dir: Path) -> None:
+        store.atomic_write(gen_dir / FILES_TABLE, json.dumps(self.entries, sort_keys=True))
+
+    def changed(self, files: list[CorpusFile], indexed: dict[str, str]) -> tuple[list[CorpusFile], int]:
+        """The files to index again (new, or other bytes), and how many were only
+        touched (their entries now name their new signature)."""
+        todo, touched = [], 0
+        for cf in files:
+            signature = indexed.get(cf.relpath)
+            entry = self.entries.get(cf.relpath)
+            if entry is not None and entry[0] != signature:
+                entry = None
+            if signature == cf.signature or (entry is not None and entry[1] == cf.signature):
+                continue
+            if entry is not None and content_digest(cf) == entry[2]:
+                entry[1] = cf.signature
+                touched += 1
+                continue
+            todo.append(cf)
+        return todo, touched
+
+    def indexed(self, files: list[CorpusFile], gone=()) -> None:
+        """``files`` written into the index as they are now; ``gone`` removed from it."""
+        for relpath in gone:
+            self.entries.pop(relpath, None)
+        for cf in files:
+            digest = content_digest(cf)
+            if digest is None:
+                self.entries.pop(cf.relpath, None)
+            else:
+                self.entries[cf.relpath] = [cf.signature, cf.signature, digest]
+
+
+def content_digest(cf: CorpusFile) -> str | None:
+    """The SHA-256 of a file's bytes; None when it cannot be read or is no longer
+    as discovery found it (its signature changed)."""
+    try:
+        with open_checked(cf) as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            st = os.fstat(fh.fileno())
+    except (OSError, CorpusError):
+        return None
+    return digest if f"{st.st_size}:{st.st_mtime_ns}" == cf.signature else None

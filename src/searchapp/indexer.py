@@ -9,6 +9,8 @@ The choreography only: what a document holds and how reports are added is in
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import os
 import shutil
 import time
@@ -31,7 +33,7 @@ from .schema import IndexCodec, build_schema
 
 # Below this many bytes of files, one writer beats the cost of starting processes.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 128
 
 
 def reindex(
@@ -131,6 +133,7 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
         signer = grouping.Signer(sample.common())
+        _give_back_memory()
         added = _write_all(ix, building, run, (tagger, commit, kept), meter, items, _keeper(signer), summary)
         summary.added = len(added)
         # Read back without memory maps: through one, Whoosh copies every
@@ -142,6 +145,9 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
             ReaderState.open(reader, building)  # issue 5: kept for the first search
         grouping.build(_signed(added, summary), building, signer.common)  # issue 15: near-duplicates
         auto.save(building, ix.latest_generation())
+        table = changes.FileTable()
+        table.indexed(files)
+        table.save(building)
         ix.close()
         store.write_meta(building, reports=summary.added, built=time.time(), commits=commit)
         store.publish(index_dir, building)
@@ -203,23 +209,25 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     ix, gen = store.open_generation(index_dir)
     ix = _unmapped(ix, gen)  # issue 5
     summary = ReindexSummary(full=False)
-    curated_removed = 0
+    auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
+    table = changes.FileTable.load(gen)
     with ix.searcher() as searcher:
         seen = {cf.relpath for cf in files}
         indexed = changes.indexed_signatures(searcher, seen)
-        todo = [cf for cf in files if indexed.get(cf.relpath) != cf.signature]
+        todo, touched = table.changed(files, indexed)  # a file only touched is not indexed again
         gone = sorted(set(indexed) - seen)
         replaced = {cf.relpath for cf in todo if cf.relpath in indexed} | set(gone)
         old_ids: dict[str, str] = {}  # id -> file, for the files being replaced
         for relpath in replaced:
             for stored in searcher.documents(file=relpath):
                 old_ids[stored["id"]] = relpath
-                curated_removed += bool(stored.get("topic"))
+                auto.forget(stored)
         summary.unchanged = searcher.doc_count() - len(old_ids)
-    auto = topics.ReindexTopics(run.taxonomy, topics.load_saved(gen), procs=run.procs)
     _read_ahead(run, todo)
     generation = ix.latest_generation()
     if not todo and not gone and auto.up_to_date(generation):
+        if touched:
+            table.save(gen)
         ix.close()
         return summary
     before = set(os.listdir(gen))
@@ -233,7 +241,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
             # issue 4: learn from the new curated reports, retrain if they changed, re-tag the rest
             items = documents.learn_files(auto.learn_fields, todo, changes.IndexIdLookup(searcher, old_ids),
                                           run.extractor)
-            tagger = auto.prepare(searcher.reader(), replaced, generation, curated_removed)
+            tagger = auto.prepare(searcher.reader(), replaced, generation)
             taken = changes.IndexIdLookup(searcher, old_ids)
             recording = parallel.RecordingWriter(writer, docs, _keeper(signer))
             marking = markers.MarkingWriter(recording, markers.next_commit(gen))  # issue 14
@@ -252,20 +260,32 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
     summary.removed = len(set(old_ids) - {i for i, _ in added})
     summary.auto_tagged = tagger.tagged
     try:  # the commit is live: a failure now must not say the last index stays in use
-        _after_commit(ix, gen, auto, summary, (set(old_ids), _signed(added, summary), signer.common))
+        table.indexed(todo, gone)
+        _after_commit(ix, gen, (auto, table), summary, (set(old_ids), _signed(added, summary), signer.common))
     except OSError as e:
         raise CommittedWriteError(str(index_dir), e.strerror or str(e)) from e
     return summary
 
 
-def _after_commit(ix, gen: Path, auto: topics.ReindexTopics, summary: ReindexSummary, changed) -> None:
+def _after_commit(ix, gen: Path, kept, summary: ReindexSummary, changed) -> None:
+    auto, table = kept
     store.fsync_dir(gen)  # Whoosh renamed its new TOC into place
     auto.save(gen, ix.latest_generation())
+    table.save(gen)
     with ix.reader() as reader:
         ReaderState.open(reader, gen)  # issue 5: kept for the first search
         grouping.update(reader, gen, *changed)  # issue 15
     store.write_meta(gen, reports=summary.total, built=time.time(), commits=markers.next_commit(gen))
     ix.close()
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages (the learning pass's texts, the fitting's
+    arrays) to the system before the writing processes fork: each child's RSS
+    counts every page the parent holds then (issue 11: the peak RSS of a reindex)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _read_ahead(run: _Run, files: list[CorpusFile]) -> None:

@@ -18,7 +18,8 @@ topics in an index.
 from .counting import TopicCount, count_tagged, count_topics
 from .fitting import CV_FOLDS, MIN_CV_F1, MIN_CV_PRECISION, SVM_C
 from .learned import (MAX_LEARNED_LABELS, MAX_LEARNED_TOPICS, MAX_TRAINING_REPORTS, MIN_LABEL_REPORTS,
-                      MIN_TRAINING_REPORTS, TITLE_WEIGHT, LearnedModel, TopicLearner)
+                      MAX_TRAINING_CHARS, MIN_TRAINING_REPORTS, TITLE_WEIGHT, LearnedModel, TopicLearner,
+                      training_key)
 from .names import TopicVocabulary, labels_of, spellings, topic_key
 from .reindex import RETRAIN_SHARE, ReindexTopics
 from .state import MODEL_FILE, STATE_FILE, SavedTopics, load_saved
@@ -26,9 +27,10 @@ from .tagger import TaggingWriter, TopicTagger
 from .taxonomy import DEFAULT_TAXONOMY, TAXONOMY_SETTINGS, Taxonomy
 
 __all__ = [
-    "CV_FOLDS", "DEFAULT_TAXONOMY", "MAX_LEARNED_LABELS", "MAX_LEARNED_TOPICS", "MAX_TRAINING_REPORTS",
+    "CV_FOLDS", "DEFAULT_TAXONOMY", "MAX_LEARNED_LABELS", "MAX_LEARNED_TOPICS", "MAX_TRAINING_CHARS",
+    "MAX_TRAINING_REPORTS",
     "MIN_CV_F1", "MIN_CV_PRECISION", "MIN_LABEL_REPORTS", "MIN_TRAINING_REPORTS", "MODEL_FILE", "RETRAIN_SHARE", "STATE_FILE",
     "SVM_C", "TAXONOMY_SETTINGS", "TITLE_WEIGHT", "LearnedModel", "ReindexTopics", "SavedTopics",
     "TaggingWriter", "TopicCount", "TopicLearner", "TopicTagger", "TopicVocabulary", "Taxonomy",
-    "count_tagged", "count_topics", "labels_of", "load_saved", "spellings", "topic_key",
+    "count_tagged", "count_topics", "labels_of", "load_saved", "spellings", "topic_key", "training_key",
 ]

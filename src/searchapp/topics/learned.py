@@ -44,7 +44,7 @@ import numpy as np
 
 from ..analysis import analyze as terms
 from .fitting import _fit_all
-from .names import TopicVocabulary
+from .names import TopicVocabulary, labels_of, topic_key
 
 MIN_TRAINING_REPORTS = 20  # curated reports before anything is learned
 MIN_LABEL_REPORTS = 5  # curated reports a topic needs to be learned (one per fold)
@@ -59,6 +59,15 @@ MAX_TRAINING_REPORTS = 10_000
 MAX_LEARNED_LABELS = 50  # the most frequent curated topics of the sample
 MAX_TRAINING_CHARS = 20_000  # of a report's body
 TITLE_WEIGHT = 2  # a title word counts as two body words
+
+
+def training_key(fields: dict) -> str:
+    """What the model learns of a curated report (a document's or its stored
+    fields): the same key when a rewrite changed nothing the model sees."""
+    labels = sorted({topic_key(t) for t in labels_of(fields.get("topic", "").split(","))})
+    seen = [fields.get("title") or "", (fields.get("body") or "")[:MAX_TRAINING_CHARS], labels,
+            fields.get("source") or ""]
+    return hashlib.blake2b(json.dumps(seen).encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _counts(title: list[str], body: list[str]) -> Counter[str]:

@@ -64,6 +64,33 @@ class TopicVocabulary:
             out.counts.setdefault(source, Counter()).update(counts)
         return out
 
+    def without(self, other: "TopicVocabulary") -> "TopicVocabulary":
+        """This vocabulary less the reports counted in ``other``, whose topics are
+        as the index stores them (in their shown spelling): each topic of a
+        source loses exactly that many counts, shared among its spellings in
+        proportion, so that the most used spelling stays the most used."""
+        out = TopicVocabulary(self.counts)
+        for source, counts in other.counts.items():
+            mine = out.counts.get(source)
+            if mine is None:
+                continue
+            removed: Counter[str] = Counter()
+            for value, count in counts.items():
+                removed[topic_key(value)] += count
+            for key, count in removed.items():
+                same = {v: c for v, c in mine.items() if topic_key(v) == key}
+                total = sum(same.values())
+                for value in same:
+                    del mine[value]
+                left = total - count
+                if left > 0:
+                    scaled = Counter({v: c * left // total for v, c in same.items()})
+                    scaled[max(same, key=lambda v: (same[v], v))] += left - sum(scaled.values())
+                    mine.update(+scaled)
+            if not mine:
+                del out.counts[source]
+        return out
+
     def curates(self, source: str) -> bool:
         """Whether reports of ``source`` carry curated topics."""
         return bool(self.counts.get(source))

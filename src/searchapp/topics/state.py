@@ -14,7 +14,7 @@ from .names import TopicVocabulary
 
 STATE_FILE = "topics-state.json"  # small: rewritten by every reindex
 MODEL_FILE = "topics-model.npz"  # the arrays: written only when the model changes
-STATE_VERSION = 2  # 2: the curated topics of each source (issue 13)
+STATE_VERSION = 3  # 2: the curated topics of each source (issue 13); 3: the ids drifted
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,13 @@ class SavedTopics:
     fingerprint: str  # TopicTagger.fingerprint()
     model: LearnedModel | None
     curated: int = 0  # curated reports in the index when the model was learned
-    drift: int = 0  # curated reports added, changed or removed since
+    drifted: frozenset[str] = frozenset()  # ids of the curated reports added, changed or removed since
     vocabulary: TopicVocabulary = field(default_factory=TopicVocabulary)
+
+    @property
+    def drift(self) -> int:
+        """How many curated reports changed since the model was learned."""
+        return len(self.drifted)
 
 
 def load_saved(gen_dir: Path) -> SavedTopics | None:
@@ -43,7 +48,7 @@ def load_saved(gen_dir: Path) -> SavedTopics | None:
             if model.fingerprint() != meta["model"]:
                 return None
         return SavedTopics(int(meta["generation"]), str(meta["fingerprint"]), model,
-                           int(meta.get("curated", 0)), int(meta.get("drift", 0)),
+                           int(meta.get("curated", 0)), frozenset(map(str, meta.get("drifted", ()))),
                            TopicVocabulary(meta["vocabulary"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -62,7 +67,8 @@ def save(gen_dir: Path, state: SavedTopics, previous: SavedTopics | None = None)
                               or not (gen_dir / MODEL_FILE).exists()):
         _write_atomic(gen_dir / MODEL_FILE, lambda fh: np.savez(fh, **model.arrays()))
     meta = {"version": STATE_VERSION, "generation": state.generation, "fingerprint": state.fingerprint,
-            "model": model_fp, "curated": state.curated, "drift": state.drift,
+            "model": model_fp, "curated": state.curated,
+            "drifted": sorted(state.drifted),
             "vocabulary": state.vocabulary.to_json()}
     _write_atomic(gen_dir / STATE_FILE, lambda fh: fh.write(json.dumps(meta).encode("utf-8")))
 
