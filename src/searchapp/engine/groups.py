@@ -27,7 +27,7 @@ class GroupMap:
         # Each member's live document (as searcher.document_number finds it),
         # from one read of the id field's terms instead of a query a member.
         docs = wi.unique_docs(searcher.reader(), "id")
-        found = [(docs[r], index[g]) for r, g in members.items() if r in docs]
+        found = [(d, index[g]) for r, g in members.items() if (d := docs.get(r)) is not None]
         if found:
             docnums, ordinals = zip(*found)
             self.of[list(docnums)] = ordinals
