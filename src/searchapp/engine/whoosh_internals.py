@@ -24,7 +24,7 @@ import numpy as np
 
 from .whoosh_postings import blocks, length_bytes, segment_id  # first: its version check
 from whoosh import query as wq  # noqa: E402 (after the version check), and below
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermsReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
@@ -172,8 +172,8 @@ def _segment_docs(seg, field: str):
     """``(term, document)`` for each document of each term of ``field`` in ``seg``."""
     terms = getattr(seg, "_terms", None)
     table = getattr(terms, "_tindex", None)
-    if not all(hasattr(x, a) for x, a in ((terms, "_keycoder"), (table, "closest_key_pos"),
-                                          (table, "endofdata"), (table, "dbfile"))):
+    if not isinstance(terms, W3TermsReader) or not all(
+            hasattr(table, a) for a in ("closest_key_pos", "endofdata", "dbfile")):  # another codec
         for btext, ids in _segment_terms(seg, field):
             yield from ((btext, int(d)) for d in ids)
         return
