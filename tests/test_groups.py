@@ -66,3 +66,11 @@ def test_unique_docs_are_document_number(tmp_path):
         live_ids = {f["id"] for f in s.all_stored_fields()}
         assert sorted(docs) == sorted(live_ids)
         assert docs == {t: s.document_number(id=t) for t in live_ids}
+
+
+def test_unique_docs_of_another_codec_read_the_plain_way(tmp_path, monkeypatch):
+    with _index(tmp_path).searcher() as s:
+        raw = wi.unique_docs(s.reader(), "id")
+        monkeypatch.setattr(wi, "W3TermsReader", type("Other", (), {}))
+        assert wi.unique_docs(s.reader(), "id") == raw
+        assert len(raw) == 89
