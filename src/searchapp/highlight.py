@@ -11,6 +11,7 @@ is highlighted past Whoosh's 32K-character default as cheaply as a short one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from functools import lru_cache
@@ -176,6 +177,7 @@ def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRA
         return Highlighted(_lead(text))
     spans = _join(text, [(s, e) for s, e, _ in keyed])
     chosen = _fragments(text, spans, _span_keys(spans, keyed), fragments)
+    starts = [s for s, _ in spans]
     out = _Joined()
     cut = False  # the previous fragment stops before the text's end
     for i, (start, end) in enumerate(chosen):
@@ -186,7 +188,8 @@ def snippet_spans(text: str, stems: frozenset[str], fragments: int = SNIPPET_FRA
         elif start > 0:
             out.add(ELLIPSIS)
         pos = start
-        for s_start, s_end in (s for s in spans if s[0] >= start and s[1] <= end):
+        first = bisect_left(starts, start)  # the spans are sorted and apart: those inside are a run
+        for s_start, s_end in itertools.takewhile(lambda s: s[1] <= end, spans[first:]):
             out.add(text[pos:s_start])
             out.add(text[s_start:s_end], marked=True)
             pos = s_end
@@ -269,7 +272,8 @@ class _Joined:
         self.length = 0
 
     def add(self, piece: str, marked: bool = False) -> None:
-        piece = _WHITESPACE.sub(" ", piece)
+        if "  " in piece or not piece.isprintable():  # else its only spaces are single " "
+            piece = _WHITESPACE.sub(" ", piece)
         if piece.startswith(" ") and self.parts and self.parts[-1].endswith(" "):
             piece = piece[1:]
         if piece:
@@ -287,9 +291,11 @@ def _best_window(spans, keys, remaining: list[int], gain: dict[str, int]) -> tup
     is worth most: the gain of each word it holds once, then its number of spans.
 
     One pass with two pointers: the window starting at each span is the one
-    before it minus its first span plus the spans that now fit.
+    before it minus its first span plus the spans that now fit, its worth kept
+    as words enter and leave it.
     """
     inside: dict[str, int] = {}  # word -> spans of the window holding it
+    worth = 0  # the gain of the words inside, each once
     best, best_pair = -1, (remaining[0], remaining[0])
     j = 0
     for a, first in enumerate(remaining):
@@ -298,13 +304,17 @@ def _best_window(spans, keys, remaining: list[int], gain: dict[str, int]) -> tup
                 inside[k] -= 1
                 if not inside[k]:
                     del inside[k]
+                    worth -= gain.get(k, 0)
         j = max(j, a)
         limit = spans[first][0] + FRAGMENT_CHARS - 40
         while j < len(remaining) and (j == a or spans[remaining[j]][1] <= limit):
             for k in keys[remaining[j]]:
-                inside[k] = inside.get(k, 0) + 1
+                held = inside.get(k, 0)
+                if not held:
+                    worth += gain.get(k, 0)
+                inside[k] = held + 1
             j += 1
-        score = sum(gain.get(k, 0) for k in inside) * 100 + (j - a)
+        score = worth * 100 + (j - a)
         if score > best:
             best, best_pair = score, (first, remaining[j - 1])
     return best_pair

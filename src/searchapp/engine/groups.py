@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import grouping
 from ..facets import Selection
+from . import whoosh_internals as wi
 
 KEPT = 4  # readers' group maps kept at once, as for their states
 
@@ -21,13 +22,15 @@ class GroupMap:
 
     def __init__(self, searcher, members: dict[str, str]) -> None:
         self.ids = sorted(set(members.values()))
-        index = {g: i for i, g in enumerate(self.ids)}
+        self._index = index = {g: i for i, g in enumerate(self.ids)}
         self.of = np.full(searcher.reader().doc_count_all(), -1, dtype=np.int32)
-        for report_id, group in members.items():
-            docnum = searcher.document_number(id=report_id)
-            if docnum is not None:
-                self.of[docnum] = index[group]
-        self._index = index
+        # Each member's live document (as searcher.document_number finds it),
+        # from one read of the id field's terms instead of a query a member.
+        docs = wi.unique_docs(searcher.reader(), "id")
+        found = [(d, index[g]) for r, g in members.items() if (d := docs.get(r)) is not None]
+        if found:
+            docnums, ordinals = zip(*found)
+            self.of[list(docnums)] = ordinals
         # Each document's group as a code from 1 (0: none), and their counts over
         # every document: a result's groups are counted over the smaller side.
         self.codes = self.of.astype(np.int64) + 1

@@ -15,6 +15,7 @@ what is decoded with Whoosh's own reader.
 from __future__ import annotations
 
 import re
+import struct
 import threading
 from functools import lru_cache
 from pickle import UnpicklingError, dumps
@@ -23,7 +24,7 @@ import numpy as np
 
 from .whoosh_postings import blocks, length_bytes, segment_id  # first: its version check
 from whoosh import query as wq  # noqa: E402 (after the version check), and below
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3TermsReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
@@ -141,6 +142,61 @@ def _segment_terms(seg, field: str):
             yield btext, np.asarray(info.inlined_postings()[0], dtype=np.int64)
         else:
             yield btext, blocks(W3LeafMatcher(terms._postfile, *info.extent(), fmt))[0]
+
+
+def unique_docs(reader, field: str) -> dict[str, int]:
+    """Each term of ``field`` (an ID field) held by a live document, with the
+    first live document holding it, as ``searcher.document_number`` finds it.
+
+    A term of one document keeps that document's number in its term info's
+    header (its first id), read there raw without unpickling the postings:
+    about 2 microseconds a term instead of 30 (``field_terms``).
+    """
+    live = live_mask(reader).tolist()
+    found: dict[str, int] = {}
+    for seg, offset in reader.leaf_readers():  # in document order
+        if field in seg.schema:
+            for btext, docnum in _segment_docs(seg, field):
+                docnum += offset
+                if live[docnum]:
+                    found.setdefault(btext.decode("utf-8"), docnum)
+    return found
+
+
+_TERM_HEAD = struct.Struct("!BfIBBfII")  # W3TermInfo's header: flags, weight, df, lengths, weight, first id, last id
+_ITEM_LENGTHS = struct.Struct("!ii")  # a key and value's lengths in an ordered hash file
+_CHUNK = 1 << 20
+
+
+def _segment_docs(seg, field: str):
+    """``(term, document)`` for each document of each term of ``field`` in ``seg``."""
+    terms = getattr(seg, "_terms", None)
+    table = getattr(terms, "_tindex", None)
+    if not isinstance(terms, W3TermsReader) or not all(
+            hasattr(table, a) for a in ("closest_key_pos", "endofdata", "dbfile")):  # another codec
+        for btext, ids in _segment_terms(seg, field):
+            yield from ((btext, int(d)) for d in ids)
+        return
+    prefix = terms._keycoder(field, b"")
+    pos = table.closest_key_pos(prefix)
+    end, buf, at = table.endofdata, b"", 0
+    while pos is not None and pos + at < end:
+        if at + _ITEM_LENGTHS.size > len(buf):  # read on a chunk at a time
+            pos, buf, at = pos + at, table.dbfile.get(pos + at, min(_CHUNK, end - pos - at)), 0
+        keylen, datalen = _ITEM_LENGTHS.unpack_from(buf, at)
+        size = _ITEM_LENGTHS.size + keylen + datalen
+        if at + size > len(buf):
+            pos, buf, at = pos + at, table.dbfile.get(pos + at, min(max(_CHUNK, size), end - pos - at)), 0
+        key = buf[at + _ITEM_LENGTHS.size:at + _ITEM_LENGTHS.size + keylen]
+        if key[:len(prefix)] != prefix:
+            return
+        head = _TERM_HEAD.unpack_from(buf, at + _ITEM_LENGTHS.size + keylen)
+        if head[2] == 1:
+            yield key[len(prefix):], head[6]
+        else:
+            for d in seg.postings(field, key[len(prefix):]).all_ids():
+                yield key[len(prefix):], d
+        at += size
 
 
 def live_mask(reader) -> np.ndarray:

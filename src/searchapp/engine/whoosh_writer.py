@@ -3,7 +3,9 @@ Whoosh's private writing API (segment writers of the parallel full reindex,
 their commit as one, the fsync before the TOC, the merge policy's segment
 copies, the live-term test of an incremental reindex), as Whoosh's own
 ``multiproc.py`` uses them. The reading side's internals are in
-:mod:`.whoosh_internals`; an upgrade of Whoosh changes these two modules only.
+:mod:`.whoosh_internals` and :mod:`.whoosh_postings`; an upgrade of Whoosh
+changes these three modules (``whoosh_internals``, ``whoosh_postings``,
+``whoosh_writer``) only.
 
 The ``EngineWriter``: changes to the live generation, one commit.
 
