@@ -101,6 +101,31 @@ def test_a_renamed_pickled_class_asks_for_a_rebuild(tmp_path, monkeypatch):
         SearchIndex.open(tmp_path / "index")
 
 
+def test_the_time_budget_counts_this_threads_cpu_not_other_threads_work():
+    import threading
+    import time
+
+    budget = QueryBudget(seconds=0.2)
+    spun = threading.Event()
+
+    def spin() -> None:  # another request's work: 0.4 s of CPU while this one waits
+        start = time.thread_time()
+        while time.thread_time() - start < 0.4:
+            pass
+        spun.set()
+
+    other = threading.Thread(target=spin)
+    other.start()
+    assert spun.wait(timeout=60)
+    other.join()
+    budget.check()  # within budget: the waiting thread spent next to nothing
+    start = time.thread_time()
+    while time.thread_time() - start < 0.25:
+        pass
+    with pytest.raises(QueryError, match=r"more than 0.2 s to match"):
+        budget.check()
+
+
 def test_a_spent_time_budget_refuses_the_query_and_says_what_to_simplify():
     budget = QueryBudget(seconds=0.0)
     with pytest.raises(QueryError, match=r"more than 0 s to match: simplify it \(fewer words with \* or \?"):

@@ -72,7 +72,7 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf"), 
         reader's; the engine passes the one it remembers per reader).
     """
     reader = _Counted(searcher.reader(), frequency)
-    deadline = time.monotonic() + seconds
+    deadline = time.thread_time() + seconds  # this thread's CPU, as the query budget counts
     out, pos, changed, lookups = [], 0, False, 0
     for m in _WORD.finditer(text):
         word = m.group(0)
@@ -84,7 +84,7 @@ def suggest(searcher, text: str, total: int = 0, seconds: float = float("inf"), 
         if known and (total > FEW_RESULTS or known * KNOWN_RATIO > len(field) * reader.doc_count()):
             continue  # enough results, or no spelling could be KNOWN_RATIO times as frequent
         lookups += 1
-        if lookups > MAX_LOOKUPS or time.monotonic() > deadline:
+        if lookups > MAX_LOOKUPS or time.thread_time() > deadline:
             break
         better = _best(reader, term, word.lower(), field, known)
         if better is None:
