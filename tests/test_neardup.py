@@ -265,6 +265,41 @@ def test_update_finds_the_groups_of_a_build_of_the_result(tmp_path):
     assert NearDuplicates.load(tmp_path / "neardup.npz")._links == rebuilt._links
 
 
+def _same_signatures(groups: NearDuplicates, other: NearDuplicates) -> None:
+    assert sorted(groups._signatures) == sorted(other._signatures)
+    for report_id in other._signatures:
+        mine, theirs = groups._signatures[report_id], other._signatures[report_id]
+        assert (mine.digest, mine.figures, mine.codes, mine.headline) == \
+            (theirs.digest, theirs.figures, theirs.codes, theirs.headline)
+        assert (mine.minhash is None) == (theirs.minhash is None)
+        if mine.minhash is not None:
+            assert mine.minhash.tolist() == theirs.minhash.tolist()
+
+
+def test_signatures_read_from_the_file_are_those_saved_across_updates(tmp_path):
+    """A loaded file's signatures are made only when used and written back from
+    its arrays: after load, update, save, load, update, save they are a build's."""
+    signer = NearDuplicates()
+    texts = dict(_variants())
+    texts["figures"] = "Output rose 5.93 pct to 155,221 tonnes in CVE-2024-1234 " * 6
+    path = tmp_path / "neardup.npz"
+    NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in texts.items()).save(path)
+    for removed, changed in ((["s1-v3"], {"s0-v1": texts["s1-v1"], "new": texts["s2-v1"] + " Lviv"}),
+                             (["s0-v0", "new"], {"figures": texts["figures"].replace("5.93", "6.1"),
+                                                 "later": texts["s2-v0"], "blank": ""})):
+        groups = NearDuplicates.load(path)
+        groups.update(removed, [(i, signer.signature(t)) for i, t in changed.items()])
+        groups.save(path)
+        for report_id in removed:
+            texts.pop(report_id, None)
+        texts.update(changed)
+        rebuilt = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in texts.items())
+        loaded = NearDuplicates.load(path)
+        _same_signatures(loaded, rebuilt)
+        assert loaded._links == rebuilt._links and sorted(loaded._row_ids) == sorted(rebuilt._row_ids)
+        assert loaded._by_digest == rebuilt._by_digest
+
+
 def test_load_of_band_arrays_that_do_not_fit_says_what_to_do(copies, tmp_path):
     path = tmp_path / "neardup.npz"
     NearDuplicates.build(copies.items()).save(path)
