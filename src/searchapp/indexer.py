@@ -20,7 +20,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from . import changes, documents, entity_fields, extraction, grouping, markers, parallel, processes, segments, store, topics
+from . import changes, collector, documents, entity_fields, extraction, grouping, markers, parallel, processes, segments, store, topics
 from .corpus import CorpusFile, discover
 from .documents import document_fields  # noqa: F401  (the indexer's, as before)
 from .meter import Meter, Progress, ReindexProgress  # noqa: F401  (ReindexProgress: for the CLI)
@@ -80,7 +80,7 @@ def reindex(
     cache = extraction.TextCache(index_dir / extraction.CACHE_FOLDER)
     extractor = extraction.Extractor(cache, parse_timeout_s, parse_memory_mb)
     try:  # issue 6: an OSError here is about the index (corpus read errors are CorpusErrors)
-        with processes.sigterm_stops(), store.reindex_lock(index_dir, wait=wait), extractor:
+        with processes.sigterm_stops(), collector.batch(), store.reindex_lock(index_dir, wait=wait), extractor:
             store.remove_abandoned(index_dir)
             files, rejected = discover(corpus_dir)
             run = _Run(files, procs, progress, taxonomy, extractor, entities, places)

@@ -51,8 +51,6 @@ Reuters and CISA pairs.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import json
 import os
@@ -62,7 +60,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
-from searchapp import store
+from searchapp import collector, store
 from searchapp.bands import BandIndex, band_keys, lsh_params
 from searchapp.errors import SearchAppError
 from searchapp.signature_table import Signatures, pack, unpack
@@ -93,21 +91,6 @@ class NearDuplicatesFileError(SearchAppError):
         self.reason = reason
         super().__init__(f"cannot read the near-duplicate groups in {path}: {reason}; "
                          "rebuild them with a full reindex")
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cycle collector off while the groups' 100,000s of sets and
-    strings are made: they hold no cycles, and the collections it ran over the
-    reindex's whole heap were most of loading the file (0.28 s of 0.62 at
-    100,000 reports for a dict of empty sets)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class NearDuplicates:
@@ -289,7 +272,7 @@ class NearDuplicates:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the groups to ``path`` (atomically: a new file replaces the old)."""
-        with _collector_paused():
+        with collector.paused():
             self._save(path)
 
     def _save(self, path: str | os.PathLike) -> None:
@@ -337,7 +320,7 @@ class NearDuplicates:
         groups = cls(meta["threshold"], meta["num_perm"], meta["shingle_words"],
                      common=arrays.pop("common"))
         try:
-            with _collector_paused():
+            with collector.paused():
                 groups._restore(**arrays)
         except (ValueError, IndexError) as e:
             raise NearDuplicatesFileError(str(path), str(e)) from e
