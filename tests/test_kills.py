@@ -106,7 +106,9 @@ def test_a_stopped_reindex_leaves_no_process_and_a_working_index(versions, tmp_p
     dry = dry_run(versions, tmp_path, full)
     waits = {phase for _, phase in dry["waits"]}
     # "setup": the slow formats read ahead into the text cache (issue 12)
-    assert waits == ({"setup", "fitting", "writing"} if full else {"setup", "fitting"}), waits
+    # An incremental run reads no slow format ahead: the new corpus's Markdown notes are the old
+    # ones' bytes (written anew, so only their times changed: changes.FileTable skips them).
+    assert waits == ({"setup", "fitting", "writing"} if full else {"fitting"}), waits
     targets = moments(dry, waits=3)
     phases = Counter()
     pids: list[int] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import store
 from .corpus import CorpusFile
-from .corpus.files import open_checked
+from .corpus.files import MAX_FILE_BYTES, open_checked
 from .engine.whoosh_writer import is_live
 from .errors import CorpusError
 from .schema import join_topics
@@ -121,7 +121,8 @@ class FileTable:
                 entry = None
             if signature == cf.signature or (entry is not None and entry[1] == cf.signature):
                 continue
-            if entry is not None and content_digest(cf) == entry[2]:
+            same_size = entry is not None and entry[1].split(":")[0] == cf.signature.split(":")[0]
+            if same_size and content_digest(cf) == entry[2]:
                 entry[1] = cf.signature
                 touched += 1
                 continue
@@ -141,8 +142,12 @@ class FileTable:
 
 
 def content_digest(cf: CorpusFile) -> str | None:
-    """The SHA-256 of a file's bytes; None when it cannot be read or is no longer
-    as discovery found it (its signature changed)."""
+    """The SHA-256 of a file's bytes; None when it cannot be read, is larger
+    than :data:`~searchapp.corpus.files.MAX_FILE_BYTES` (not read for this: a
+    touched file that large is indexed again) or is no longer as discovery
+    found it (its signature changed)."""
+    if cf.size > MAX_FILE_BYTES:
+        return None
     try:
         with open_checked(cf) as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
