@@ -8,6 +8,7 @@ import pytest
 
 from searchapp import IndexLockedError, SchemaVersionError, SearchIndex, reindex, search
 from searchapp import documents, indexer, store
+from searchapp.engine import whoosh_writer
 
 from .conftest import DATA_CORPUS
 
@@ -227,7 +228,7 @@ def test_the_index_codec_writes_what_whooshs_own_writes(tmp_path, monkeypatch):
     from whoosh.codec.whoosh3 import W3Codec
 
     reindex(DATA_CORPUS, tmp_path / "ours", procs=1)
-    monkeypatch.setitem(indexer._WRITER_ARGS, "codec", W3Codec(compression=0))
+    monkeypatch.setitem(whoosh_writer.WRITER_ARGS, "codec", W3Codec(compression=0))
     reindex(DATA_CORPUS, tmp_path / "whoosh", procs=1)
     ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
     assert len(ours) > 500 and ours == theirs

@@ -25,15 +25,14 @@ from .corpus import CorpusFile, discover
 from .documents import document_fields  # noqa: F401  (the indexer's, as before)
 from .meter import Meter, Progress, ReindexProgress  # noqa: F401  (ReindexProgress: for the CLI)
 from .engine.state import ReaderState
-from .engine.whoosh_writer import sync_before_toc
+from .engine.whoosh_writer import new_writer, sync_before_toc
 from .entities.cache import MentionCache
 from .errors import CommittedWriteError, IndexNotFoundError, IndexWriteError, SchemaVersionError
 from .reindex_summary import ReindexSummary, note_of
-from .schema import IndexCodec, build_schema
+from .schema import build_schema
 
 # Below this many bytes of files, one writer beats the cost of starting processes.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
-WRITER_LIMIT_MB = 128
 
 
 def reindex(
@@ -174,8 +173,8 @@ def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, 
                                 part, rejected, tick, taken, run.extractor, entities=run.entities, places=run.places)
 
         return parallel.add_files_in_parts(ix, building, run.files, parts, add, summary.rejected,
-                                           meter.tick, _WRITER_ARGS, items, keep)
-    writer = ix.writer(**_WRITER_ARGS)
+                                           meter.tick, items, keep)
+    writer = new_writer(ix)
     docs: list = []
     try:
         recording = parallel.RecordingWriter(writer, docs, keep)
@@ -231,7 +230,7 @@ def _incremental(index_dir: Path, run: _Run) -> ReindexSummary:
         ix.close()
         return summary
     before = set(os.listdir(gen))
-    writer = ix.writer(**_WRITER_ARGS)
+    writer = new_writer(ix)
     sync_before_toc(writer, gen, before)
     signer = grouping.Signer(grouping.saved_common(gen))  # issue 15: the last build's boilerplate
     docs: list = []
@@ -328,10 +327,6 @@ def _abandon(writer, folder: Path | None = None, before: set[str] | None = None)
 
 
 # -- writers and parallelism (issue 5) ------------------------------------------
-
-# Blocks written uncompressed: about 12% faster to write and faster to read
-# back, for an index about 30% larger.
-_WRITER_ARGS = {"limitmb": WRITER_LIMIT_MB, "codec": IndexCodec(compression=0)}
 
 
 def _parts(files: list[CorpusFile], procs: int) -> int:

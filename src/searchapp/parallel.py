@@ -110,7 +110,7 @@ def split(files: list[CorpusFile], parts: int, items: dict[str, int] | None = No
 
 
 def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, add: AddFiles,
-                       rejected: list[CorpusError], tick: Tick | None, writer_args: dict,
+                       rejected: list[CorpusError], tick: Tick | None,
                        items: dict[str, int] | None = None,
                        keep: Keep | None = None) -> list[tuple[str, object]]:
     """Index ``files`` into the (new, empty) index ``ix`` in ``folder`` with ``procs`` processes.
@@ -131,7 +131,7 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
         if tick is not None:
             tick(*message)
 
-    works = [_work_on(folder, part, add, writer_args, keep) for part in parts]
+    works = [_work_on(folder, part, add, keep) for part in parts]
     results = processes.run(works, report, name="indexing process")
     found: list[CorpusError] = []
     taken: dict[str, str] = {}  # id -> the file that has it first
@@ -157,12 +157,12 @@ def add_files_in_parts(ix, folder: Path, files: list[CorpusFile], procs: int, ad
 
 # -- workers --------------------------------------------------------------------
 
-def _work_on(folder: Path, part: list[FileSlice], add: AddFiles, writer_args: dict,
+def _work_on(folder: Path, part: list[FileSlice], add: AddFiles,
              keep: Keep | None) -> processes.Work:
     def work(send: processes.Send) -> PartResult:
         result = PartResult()
         ix = whoosh_index.open_dir(str(folder))
-        writer = part_writer(ix, writer_args)
+        writer = part_writer(ix)
         recording = RecordingWriter(writer, result.docs, keep)
         for piece in part:
             add(recording, [piece], result.rejected, lambda *message: send(message))

@@ -18,12 +18,14 @@ build it (``state.ReaderState.open``).
 from __future__ import annotations
 
 import contextlib
+import itertools
+import marshal
 import os
 from pathlib import Path
 from typing import Iterable
 
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL, SegmentWriter
+from whoosh.writing import MERGE_SMALL, PostingPool, SegmentWriter
 
 from .. import store
 from ..schema import SCHEMA_VERSION, IndexCodec
@@ -31,7 +33,12 @@ from .protocol import Stored
 from .state import ReaderState
 from .whoosh_internals import open_index
 
-WRITER_ARGS = {"limitmb": 256, "codec": IndexCodec(compression=0)}
+# What one writer holds in memory before it spills a sorted run of postings
+# (each parallel writer of a full reindex has its own).
+POOL_MB = 128
+# Blocks written uncompressed: about 12% faster to write and faster to read
+# back, for an index about 30% larger.
+WRITER_ARGS = {"limitmb": POOL_MB, "codec": IndexCodec(compression=0)}
 
 
 class WhooshWriter:
@@ -52,7 +59,7 @@ class WhooshWriter:
                 return path
 
             self._ix, self.path = open_index(None, str(index_dir), SCHEMA_VERSION, open_first=checked)
-            self._writer = self._ix.writer(**WRITER_ARGS)
+            self._writer = new_writer(self._ix)
         except BaseException:
             self._locked.close()
             raise
@@ -80,10 +87,47 @@ class WhooshWriter:
 
 # -- Whoosh's private writing API ---------------------------------------------------
 
-def part_writer(ix, writer_args: dict) -> SegmentWriter:
+class RunPool(PostingPool):
+    """Whoosh's pool of postings, its sorted runs written and read back as
+    marshalled lists of :data:`RUN_CHUNK` postings. Whoosh pickles each posting
+    on its own, and spilling and reading back those runs was about a fifth of a
+    full reindex's CPU at 100,000 reports."""
+
+    RUN_CHUNK = 4096
+
+    def _write_run(self, f, items):
+        try:
+            items = iter(items)
+            while chunk := list(itertools.islice(items, self.RUN_CHUNK)):
+                marshal.dump(chunk, f)
+        finally:
+            f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = marshal.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+def new_writer(ix, lock: bool = True) -> SegmentWriter:
+    """A writer of one new segment of ``ix`` with :data:`WRITER_ARGS` and a :class:`RunPool`."""
+    writer = SegmentWriter(ix, _lk=lock, **WRITER_ARGS)
+    writer.pool = RunPool(writer._tempstorage, writer.newsegment, limitmb=WRITER_ARGS["limitmb"])
+    return writer
+
+
+def part_writer(ix) -> SegmentWriter:
     """A writer of one segment of a parallel full reindex: no lock (the
     reindex holds its own), its segment committed by :func:`commit_segments`."""
-    return SegmentWriter(ix, _lk=False, **writer_args)
+    return new_writer(ix, lock=False)
 
 
 def finish_part(writer: SegmentWriter, empty: bool):
