@@ -23,18 +23,12 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Tokenizer
 from whoosh.analysis.acore import Token
 from whoosh.formats import Positions
 
 from .engine.whoosh_internals import encode_positions
-
-try:  # NLTK 3.10 bounds every regexp match with a timeout
-    from nltk import redos
-except ImportError:  # older NLTK compiles with re: no guard to leave out
-    redos = None
+from .nltk_import import RegexpTokenizer, SnowballStemmer, redos
 
 # Numbers with decimal or thousands separators stay whole (5.93, 155,221);
 # words keep inner apostrophes (Russia's); hyphens split, so "Rostov-on-Don"
