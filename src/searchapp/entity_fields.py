@@ -24,7 +24,7 @@ from .schema import join_topics
 
 __all__ = ["BATCH", "EntityWriter", "curated_fields", "entity_fields"]
 
-BATCH = 64  # reports a worker hands the extractor at once
+BATCH = entities.ner.BATCH  # reports a worker hands the extractor at once (one model batch)
 _KINDS = (("person", "people"), ("org", "orgs"), ("place", "places"))
 
 
