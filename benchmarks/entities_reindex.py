@@ -1,11 +1,13 @@
 """What automatic entities add to a full reindex, in one run.
 
     PYTHONPATH=src python benchmarks/entities_reindex.py --size 10000 --gazetteer 5000 --max-chars 1000 5000
+    PYTHONPATH=src python benchmarks/entities_reindex.py --corpus /tmp/prof/c10k --procs 1 --max-chars 3000 600
 
 Builds bench.py's mixed corpus (benchmarks/bench_corpus.py) of ``--size``
 reports in a temporary folder, then runs a full reindex without entities and
 one with them for each body bound (``searchapp.entities.MAX_CHARS`` set in a
-forked child, which the indexing workers inherit). Each reindex runs in its own
+forked child, which the indexing workers inherit), each into a new index (no
+entity cache from an earlier run). Each reindex runs in its own
 child process; its wall time and the CPU time of it and its workers
 (``RUSAGE_CHILDREN``) are printed, with the share each adds to the reindex
 without entities. Results as JSON in benchmarks/results/.
@@ -19,6 +21,13 @@ Run of 2026-12-01, 10,000 reports, 2 workers, load average 8-14 on 2 cores
   a second run:
     without entities                       57.7 s CPU
     spaCy NER, max_chars 5,000            255.5 s CPU  +342%
+
+Run of 2026-12-01 evening, /tmp/prof/c10k, --procs 1, load average rising
+from 5 to 9 on 2 cores during the run (CPU time inflates with the load, so the
+two are not a fair pair; see the entity pass's own A/B in the commit log):
+
+    without entities                       67.2 s CPU
+    spaCy NER, max_chars 3,000            371.0 s CPU  +452%  (30 ms a report)
 """
 
 from __future__ import annotations
