@@ -168,6 +168,30 @@ def test_batch_equals_one_by_one():
     assert extract_batch(items, batch_size=2) == [extract_entities(*item) for item in items]
 
 
+@needs_model
+def test_the_model_reads_each_text_once_and_none_without_capitals(monkeypatch):
+    nlp = ner._pipeline()
+    read: list[str] = []
+
+    class Counted:
+        def pipe(self, texts, batch_size):
+            texts = list(texts)
+            read.extend(texts)
+            return nlp.pipe(texts, batch_size=batch_size)
+
+    texts = ["Serhiy Shoigu visited Kyiv.", "no names here, only words.", "",
+             "Serhiy Shoigu visited Kyiv.", "Troops left Russia."]
+    monkeypatch.setattr(ner, "_pipeline", Counted)
+    found = list(ner.find_entities(texts))
+    assert read == ["Serhiy Shoigu visited Kyiv.", "Troops left Russia."]
+    shoigu = ner._mentions(nlp(texts[0]))
+    assert ner.RawEntity("person", "Serhiy Shoigu") in shoigu
+    assert found[0] == found[3] == shoigu
+    assert found[1] == found[2] == [] and found[4] == [ner.RawEntity("place", "Russia")]
+    found[0].append(ner.RawEntity("org", "X"))  # each text's list is its own
+    assert found[3] == shoigu
+
+
 def test_without_spacy_extraction_is_off_and_says_why(monkeypatch):
     real = ner.importlib.util.find_spec
     monkeypatch.setattr(ner.importlib.util, "find_spec",

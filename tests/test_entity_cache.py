@@ -53,7 +53,7 @@ def test_the_key_holds_the_pipeline_version(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
     entities.extract_batch(TEXTS[:1], cache=MentionCache(tmp_path))
     key = MentionCache.key(entities._bounded_text("", TEXTS[0][1], entities.MAX_CHARS))
-    monkeypatch.setattr("searchapp.entities.cache._SALT", repr((ner.MODEL, ner.MODEL_VERSION, 2)).encode())
+    monkeypatch.setattr("searchapp.entities.cache._SALT", repr((ner.MODEL, ner.MODEL_VERSION, ner.MENTIONS_VERSION + 1)).encode())
     assert MentionCache.key(entities._bounded_text("", TEXTS[0][1], entities.MAX_CHARS)) != key
     entities.extract_batch(TEXTS[:1], cache=MentionCache(tmp_path))
     assert calls == [1, 1]
@@ -104,3 +104,14 @@ def test_the_entity_writer_fills_and_reads_the_cache(tmp_path, monkeypatch):
     first = write()
     assert write() == first and first[0]["person_auto"] == "Andrii Belkov,Serhiy Shoigu"
     assert calls == [2]  # batches of 2: the second batch's one text was the first's, and the second run reads them all
+
+
+@needs_model
+def test_another_bound_reads_a_long_text_again(tmp_path, monkeypatch):
+    """The key is the text the model reads, so a changed bound misses the cache."""
+    calls = _counting(monkeypatch)
+    long = [("", "Talks went on. " * 250 + "Andrii Belkov met Serhiy Shoigu in Rostov-on-Don.", {})]
+    first = entities.extract_batch(long, cache=MentionCache(tmp_path))
+    assert entities.extract_batch(long, cache=MentionCache(tmp_path)) == first and calls == [1]
+    entities.extract_batch(long, cache=MentionCache(tmp_path), max_chars=600)
+    assert calls == [1, 1]

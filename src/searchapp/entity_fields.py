@@ -6,8 +6,8 @@ extracted by ``searchapp.entities``), kept apart like ``topic`` and
 ``topic_auto``. :func:`curated_fields` needs no model; :class:`EntityWriter`
 adds the automatic ones in batches where the indexer parses (in each worker
 process), when the reindex asks for them (the ``entities`` setting: spaCy's
-NER costs about 18 ms of CPU a report of the mixed benchmark corpus, about 4
-times the rest of a full reindex) and ``entities.extractor_status()`` says extraction
+NER costs 13-30 ms of CPU a report of the mixed benchmark corpus, three to
+five times the rest of a full reindex) and ``entities.extractor_status()`` says extraction
 can run. Its cost is bounded by ``entities.MAX_CHARS`` of each body. Places
 alone can come from ``entities.gazetteer`` instead, with no model, for about
 0.5 ms a report.
@@ -24,7 +24,7 @@ from .schema import join_topics
 
 __all__ = ["BATCH", "EntityWriter", "curated_fields", "entity_fields"]
 
-BATCH = 64  # reports a worker hands the extractor at once
+BATCH = entities.ner.BATCH  # reports a worker hands the extractor at once (one model batch)
 _KINDS = (("person", "people"), ("org", "orgs"), ("place", "places"))
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from searchapp.entities.cache import MentionCache
 from searchapp.entities.gazetteer import find_places
 from searchapp.entities.names import clean_name, clean_person, curated_name, merge_short_forms
-from searchapp.entities.ner import ExtractorStatus, RawEntity, extractor_status, find_entities
+from searchapp.entities.ner import BATCH, ExtractorStatus, RawEntity, extractor_status, find_entities
 from searchapp.entities.places import Place, resolve_dateline, resolve_place
 
 __all__ = [
@@ -41,11 +41,13 @@ __all__ = [
     "resolve_place",
 ]
 
-# Of the body read by the extractor. On ModApte and the mixed benchmark corpus
-# (benchmarks/entities_bench.py) a lower bound saves little: 1,000 characters
-# cost 11.3 ms a mixed report against 17.6 at 5,000 and drop people recall from
-# 0.87 to 0.82; the seed report names its people up to character 2,600.
-MAX_CHARS = 5000
+# Of the body read by the extractor: the NER's cost grows with the characters
+# it reads (20-30 ms of CPU per 1,000 on the loaded bench machine). On ModApte
+# (benchmarks/entities_bench.py) a news lead names the places: 600 characters
+# give countries P/R 0.939/0.942 (5,000: 0.907/0.957) and people recall 0.739
+# (5,000: 0.872); but the seed report names its last person at character
+# 2,481 of 3,007, and a report's people are what the bound loses first.
+MAX_CHARS = 3000
 CURATED_KEYS = {"person": "people", "org": "orgs", "place": "places"}
 # Reuters' curated organisation codes that are not plain acronyms.
 _ORG_CODES = {
@@ -116,7 +118,7 @@ def extract_entities(title: str, body: str, curated: Mapping[str, object] | None
 
 
 def extract_batch(reports: Iterable[tuple[str, str, Mapping[str, object]]],
-                  extract: bool = True, batch_size: int = 32,
+                  extract: bool = True, batch_size: int = BATCH,
                   max_chars: int | None = None, gazetteer: bool = False,
                   cache: MentionCache | None = None) -> list[ReportEntities]:
     """:func:`extract_entities` over many reports, the NER batched (for a worker).

@@ -1,7 +1,8 @@
 """The NER's mentions of each text kept beside the index, by content.
 
-spaCy's NER is the costly part of automatic entities (about 18 ms of CPU a
-report, some four times the rest of a reindex). What it finds depends on the
+spaCy's NER is the costly part of automatic entities (13-30 ms of CPU a
+report of the mixed bench corpus, quiet to loaded machine; some three to five
+times the rest of a reindex). What it finds depends on the
 text it reads (a report's title and bounded body) and on the pipeline alone,
 so a ``--full`` rebuild, a schema change or a moved file need not run it
 again: the mentions are kept in one SQLite file (``entity-cache.sqlite`` in
