@@ -153,7 +153,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("parse_memory_mb", 2048, "memory (MiB) the parser of one file may take before it is stopped and "
             "the file rejected", WHOLE, 64, 1048576),
     Setting("entities", False, "extract people, organisations and places at index time (needs the "
-            "entities extra; about 18 ms of CPU a report, some 4 times a reindex without it)", FLAG),
+            "entities extra; 13-30 ms of CPU a report, three to five times a reindex without it)", FLAG),
     Setting("places", False, "find places by name look-up at index time (no model, no extra; about a "
             "tenth more reindex time; with entities on, these replace spaCy's places)", FLAG),
     Setting("topics", None, "topic taxonomy (TOML) for automatic topics", OPTIONAL_PATH,
