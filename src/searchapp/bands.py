@@ -16,7 +16,6 @@ threshold (:func:`band_ranges`).
 from __future__ import annotations
 
 import functools
-import itertools
 
 import numpy as np
 
@@ -92,13 +91,21 @@ class BandIndex:
 
     def pairs(self) -> np.ndarray:
         """Row pairs ``(i, j)``, ``i < j``, with the same key in some band (unique, sorted)."""
-        found = []
+        n = self.keys.shape[1]
+        codes = []  # each pair as i * n + j: one sort of integers finds the unique ones
         for keys, rows in zip(self.keys, self.rows):
             cuts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True])))
-            runs = np.flatnonzero(np.diff(cuts) > 1)  # only these hold pairs
-            found += [pair for a, b in zip(cuts[runs].tolist(), cuts[runs + 1].tolist())
-                      for pair in itertools.combinations(rows[a:b].tolist(), 2)]
-        return _unique_pairs(np.array(found, dtype=np.int64).reshape(len(found), 2))
+            lengths = np.diff(cuts)
+            for length in np.unique(lengths[lengths > 1]).tolist():  # runs of one length at once
+                starts = cuts[:-1][lengths == length]
+                run = rows[starts[:, None] + np.arange(length)].astype(np.int64)
+                first, second = _combinations(length)
+                a, b = run[:, first], run[:, second]
+                codes.append((np.minimum(a, b) * n + np.maximum(a, b)).ravel())
+        if not codes:
+            return np.zeros((0, 2), dtype=np.int64)
+        found = np.unique(np.concatenate(codes))
+        return np.stack([found // n, found % n], axis=1)
 
     def query(self, keys: np.ndarray) -> np.ndarray:
         """Pairs ``(q, row)``: query ``q`` (a row of ``keys``, ``(m, bands)``) has the
@@ -120,23 +127,29 @@ class BandIndex:
     def replaced(self, kept: np.ndarray, added: np.ndarray) -> BandIndex:
         """The index with only the rows where ``kept`` (a bool per row) is true,
         renumbered in order, then the rows of ``added`` keys (``(m, bands)``) after them."""
-        renumber = np.cumsum(kept) - 1
+        renumber = (np.cumsum(kept) - 1).astype(_ROW)
         start = int(kept.sum())
-        keys, rows = [], []
+        bands = self.keys.shape[0]
+        if not bands:
+            return BandIndex.empty(0)
+        size = start + len(added)
+        keys, rows = np.empty((bands, size), dtype=np.uint64), np.empty((bands, size), dtype=_ROW)
+        at_old = np.ones(size, dtype=bool)
         for band, (sorted_keys, old_rows) in enumerate(zip(self.keys, self.rows)):
             stays = kept[old_rows]
-            band_keys_, band_rows = sorted_keys[stays], renumber[old_rows[stays]]
             order = np.argsort(added[:, band], kind="stable")
             new = added[order, band]
-            at = np.searchsorted(band_keys_, new, side="right")
-            keys.append(np.insert(band_keys_, at, new))
-            rows.append(np.insert(band_rows, at, start + order))
-        if not keys:
-            return BandIndex.empty(0)
-        return BandIndex(np.stack(keys), np.stack(rows).astype(_ROW))
+            kept_keys = sorted_keys[stays]
+            # where np.insert(kept_keys, searchsorted(..., "right"), new) puts each new key
+            at_new = np.searchsorted(kept_keys, new, side="right") + np.arange(len(new))
+            at_old[:] = True
+            at_old[at_new] = False
+            keys[band, at_old], keys[band, at_new] = kept_keys, new
+            rows[band, at_old], rows[band, at_new] = renumber[old_rows[stays]], start + order
+        return BandIndex(keys, rows)
 
 
-def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
-    if not len(pairs):
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.unique(np.sort(pairs, axis=1), axis=0)
+@functools.lru_cache(maxsize=64)
+def _combinations(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs of ``itertools.combinations(range(length), 2)``, in two arrays."""
+    return np.triu_indices(length, 1)

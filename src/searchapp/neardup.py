@@ -62,6 +62,7 @@ from datasketch import MinHash
 
 from searchapp import collector, store
 from searchapp.bands import BandIndex, band_keys, lsh_params
+from searchapp.minhash_rows import RowsFile, open_rows, remove_unused, save_rows
 from searchapp.errors import SearchAppError
 from searchapp.signature_table import Signatures, pack, unpack
 from searchapp.shingling import (  # noqa: F401  (this module's API, as before)
@@ -76,9 +77,9 @@ THRESHOLD = 0.6  # LSH bands chosen for THRESHOLD - CANDIDATE_MARGIN (see ``band
 NUM_PERM = 256  # 128: more estimate noise at the threshold (recall 0.77 with these hashes); +0.02 ms a report
 _SCHEME = "affine32"
 # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles;
-# 4: the LSH band arrays
-_FORMAT = 4
-_ARRAYS = ("signed", "hashed", "signatures", "edges", "common", "band_keys", "band_rows")
+# 4: the LSH band arrays; 5: the MinHash values in a rows file of their own (``minhash_rows``)
+_FORMAT = 5
+_ARRAYS = ("signed", "hashed", "hashed_rows", "edges", "common", "band_keys", "band_rows")
 
 
 class NearDuplicatesFileError(SearchAppError):
@@ -116,6 +117,7 @@ class NearDuplicates:
         self._signatures = Signatures()  # reports with words
         self._by_digest: dict[str, set[str]] = {}
         self._links: dict[str, set[str]] = {}
+        self._rows: tuple[RowsFile, np.ndarray] | None = None  # the rows file loaded from, and its rows
 
     @classmethod
     def build(cls, reports: Iterable[tuple[str, str]], sample: int = COMMON_SAMPLE,
@@ -281,7 +283,13 @@ class NearDuplicates:
         edges = [(position[a], position[b]) for a in ids for b in self._links[a] if a < b]
         meta = {"format": _FORMAT, "threshold": self.threshold, "num_perm": self.num_perm,
                 "shingle_words": self.shingle_words}
-        signed, digests, words, matrix = self._signatures.columns(self._row_ids, self.num_perm)
+        signed, digests, words, sources = self._signatures.columns(self._row_ids)
+        fresh = np.array([self._signatures[self._row_ids[n]].minhash for n in np.flatnonzero(sources < 0).tolist()],
+                         dtype=np.uint32).reshape(-1, self.num_perm)
+        path = Path(path)
+        previous, stored = self._rows if self._rows is not None else (None, None)
+        rows_file, hashed_rows = save_rows(path.parent, path.stem, previous, stored, sources, fresh)
+        meta["minhash_file"], meta["minhash_rows"] = rows_file.path.name, rows_file.rows
         texts = {"ids": pack(ids), "digests": pack(digests), "figures": words["figures"],
                  "codes": words["codes"], "headlines": words["headline"]}
         columns = {f"{name}_{part}": array for name, (blob, ends) in texts.items()
@@ -291,13 +299,17 @@ class NearDuplicates:
             np.savez(
                 f, meta=np.array(json.dumps(meta)), **columns,
                 signed=np.array([position[i] for i in signed], dtype=np.int64),
-                hashed=np.array([position[i] for i in self._row_ids], dtype=np.int64),
-                signatures=matrix,
+                hashed=np.array([position[i] for i in self._row_ids], dtype=np.int64), hashed_rows=hashed_rows,
                 band_keys=self._bands.keys, band_rows=self._bands.rows, common=self.common,
                 edges=np.array(edges, dtype=np.int64).reshape(len(edges), 2),
             )
 
-        store.atomic_write(Path(path), write)  # fsynced; a killed run's temporary file is cleared
+        store.atomic_write(path, write)  # fsynced; a killed run's temporary file is cleared
+        if previous is not None and rows_file.path == previous.path:
+            # appended: a next save appends after these rows (the loaded ones' rows are unchanged);
+            # rewritten: the loaded ones stay rows of the old file, still mapped once it is removed
+            self._rows = (rows_file, stored)
+        remove_unused(path.parent, path.stem, rows_file)  # the file the groups file in place used before
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NearDuplicates:
@@ -312,6 +324,8 @@ class NearDuplicates:
                     raise NearDuplicatesFileError(str(path), f"format {meta.get('format')} "
                                                   f"is not {_FORMAT}")
                 arrays = {key: data[key] for key in _ARRAYS}
+                arrays["rows"] = open_rows(Path(path).parent, str(meta["minhash_file"]), int(meta["minhash_rows"]),
+                                           int(meta["num_perm"]))
                 arrays.update({key: unpack(data[f"{key}_blob"], data[f"{key}_ends"]) for key in ("ids", "digests")})
                 arrays.update({key: (data[f"{key}_blob"], data[f"{key}_ends"])
                                for key in ("figures", "codes", "headlines")})
@@ -326,10 +340,14 @@ class NearDuplicates:
             raise NearDuplicatesFileError(str(path), str(e)) from e
         return groups
 
-    def _restore(self, ids, signed, digests, hashed, signatures, figures, codes, headlines,
+    def _restore(self, ids, signed, digests, hashed, hashed_rows, rows, figures, codes, headlines,
                  edges, band_keys, band_rows) -> None:
         if band_keys.shape != (self._shape[0], len(hashed)) or band_rows.shape != band_keys.shape:
             raise ValueError(f"band arrays of shape {band_keys.shape} for {len(hashed)} signatures")
+        if hashed_rows.shape != hashed.shape or (len(hashed_rows) and not
+                                                  0 <= hashed_rows.min() <= hashed_rows.max() < rows[0].rows):
+            raise ValueError(f"{len(hashed)} signatures' rows not in the {rows[0].rows} of {rows[0].path.name}")
+        self._rows = rows
         self._bands = BandIndex(band_keys, band_rows)
         self._row_ids = [ids[p] for p in hashed.tolist()]
         self._links = {report_id: set() for report_id in ids}
@@ -338,10 +356,10 @@ class NearDuplicates:
             self._links[ids[b]].add(ids[a])
         if len(signed) != len(digests) or any(len(ends) != len(signed) for _, ends in (figures, codes, headlines)):
             raise ValueError(f"{len(signed)} signed reports, {len(digests)} digests")
-        row_of = np.full(len(ids), -1, dtype=np.int64)  # each report's row of the MinHash matrix
-        row_of[hashed] = np.arange(len(hashed))
+        row_of = np.full(len(ids), -1, dtype=np.int64)  # each report's row of the rows file
+        row_of[hashed] = hashed_rows
         self._signatures = Signatures.stored(
             [ids[p] for p in signed.tolist()], digests,
-            {"figures": figures, "codes": codes, "headline": headlines}, row_of[signed], signatures)
+            {"figures": figures, "codes": codes, "headline": headlines}, row_of[signed], rows[1])
         for report_id, digest in self._signatures.digest_items():
             self._by_digest.setdefault(digest, set()).add(report_id)

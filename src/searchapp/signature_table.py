@@ -6,7 +6,8 @@ sets of figures, codes and headline words), loading and saving 100,000 of
 them took 4.3 s of a 9.7 s incremental run. :class:`Signatures` keeps what it
 read as the arrays the file holds, makes an object of one only when it is
 asked for (the candidates an update compares), and writes the ones it never
-touched back from those arrays (:meth:`Signatures.columns`).
+touched back from those arrays (:meth:`Signatures.columns`; their MinHash
+values stay in their rows file: ``minhash_rows``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class _Stored:
         for name, (data, lengths, ends) in self._data.items():
             words[name] = frozenset(data[ends[k] - lengths[k]:ends[k]].decode().split())
         row = int(self.rows[k])
-        return Signature(self.matrix[row] if row >= 0 else None, self.digests[k], **words)
+        return Signature(np.array(self.matrix[row]) if row >= 0 else None, self.digests[k], **words)
 
 
 class Signatures(MutableMapping):
@@ -138,11 +139,12 @@ class Signatures(MutableMapping):
         for report_id, signature in self._fresh.items():
             yield report_id, signature.digest
 
-    def columns(self, row_ids: list[str], num_perm: int) -> tuple[list[str], list[str], dict[str, Packed], np.ndarray]:
+    def columns(self, row_ids: list[str]) -> tuple[list[str], list[str], dict[str, Packed], np.ndarray]:
         """What a file holds: the ids in the order of the other columns, their
-        digests, their words by field (packed), and the MinHash matrix of
-        ``row_ids`` (each of which must have values). Stored entries still
-        in the table are copied as the arrays they were read as."""
+        digests, their words by field (packed), and each of ``row_ids`` (each
+        of which must have MinHash values) as its row in the stored matrix,
+        -1 for one put in since (its values: ``self[report_id].minhash``).
+        Stored entries still in the table are copied as the arrays they were read as."""
         fresh = sorted(self._fresh)
         signatures = [self._fresh[i] for i in fresh]
         added = {name: pack(" ".join(sorted(getattr(s, name))) for s in signatures) for name in TEXT_FIELDS}
@@ -163,10 +165,4 @@ class Signatures(MutableMapping):
             if self._fresh:
                 found &= np.array([r not in self._fresh for r in row_ids], dtype=bool).reshape(len(row_ids))
             source[found] = stored.rows[entry[found]]
-            matrix = stored.matrix[np.maximum(source, 0)] if len(stored.matrix) else \
-                np.empty((len(row_ids), num_perm), dtype=np.uint32)
-        else:
-            matrix = np.empty((len(row_ids), num_perm), dtype=np.uint32)
-        for n in np.flatnonzero(source < 0).tolist():
-            matrix[n] = self._fresh[row_ids[n]].minhash
-        return ids, digests, texts, matrix
+        return ids, digests, texts, source

@@ -30,8 +30,10 @@ from ..facets import NO_DAY, DateRange, MultiValued
 from ..schema import FACET_FIELDS, FACETS_BY_NAME
 from . import whoosh_internals as wi
 from .cache import PostingCache
+from .term_tables import TermTables
 
 FIELDS = tuple(name for facet in FACET_FIELDS for name in facet.fields)
+TERM_FIELDS = (*FIELDS, "date")  # what a state is made of
 SAVED_PREFIX = "facets-"
 _SAVED_RE = re.compile(rf"^{SAVED_PREFIX}(-?\d+)\.npz$")
 PARSED_PER_READER = 256
@@ -41,16 +43,17 @@ STATES_KEPT = 4  # readers' states kept at once: the newest, and those still in 
 class ReaderState:
     """Per-document data of one reader: live mask, days, facet ordinals, caches."""
 
-    def __init__(self, reader, saved: dict | None = None) -> None:
+    def __init__(self, reader, saved: dict | None = None, terms: TermTables | None = None) -> None:
         self.n = reader.doc_count_all()
         self.postings = PostingCache(reader)
         self._parsed: OrderedDict = OrderedDict()
         self._parsed_lock = threading.Lock()
         if saved is None:
+            terms = terms or TermTables(reader, TERM_FIELDS, None)
             self.live = wi.live_mask(reader)
             for field in FIELDS:
-                setattr(self, field, _multi_valued(reader, field, self.live))
-            self.day = _days(reader, self.n, self.live)
+                setattr(self, field, _multi_valued(terms, field, self.live))
+            self.day = _days(terms, self.n, self.live)
         else:
             self.live, self.day = saved["live"], saved["day"]
             for field in FIELDS:
@@ -82,7 +85,8 @@ class ReaderState:
         saved = cls._saved(reader, folder)
         if saved is not None:
             return cls(reader, saved)
-        state = cls(reader)
+        # issue 11: the unchanged segments' terms from their kept tables, not their postings
+        state = cls(reader, terms=TermTables(reader, TERM_FIELDS, folder, writable=True))
         if folder is not None:
             state._save(folder, wi.reader_key(reader))
         return state
@@ -221,22 +225,21 @@ class ReaderStates:
             return state
 
 
-def _multi_valued(reader, fieldname: str, live: np.ndarray) -> MultiValued:
+def _multi_valued(terms: TermTables, fieldname: str, live: np.ndarray) -> MultiValued:
     values, docs, ords = [], [], []
-    if fieldname in reader.schema:
-        for number, (term, ids) in enumerate(wi.field_terms(reader, fieldname).items()):
-            ids = ids[live[ids]].astype(np.int32)
-            values.append(term.decode("utf-8"))
-            docs.append(ids)
-            ords.append(np.full(len(ids), number, dtype=np.int32))
+    for number, (term, ids) in enumerate(terms.field_terms(fieldname).items()):
+        ids = ids[live[ids]].astype(np.int32)
+        values.append(term.decode("utf-8"))
+        docs.append(ids)
+        ords.append(np.full(len(ids), number, dtype=np.int32))
     if not values:
         return MultiValued([], np.zeros(0, np.int32), np.zeros(0, np.int32))
     return MultiValued(values, np.concatenate(docs), np.concatenate(ords))
 
 
-def _days(reader, n: int, live: np.ndarray) -> np.ndarray:
+def _days(terms: TermTables, n: int, live: np.ndarray) -> np.ndarray:
     day = np.full(n, NO_DAY, dtype=np.int32)
-    for term, ids in (wi.field_terms(reader, "date") if "date" in reader.schema else {}).items():
+    for term, ids in terms.field_terms("date").items():
         try:
             ordinal = dt.date.fromisoformat(term.decode("ascii")).toordinal()
         except ValueError:
