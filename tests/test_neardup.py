@@ -310,3 +310,23 @@ def test_load_of_band_arrays_that_do_not_fit_says_what_to_do(copies, tmp_path):
     with pytest.raises(NearDuplicatesFileError) as caught:
         NearDuplicates.load(path)
     assert "band arrays of shape (42, 1) for 4 signatures" in str(caught.value)
+
+
+@pytest.mark.parametrize("num_perm", [64, 128, 256])
+def test_permutations_are_datasketchs_own(num_perm):
+    from datasketch import MinHash
+
+    from searchapp.neardup import permutations
+
+    theirs = MinHash(num_perm=num_perm, scheme="affine32").permutations
+    ours = permutations(num_perm)
+    assert ours[0].dtype == theirs.dtype and all(np.array_equal(o, t) for o, t in zip(ours, theirs))
+
+
+def test_searchapp_does_not_import_datasketch():
+    import subprocess
+    import sys
+
+    code = "import sys, searchapp, searchapp.cli, searchapp.web; print('datasketch' in sys.modules, 'scipy.integrate' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["False", "False"]

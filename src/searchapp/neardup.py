@@ -52,13 +52,13 @@ Reuters and CISA pairs.
 from __future__ import annotations
 
 import itertools
+import functools
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash
 
 from searchapp import collector, store
 from searchapp.bands import BandIndex, band_keys, lsh_params
@@ -75,7 +75,21 @@ __all__ = ["NearDuplicates", "NearDuplicatesFileError", "Signature", "common_shi
 
 THRESHOLD = 0.6  # LSH bands chosen for THRESHOLD - CANDIDATE_MARGIN (see ``bands``)
 NUM_PERM = 256  # 128: more estimate noise at the threshold (recall 0.77 with these hashes); +0.02 ms a report
-_SCHEME = "affine32"
+_SEED = 1  # datasketch's default
+
+
+@functools.cache
+def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` of datasketch's ``affine32`` permutations ``a * h + b`` of
+    ``MinHash(num_perm, seed=1)``, made as it makes them (``RandomState(1)``:
+    odd multipliers, then offsets) without importing datasketch, whose package
+    imports SciPy's integrate (1.3 s in every process);
+    ``tests/test_neardup.py`` checks that they are datasketch's own."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
 # 2: strings as one UTF-8 blob and offsets (fixed-width columns grew to GBs); 3: hashed shingles;
 # 4: the LSH band arrays; 5: the MinHash values in a rows file of their own (``minhash_rows``)
 _FORMAT = 5
@@ -110,7 +124,7 @@ class NearDuplicates:
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._a, self._b = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
+        self._a, self._b = permutations(num_perm)
         self._shape = lsh_params(threshold, num_perm)  # (bands, rows)
         self._bands = BandIndex.empty(self._shape[0])
         self._row_ids: list[str] = []  # the reports with MinHash values, by their row in _bands
