@@ -239,8 +239,11 @@ def test_learning_in_parts_learns_what_one_pass_does(corpus, tmp_path, parallel_
 
 
 def test_learning_in_parts_gives_up_on_an_id_in_two_parts(corpus):
+    from searchapp import topics
+
     files, _ = discover(corpus)
     calls = []
     with extraction.Extractor(None) as extractor:
-        found = documents.learn_files_in_parts(calls.append, files, 2, extractor, indexer._LearningTexts)
+        found = documents.learn_files_in_parts(calls.append, files, 2, extractor,
+                                               lambda: indexer._LearningTexts(topics.Taxonomy.load(None)))
     assert found is None and calls  # zz-dup.txt holds zz-dup.md's id: learned again by one process

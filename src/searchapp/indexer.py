@@ -171,7 +171,8 @@ def _learn(run: _Run) -> tuple[topics.ReindexTopics, grouping.Sample, dict[str, 
 
         if parts < 2:
             return auto, sample, documents.learn_files(learn, run.files, {}, run.extractor)
-        items = documents.learn_files_in_parts(learn, run.files, parts, run.extractor, _LearningTexts)
+        items = documents.learn_files_in_parts(learn, run.files, parts, run.extractor,
+                                               lambda: _LearningTexts(run.taxonomy))
         if items is not None:
             return auto, sample, items
         parts = 1  # a report id in two parts: learned again by one process
@@ -182,19 +183,17 @@ class _LearningTexts:
     of its part's first documents, from which ``grouping.Sample`` may take
     its share, and those of its part's share of ``topics.TopicLearner``'s sample."""
 
-    def __init__(self) -> None:
+    def __init__(self, taxonomy: topics.Taxonomy) -> None:
         self._head: dict[str, tuple[str, str]] = {}
-        self._learner = topics.TopicLearner()
+        self._topics = topics.ReindexTopics(taxonomy)
 
     def add(self, fields: dict) -> None:
         if len(self._head) < grouping.SAMPLE_POOL:
             self._head[fields["id"]] = (fields.get("title") or "", fields.get("body") or "")
-        if fields.get("topic"):
-            self._learner.add(fields["id"], fields.get("title") or "", fields.get("body") or "",
-                              fields["topic"].split(","), fields.get("source") or "")
+        self._topics.learn_fields(fields)
 
     def texts(self) -> dict[str, tuple[str, str]]:
-        return {**self._learner.sample_texts(), **self._head}
+        return {**self._topics.learner.sample_texts(), **self._head}
 
 
 def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, summary) -> list:
