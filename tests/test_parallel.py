@@ -214,3 +214,36 @@ def test_killing_the_parent_frees_the_lock_and_stops_the_workers(tmp_path):
     # Each would run 1.5 s more on its own: they die with their parent.
     assert still_running_after(workers, within=1.0) == set(), "workers outlived their parent"
     assert reindex(corpus, tmp_path / "index", full=True, procs=1).added == 8
+
+
+def _learned(run) -> tuple:
+    auto, sample, items = indexer._learn(run)
+    learner = auto.learner
+    return (items, sorted(learner._sample), learner.seen, learner.vocabulary.counts, sample._texts)
+
+
+def test_learning_in_parts_learns_what_one_pass_does(corpus, tmp_path, parallel_always, monkeypatch):
+    from searchapp import topics
+    from searchapp.topics import learned
+
+    for name in ("zz-dup.md", "zz-dup.txt"):
+        (corpus / name).unlink()
+    monkeypatch.setattr(learned, "MAX_TRAINING_REPORTS", 7)  # each part sends the texts of its 7 only
+    files, _ = discover(corpus)
+    with extraction.Extractor(None) as extractor:
+        run = indexer._Run(files, 2, None, topics.Taxonomy.load(None), extractor)
+        in_parts = _learned(run)
+        run.procs = 1
+        assert in_parts == _learned(run)
+    assert len(in_parts[1]) == 7 and in_parts[2] >= 240  # the sample left most curated reports out
+
+
+def test_learning_in_parts_gives_up_on_an_id_in_two_parts(corpus):
+    from searchapp import topics
+
+    files, _ = discover(corpus)
+    calls = []
+    with extraction.Extractor(None) as extractor:
+        found = documents.learn_files_in_parts(calls.append, files, 2, extractor,
+                                               lambda: indexer._LearningTexts(topics.Taxonomy.load(None)))
+    assert found is None and calls  # zz-dup.txt holds zz-dup.md's id: learned again by one process

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 
-from . import entity_fields, extraction
+from . import entity_fields, extraction, processes
 from .corpus import CorpusFile
 from .corpus.meta import detect_language
 from .entities.cache import MentionCache
 from .errors import CorpusError
 from .meter import TICK_ITEMS, Tick
-from .parallel import FileSlice
+from .parallel import FileSlice, split
 from .report import Report
 from .schema import AUTHOR_SEPARATOR, join_topics
 
-__all__ = ["add_files", "document_fields", "learn_files"]
+__all__ = ["LEARNED_FIELDS", "TextKeeper", "add_files", "document_fields", "learn_files", "learn_files_in_parts"]
 
 
 def document_fields(report: Report, cf: CorpusFile, *, language: bool = True) -> dict:
@@ -131,6 +132,70 @@ def learn_files(learn: Callable[[dict], None], files: list[CorpusFile], taken,
                 taken[item.id] = cf.relpath
                 learn(fields)
     return items
+
+
+# What a learner reads of a document (``topics.ReindexTopics.learn_fields``, ``grouping.Sample``).
+LEARNED_FIELDS = ("id", "title", "body", "topic", "source")
+
+
+class TextKeeper(Protocol):
+    """Chooses, in a learning process, the documents whose title and body the
+    learners may use (the others go back to the parent without them)."""
+
+    def add(self, fields: dict) -> None: ...
+
+    def texts(self) -> dict[str, tuple[str, str]]:
+        """Report id -> (title, body) of the documents chosen."""
+        ...
+
+
+def learn_files_in_parts(learn: Callable[[dict], None], files: list[CorpusFile], procs: int,
+                         extractor: extraction.Extractor,
+                         keeper: Callable[[], TextKeeper]) -> dict[str, int] | None:
+    """:func:`learn_files` (``taken`` empty) with the files parsed by ``procs``
+    processes, a contiguous part each (issue 11: the pass was a tenth of a full
+    reindex, all of it on one core); ``learn`` is still called in the parent,
+    with every document in file order, as :data:`LEARNED_FIELDS`, the title and
+    body only where its part's ``keeper()`` chose them.
+
+    Returns None, having called ``learn`` for some documents, when a report id
+    of one part is also in an earlier one (the parts could not tell which
+    documents the learners see then): the caller learns again with :func:`learn_files`.
+    """
+    parts = split(files, procs)
+    results = processes.run([_learning_work(part, extractor, keeper) for part in parts],
+                            name="learning process")
+    items: dict[str, int] = {}
+    taken: set[str] = set()
+    for part_items, docs in results:
+        items.update(part_items)
+        for fields in docs:
+            if fields["id"] in taken:
+                return None
+            taken.add(fields["id"])
+            learn(fields)
+    return items
+
+
+def _learning_work(part: list[FileSlice], extractor: extraction.Extractor,
+                   keeper: Callable[[], TextKeeper]) -> processes.Work:
+    def work(send: processes.Send) -> tuple[dict[str, int], list[dict]]:
+        keep = keeper()
+        docs: list[dict] = []
+
+        def learn(fields: dict) -> None:
+            keep.add(fields)
+            docs.append({k: fields[k] for k in LEARNED_FIELDS if k in fields and k not in ("title", "body")})
+
+        items = learn_files(learn, [piece.file for piece in part], {}, extractor)
+        texts = keep.texts()
+        for fields in docs:
+            text = texts.get(fields["id"])
+            if text is not None:
+                fields["title"], fields["body"] = text
+        return items, docs
+
+    return work
 
 
 def _items(piece: CorpusFile | FileSlice, extractor: extraction.Extractor):

@@ -26,12 +26,13 @@ import numpy as np
 from . import store
 from .neardup import COMMON_SAMPLE, COMMON_STRIDE, NearDuplicates, NearDuplicatesFileError, Signature, common_shingles
 
-__all__ = ["GROUPS_FILE", "MEMBERS_FILE", "Sample", "Signer", "build", "load_members", "saved_common",
+__all__ = ["GROUPS_FILE", "MEMBERS_FILE", "SAMPLE_POOL", "Sample", "Signer", "build", "load_members", "saved_common",
            "update"]
 
 GROUPS_FILE = "neardup.npz"
 MEMBERS_FILE = "groups.npz"
 Signed = list[tuple[str, Signature]]  # (report id, signature), in the order written
+SAMPLE_POOL = COMMON_SAMPLE * COMMON_STRIDE  # the first documents of a build a Sample takes from
 
 
 def report_text(fields) -> str:

@@ -125,10 +125,8 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         # issue 4: learn from the curated reports first (nothing written), so
         # that every report is then written once, in order, with its topics;
         # issue 15: the boilerplate of near-duplicates from the first reports.
-        auto = topics.ReindexTopics(run.taxonomy, procs=procs)
-        sample = grouping.Sample()
         _read_ahead(run, files)
-        items = documents.learn_files(lambda f: (auto.learn_fields(f), sample.add(f)), files, {}, extractor)
+        auto, sample, items = _learn(run)
         meter = Meter(run.progress, files, items)
         tagger = auto.prepare()
         signer = grouping.Signer(sample.common())
@@ -158,6 +156,44 @@ def _full(index_dir: Path, run: _Run) -> ReindexSummary:
         shutil.rmtree(building, ignore_errors=True)
         raise
     return summary
+
+
+def _learn(run: _Run) -> tuple[topics.ReindexTopics, grouping.Sample, dict[str, int]]:
+    """The learning pass of a full rebuild: its topics, its boilerplate sample,
+    and how many items each file's parser yields."""
+    parts = _parts(run.files, run.procs)
+    while True:
+        auto, sample = topics.ReindexTopics(run.taxonomy, procs=run.procs), grouping.Sample()
+
+        def learn(fields: dict) -> None:
+            auto.learn_fields(fields)
+            sample.add(fields)
+
+        if parts < 2:
+            return auto, sample, documents.learn_files(learn, run.files, {}, run.extractor)
+        items = documents.learn_files_in_parts(learn, run.files, parts, run.extractor,
+                                               lambda: _LearningTexts(run.taxonomy))
+        if items is not None:
+            return auto, sample, items
+        parts = 1  # a report id in two parts: learned again by one process
+
+
+class _LearningTexts:
+    """The texts a learning process sends back (``documents.TextKeeper``): those
+    of its part's first documents, from which ``grouping.Sample`` may take
+    its share, and those of its part's share of ``topics.TopicLearner``'s sample."""
+
+    def __init__(self, taxonomy: topics.Taxonomy) -> None:
+        self._head: dict[str, tuple[str, str]] = {}
+        self._topics = topics.ReindexTopics(taxonomy)
+
+    def add(self, fields: dict) -> None:
+        if len(self._head) < grouping.SAMPLE_POOL:
+            self._head[fields["id"]] = (fields.get("title") or "", fields.get("body") or "")
+        self._topics.learn_fields(fields)
+
+    def texts(self) -> dict[str, tuple[str, str]]:
+        return {**self._topics.learner.sample_texts(), **self._head}
 
 
 def _write_all(ix, building: Path, run: _Run, marks, meter: Meter, items, keep, summary) -> list:

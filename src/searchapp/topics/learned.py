@@ -188,6 +188,10 @@ class TopicLearner:
         elif item > self._sample[0]:
             heapq.heapreplace(self._sample, item)
 
+    def sample_texts(self) -> dict[str, tuple[str, str]]:
+        """Report id -> (title, body as kept) of the reports in the sample."""
+        return {item[1]: (item[2], item[3]) for item in self._sample}
+
     def fit(self, procs: int = 1) -> LearnedModel | None:
         """The model, or None when there is too little to learn from.
 

@@ -60,7 +60,8 @@ class ReindexTopics:
     def learn_fields(self, fields: dict) -> None:
         """Learn from a document the run writes if it has curated topics."""
         if fields.get("topic"):
-            self._after[fields["id"]] = training_key(fields)
+            if self.saved is not None:  # only an update compares them (``changed``)
+                self._after[fields["id"]] = training_key(fields)
             self._learn(fields)
 
     def forget(self, stored: dict) -> None:
