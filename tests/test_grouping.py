@@ -24,3 +24,18 @@ def test_signer_signs_as_a_rebuild_from_the_stored_fields_does():
         assert (signed.minhash is None and rebuilt.minhash is None) or np.array_equal(signed.minhash,
                                                                                       rebuilt.minhash)
     assert Signer(None)({"title": "Grain\nexports", "body": OTHER}).headline == {"grain", "export"}
+
+
+def test_members_file_packs_the_ids_and_reads_an_older_one(tmp_path):
+    from searchapp import grouping
+    from tests.test_neardup import ADDED
+
+    seed = "Officials of the First Department were arrested in Rostov-on-Don on charges of fraud. " * 8
+    groups = NearDuplicates.build([("a", seed), ("b", seed + ADDED), ("c", OTHER), ("é" * 300, seed)])
+    grouping._save(groups, tmp_path)
+    members = grouping.load_members(tmp_path)
+    assert members == {m: g[0] for g in groups.groups() for m in g} and {"a", "é" * 300} <= set(members)
+    with np.load(tmp_path / grouping.MEMBERS_FILE) as data:
+        assert "ids" not in data.files and data["ids_blob"].dtype == np.uint8
+    np.savez(tmp_path / grouping.MEMBERS_FILE, ids=np.array(["a", "b"]), groups=np.array(["a", "a"]))
+    assert grouping.load_members(tmp_path) == {"a": "a", "b": "a"}

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import store
 from .neardup import COMMON_SAMPLE, COMMON_STRIDE, NearDuplicates, NearDuplicatesFileError, Signature, common_shingles
+from .signature_table import pack, unpack
 
 __all__ = ["GROUPS_FILE", "MEMBERS_FILE", "SAMPLE_POOL", "Sample", "Signer", "build", "load_members", "saved_common",
            "update"]
@@ -117,19 +118,24 @@ def load_members(folder: Path) -> dict[str, str]:
     """Report id -> group id, for reports that have near-duplicates ({} without the file)."""
     try:
         with np.load(folder / MEMBERS_FILE, allow_pickle=False) as data:
-            return dict(zip(data["ids"].tolist(), data["groups"].tolist()))
-    except (OSError, KeyError, ValueError):
+            if "ids" in data.files:  # written before the ids were packed
+                return dict(zip(data["ids"].tolist(), data["groups"].tolist()))
+            ids = unpack(data["ids_blob"], data["ids_ends"])
+            return dict(zip(ids, [ids[row] for row in data["owner"].tolist()]))
+    except (OSError, KeyError, ValueError, IndexError):
         return {}
 
 
 def _save(groups: NearDuplicates, folder: Path) -> None:
     groups.save(folder / GROUPS_FILE)
-    ids, owners = [], []
+    ids: list[str] = []
+    owners: list[int] = []  # the row of each report's group id (its first member)
     for members in groups.groups():
+        owners.extend([len(ids)] * len(members))
         ids.extend(members)
-        owners.extend([members[0]] * len(members))
+    blob, ends = pack(ids)  # a fixed-width string column costs its longest id times the count
     store.atomic_write(folder / MEMBERS_FILE,
-                       lambda f: np.savez(f, ids=np.array(ids, dtype=str), groups=np.array(owners, dtype=str)))
+                       lambda f: np.savez(f, ids_blob=blob, ids_ends=ends, owner=np.array(owners, dtype=np.int64)))
 
 
 def _live_stored(reader):
