@@ -10,7 +10,7 @@ import pytest
 
 from searchapp import minhash_rows
 from searchapp.neardup import NearDuplicates, NearDuplicatesFileError
-from tests.test_neardup import _same_signatures, _variants
+from tests.test_neardup import _same_signatures, _variants, update_round
 
 
 def _rows_files(folder):
@@ -38,17 +38,7 @@ def test_updates_append_rows_and_load_as_a_build(tmp_path, monkeypatch, rewrite_
     head = first.read_bytes()
     for removed, changed in ROUNDS:
         changed = {i: texts[source] + " revised" for i, source in changed.items()}
-        groups = NearDuplicates.load(path)
-        groups.update(removed, [(i, signer.signature(t)) for i, t in changed.items()])
-        groups.save(path)
-        groups.save(path)  # twice, as one object
-        for report_id in removed:
-            texts.pop(report_id, None)
-        texts.update(changed)
-        rebuilt = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in texts.items())
-        loaded = NearDuplicates.load(path)
-        _same_signatures(loaded, rebuilt)
-        assert loaded._links == rebuilt._links and sorted(loaded._row_ids) == sorted(rebuilt._row_ids)
+        _, rebuilt = update_round(path, signer, texts, removed, changed, saves=2)  # saved twice, as one object
         (now,) = _rows_files(tmp_path)  # the one the groups file names; no other left
         assert now.name == _meta(path)["minhash_file"]
         if rewrite_when > 10:

@@ -265,6 +265,24 @@ def test_update_finds_the_groups_of_a_build_of_the_result(tmp_path):
     assert NearDuplicates.load(tmp_path / "neardup.npz")._links == rebuilt._links
 
 
+def update_round(path, signer, texts: dict, removed: list, changed: dict, saves: int = 1):
+    """One incremental round of the groups saved at ``path`` (``texts`` updated to match):
+    ``(loaded, rebuilt)``, the saved groups read back and a build from every text,
+    their signatures, links and rows checked equal."""
+    groups = NearDuplicates.load(path)
+    groups.update(removed, [(i, signer.signature(t)) for i, t in changed.items()])
+    for _ in range(saves):
+        groups.save(path)
+    for report_id in removed:
+        texts.pop(report_id, None)
+    texts.update(changed)
+    rebuilt = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in texts.items())
+    loaded = NearDuplicates.load(path)
+    _same_signatures(loaded, rebuilt)
+    assert loaded._links == rebuilt._links and sorted(loaded._row_ids) == sorted(rebuilt._row_ids)
+    return loaded, rebuilt
+
+
 def _same_signatures(groups: NearDuplicates, other: NearDuplicates) -> None:
     assert sorted(groups._signatures) == sorted(other._signatures)
     for report_id in other._signatures:
@@ -287,16 +305,7 @@ def test_signatures_read_from_the_file_are_those_saved_across_updates(tmp_path):
     for removed, changed in ((["s1-v3"], {"s0-v1": texts["s1-v1"], "new": texts["s2-v1"] + " Lviv"}),
                              (["s0-v0", "new"], {"figures": texts["figures"].replace("5.93", "6.1"),
                                                  "later": texts["s2-v0"], "blank": ""})):
-        groups = NearDuplicates.load(path)
-        groups.update(removed, [(i, signer.signature(t)) for i, t in changed.items()])
-        groups.save(path)
-        for report_id in removed:
-            texts.pop(report_id, None)
-        texts.update(changed)
-        rebuilt = NearDuplicates.from_signatures((i, signer.signature(t)) for i, t in texts.items())
-        loaded = NearDuplicates.load(path)
-        _same_signatures(loaded, rebuilt)
-        assert loaded._links == rebuilt._links and sorted(loaded._row_ids) == sorted(rebuilt._row_ids)
+        loaded, rebuilt = update_round(path, signer, texts, removed, changed)
         assert loaded._by_digest == rebuilt._by_digest
 
 
