@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+# The kill and fault tests fork `searchapp reindex` children under a profile hook
+# that counts every call. scikit-learn and SciPy's statistics, which searchapp
+# imports only when it fits topics (searchapp.nltk_import), are imported here
+# once, so that the children inherit them instead of importing them each time
+# under the hook (five times the events of the rest of a small reindex).
+import scipy.stats  # noqa: E402,F401
+import sklearn.feature_extraction.text  # noqa: E402,F401
+import sklearn.model_selection  # noqa: E402,F401
+import sklearn.svm  # noqa: E402,F401
+
 
 @pytest.fixture(scope="session")
 def shared_corpora() -> Path:
